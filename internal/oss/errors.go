@@ -1,0 +1,136 @@
+// Package oss is the vocabulary every ossd layer shares: the error catalogue,
+// operation names, XML wire types and the name rules of buckets and keys.
+// It does no I/O, so any package may import it.
+package oss
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// Error is an OSS service error. Code is the wire code (the value clients
+// switch on), Status the HTTP status, EC the OSS "error code detail" that
+// the SDKs expose and that OSS documents at RecommendDoc. Extra holds the
+// context elements OSS adds to some errors (BucketName, Key, StringToSign…),
+// written in the order given.
+type Error struct {
+	Code    string
+	Status  int
+	Message string
+	EC      string
+	Extra   []KV
+}
+
+// KV is one extra element of an error body.
+type KV struct{ Name, Value string }
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// With returns a copy of e carrying one more context element.
+func (e *Error) With(name, value string) *Error {
+	c := *e
+	c.Extra = append(append([]KV(nil), e.Extra...), KV{name, value})
+	return &c
+}
+
+// WithMessage returns a copy of e with another message (OSS varies the
+// message of some codes by cause, e.g. InvalidArgument).
+func (e *Error) WithMessage(format string, args ...any) *Error {
+	c := *e
+	if len(args) == 0 {
+		c.Message = format
+	} else {
+		c.Message = fmt.Sprintf(format, args...)
+	}
+	return &c
+}
+
+// WithEC returns a copy of e with another EC.
+func (e *Error) WithEC(ec string) *Error {
+	c := *e
+	c.EC = ec
+	return &c
+}
+
+// Is lets errors.Is match two *Error values by wire code, so callers can
+// test err against a catalogue entry after With/WithMessage copies.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+func def(code string, status int, ec, msg string) *Error {
+	return &Error{Code: code, Status: status, EC: ec, Message: msg}
+}
+
+// The catalogue. Messages are OSS's own wording where known: clients and
+// users' scripts match on them (due to Hyrum's law, they cannot change).
+// ECs marked as best known in docs/errors.md where OSS publishes none.
+var (
+	ErrAccessDenied             = def("AccessDenied", http.StatusForbidden, "0003-00000001", "You have no right to access this object because of bucket acl.")
+	ErrInvalidAccessKeyID       = def("InvalidAccessKeyId", http.StatusForbidden, "0002-00000902", "The OSS Access Key Id you provided does not exist in our records.")
+	ErrSignatureDoesNotMatch    = def("SignatureDoesNotMatch", http.StatusForbidden, "0002-00000040", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+	ErrRequestTimeTooSkewed     = def("RequestTimeTooSkewed", http.StatusForbidden, "0002-00000504", "The difference between the request time and the current time is too large.")
+	ErrRequestExpired           = def("AccessDenied", http.StatusForbidden, "0002-00000069", "Request has expired.")
+	ErrInvalidAuthorization     = def("InvalidArgument", http.StatusBadRequest, "0002-00000025", "Authorization header is invalid.")
+	ErrMissingDateHeader        = def("AccessDenied", http.StatusForbidden, "0002-00000030", "Missing date header.")
+	ErrNoSuchBucket             = def("NoSuchBucket", http.StatusNotFound, "0015-00000101", "The specified bucket does not exist.")
+	ErrBucketAlreadyExists      = def("BucketAlreadyExists", http.StatusConflict, "0015-00000104", "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
+	ErrBucketNotEmpty           = def("BucketNotEmpty", http.StatusConflict, "0015-00000301", "The bucket you tried to delete is not empty.")
+	ErrInvalidBucketName        = def("InvalidBucketName", http.StatusBadRequest, "0015-00000001", "The specified bucket is not valid.")
+	ErrTooManyBuckets           = def("TooManyBuckets", http.StatusBadRequest, "0015-00000002", "You have attempted to create more buckets than allowed.")
+	ErrNoSuchKey                = def("NoSuchKey", http.StatusNotFound, "0026-00000001", "The specified key does not exist.")
+	ErrInvalidObjectName        = def("InvalidObjectName", http.StatusBadRequest, "0016-00000005", "The specified object is not valid.")
+	ErrNoSuchUpload             = def("NoSuchUpload", http.StatusNotFound, "0042-00000002", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
+	ErrNoSuchVersion            = def("NoSuchVersion", http.StatusNotFound, "0026-00000003", "The specified version does not exist.")
+	ErrNoSuchTagSet             = def("NoSuchTagSet", http.StatusNotFound, "0015-00000801", "There is no tag set.")
+	ErrInvalidPart              = def("InvalidPart", http.StatusBadRequest, "0042-00000005", "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.")
+	ErrInvalidPartOrder         = def("InvalidPartOrder", http.StatusBadRequest, "0042-00000006", "The list of parts was not in ascending order. The parts list must be specified in order by part number.")
+	ErrEntityTooSmall           = def("EntityTooSmall", http.StatusBadRequest, "0042-00000007", "Your proposed upload is smaller than the minimum allowed size.")
+	ErrEntityTooLarge           = def("EntityTooLarge", http.StatusBadRequest, "0016-00000201", "Your proposed upload exceeds the maximum allowed size.")
+	ErrInvalidDigest            = def("InvalidDigest", http.StatusBadRequest, "0016-00000301", "The Content-MD5 you specified is not valid.")
+	ErrBadDigest                = def("BadDigest", http.StatusBadRequest, "0016-00000302", "The Content-MD5 you specified did not match what we received.")
+	ErrInvalidCRC64             = def("InvalidDigest", http.StatusBadRequest, "0016-00000303", "The CRC64 you specified did not match what we received.")
+	ErrMalformedXML             = def("MalformedXML", http.StatusBadRequest, "0016-00000601", "The XML you provided was not well-formed or did not validate against our published schema.")
+	ErrInvalidArgument          = def("InvalidArgument", http.StatusBadRequest, "0016-00000101", "Invalid argument.")
+	ErrMissingArgument          = def("MissingArgument", http.StatusBadRequest, "0016-00000502", "Missing Some Required Arguments.")
+	ErrMissingContentLength     = def("MissingContentLength", http.StatusLengthRequired, "0016-00000401", "You must provide the Content-Length HTTP header.")
+	ErrIncompleteBody           = def("IncompleteBody", http.StatusBadRequest, "0016-00000402", "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+	ErrInvalidRange             = def("InvalidRange", http.StatusRequestedRangeNotSatisfiable, "0017-00000102", "The requested range cannot be satisfied.")
+	ErrPreconditionFailed       = def("PreconditionFailed", http.StatusPreconditionFailed, "0016-00000702", "At least one of the pre-conditions you specified did not hold.")
+	ErrNotModified              = def("NotModified", http.StatusNotModified, "0016-00000701", "Not Modified.")
+	ErrPositionNotEqualToLength = def("PositionNotEqualToLength", http.StatusConflict, "0026-00000016", "Position is not equal to file length.")
+	ErrObjectNotAppendable      = def("ObjectNotAppendable", http.StatusConflict, "0026-00000015", "The object is not appendable.")
+	ErrSymlinkTargetNotExist    = def("SymlinkTargetNotExist", http.StatusNotFound, "0026-00000020", "The symlink target object does not exist.")
+	ErrNotSymlink               = def("NotSymlink", http.StatusBadRequest, "0026-00000021", "The specified object is not a symlink.")
+	ErrInvalidTargetType        = def("InvalidTargetType", http.StatusBadRequest, "0026-00000022", "The symbolic's target file type is invalid.")
+	ErrCallbackFailed           = def("CallbackFailed", http.StatusNonAuthoritativeInfo, "0007-00000203", "Error status : 502.")
+	ErrMethodNotAllowed         = def("MethodNotAllowed", http.StatusMethodNotAllowed, "0016-00000801", "The specified method is not allowed against this resource.")
+	ErrNotImplemented           = def("NotImplemented", http.StatusNotImplemented, "0016-00000901", "A header or query you provided implies functionality that is not implemented.")
+	ErrInvalidEncryptionAlgo    = def("InvalidEncryptionAlgorithmError", http.StatusBadRequest, "0016-00000903", "The Encryption request you specified is not valid.")
+	ErrInternalError            = def("InternalError", http.StatusInternalServerError, "0000-00000001", "We encountered an internal error. Please try again.")
+	ErrServiceUnavailable       = def("ServiceUnavailable", http.StatusServiceUnavailable, "0000-00000002", "Please reduce your request rate.")
+	ErrInsufficientStorage      = def("InsufficientStorage", http.StatusServiceUnavailable, "0000-00000003", "The server has no space left to accept this request durably.")
+	ErrRequestTimeout           = def("RequestTimeout", http.StatusBadRequest, "0016-00000403", "Your socket connection to the server was not read from or written to within the timeout period.")
+	ErrInvalidURI               = def("InvalidURI", http.StatusBadRequest, "0016-00000001", "Couldn't parse the specified URI.")
+	ErrRequestHeaderTooLarge    = def("RequestHeaderTooLarge", http.StatusBadRequest, "0016-00000002", "Your request header is too large.")
+	ErrMaxMessageLengthExceeded = def("MaxMessageLengthExceeded", http.StatusBadRequest, "0016-00000603", "Your request was too big.")
+	ErrFileAlreadyExists        = def("FileAlreadyExists", http.StatusConflict, "0026-00000004", "The object you specified already exists and can not be overwritten.")
+	ErrInvalidObjectState       = def("InvalidObjectState", http.StatusForbidden, "0026-00000010", "The operation is not valid for the object's state.")
+	ErrOperationNotSupported    = def("OperationNotSupported", http.StatusBadRequest, "0016-00000904", "The operation is not supported for this resource.")
+	ErrInvalidRedirectLocation  = def("InvalidArgument", http.StatusBadRequest, "0016-00000102", "Invalid argument.")
+
+	// Logging configuration (EC module 0032).
+	ErrLoggingMalformedXML   = def("MalformedXML", http.StatusBadRequest, "0032-00000001", "The XML you provided was not well-formed or did not validate against our published schema.")
+	ErrTargetBucketMissing   = def("InvalidTargetBucketForLogging", http.StatusBadRequest, "0032-00000002", "The target bucket element is missing.")
+	ErrTargetBucketEmpty     = def("InvalidTargetBucketForLogging", http.StatusBadRequest, "0032-00000003", "The target bucket is empty.")
+	ErrTargetBucketInvalid   = def("InvalidTargetBucketForLogging", http.StatusBadRequest, "0032-00000004", "The target bucket is not valid.")
+	ErrTargetPrefixSlash     = def("InvalidArgument", http.StatusBadRequest, "0032-00000005", "The target prefix must not start with a slash or backslash.")
+	ErrTargetPrefixTooLong   = def("InvalidArgument", http.StatusBadRequest, "0032-00000006", "The target prefix is longer than 256 characters.")
+	ErrTargetPrefixNotUTF8   = def("InvalidArgument", http.StatusBadRequest, "0032-00000007", "The target prefix is not valid UTF-8.")
+	ErrTargetBucketNotExist  = def("InvalidTargetBucketForLogging", http.StatusBadRequest, "0032-00000008", "The target bucket does not exist.")
+	ErrTargetBucketNotOwned  = def("InvalidTargetBucketForLogging", http.StatusForbidden, "0032-00000009", "You are not the owner of the target bucket.")
+	ErrTargetBucketRegion    = def("InvalidTargetBucketForLogging", http.StatusBadRequest, "0032-00000010", "The target bucket is in a different region from the source bucket.")
+	ErrLoggingRoleInvalid    = def("InvalidArgument", http.StatusBadRequest, "0032-00000014", "LoggingRole is invalid.")
+	ErrLogFieldsConfigAbsent = def("NoSuchUserDefinedLogFieldsConfig", http.StatusNotFound, "0032-00000015", "The user defined log fields config does not exist.")
+)

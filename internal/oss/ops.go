@@ -1,0 +1,57 @@
+package oss
+
+// Op names an API operation. The values are OSS's action names: the router
+// picks them, the authorizer checks them, and the access log prints them in
+// its operation column, so one spelling serves all three.
+type Op string
+
+// Service, bucket and object operations. Names follow the OSS API reference
+// (GetBucket is ListObjects v1 in OSS's own log lines).
+const (
+	OpUnknown                       Op = "-"
+	OpListBuckets                   Op = "GetService"
+	OpPutBucket                     Op = "PutBucket"
+	OpDeleteBucket                  Op = "DeleteBucket"
+	OpGetBucketInfo                 Op = "GetBucketInfo"
+	OpGetBucketLocation             Op = "GetBucketLocation"
+	OpGetBucketStat                 Op = "GetBucketStat"
+	OpPutBucketACL                  Op = "PutBucketAcl"
+	OpGetBucketACL                  Op = "GetBucketAcl"
+	OpPutBucketTags                 Op = "PutBucketTags"
+	OpGetBucketTags                 Op = "GetBucketTags"
+	OpDeleteBucketTags              Op = "DeleteBucketTags"
+	OpPutBucketVersioning           Op = "PutBucketVersioning"
+	OpGetBucketVersioning           Op = "GetBucketVersioning"
+	OpListObjects                   Op = "GetBucket"
+	OpListObjectsV2                 Op = "ListObjectsV2"
+	OpListObjectVersions            Op = "GetBucketVersions"
+	OpPutBucketLogging              Op = "PutBucketLogging"
+	OpGetBucketLogging              Op = "GetBucketLogging"
+	OpDeleteBucketLogging           Op = "DeleteBucketLogging"
+	OpPutUserDefinedLogFieldsConfig Op = "PutUserDefinedLogFieldsConfig"
+	OpGetUserDefinedLogFieldsConfig Op = "GetUserDefinedLogFieldsConfig"
+	OpDelUserDefinedLogFieldsConfig Op = "DeleteUserDefinedLogFieldsConfig"
+	OpPutObject                     Op = "PutObject"
+	OpGetObject                     Op = "GetObject"
+	OpHeadObject                    Op = "HeadObject"
+	OpGetObjectMeta                 Op = "GetObjectMeta"
+	OpDeleteObject                  Op = "DeleteObject"
+	OpDeleteMultipleObjects         Op = "DeleteMultipleObjects"
+	OpCopyObject                    Op = "CopyObject"
+	OpAppendObject                  Op = "AppendObject"
+	OpInitiateMultipartUpload       Op = "InitiateMultipartUpload"
+	OpUploadPart                    Op = "UploadPart"
+	OpUploadPartCopy                Op = "UploadPartCopy"
+	OpCompleteMultipartUpload       Op = "CompleteMultipartUpload"
+	OpAbortMultipartUpload          Op = "AbortMultipartUpload"
+	OpListMultipartUploads          Op = "ListMultipartUploads"
+	OpListParts                     Op = "ListParts"
+	OpPutObjectACL                  Op = "PutObjectAcl"
+	OpGetObjectACL                  Op = "GetObjectAcl"
+	OpPutObjectTagging              Op = "PutObjectTagging"
+	OpGetObjectTagging              Op = "GetObjectTagging"
+	OpDeleteObjectTagging           Op = "DeleteObjectTagging"
+	OpPutSymlink                    Op = "PutSymlink"
+	OpGetSymlink                    Op = "GetSymlink"
+	OpNotImplemented                Op = "NotImplemented"
+)
