@@ -1,0 +1,305 @@
+package meta
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+)
+
+// The catalogue: typed access to records on a Tx. Values are JSON so that a
+// data directory can be inspected with any bbolt tool; keys are laid out so
+// that one ordered scan answers each listing.
+
+const sep = 0
+
+func objPrefix(bucket string) []byte {
+	b := make([]byte, 0, len(bucket)+1)
+	return append(append(b, bucket...), sep)
+}
+
+// ObjKeyPrefix is the prefix of every version key of bucket/key.
+func ObjKeyPrefix(bucket, key string) []byte {
+	b := make([]byte, 0, len(bucket)+len(key)+2)
+	b = append(append(b, bucket...), sep)
+	return append(append(b, key...), sep)
+}
+
+func versionKey(bucket, key string, seq uint64) []byte {
+	b := ObjKeyPrefix(bucket, key)
+	// Inverted so the newest version of a key sorts first.
+	return binary.BigEndian.AppendUint64(b, ^seq)
+}
+
+func decode[T any](raw []byte) (*T, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, fmt.Errorf("decode %T: %w", v, err)
+	}
+	return v, nil
+}
+
+func encode(v any) ([]byte, error) { return json.Marshal(v) }
+
+// GetBucket returns the bucket or nil when it does not exist.
+func GetBucket(tx Tx, name string) (*Bucket, error) {
+	raw, err := tx.Get(SpaceBuckets, []byte(name))
+	if err != nil {
+		return nil, err
+	}
+	return decode[Bucket](raw)
+}
+
+// PutBucket stores b.
+func PutBucket(tx Tx, b *Bucket) error {
+	raw, err := encode(b)
+	if err != nil {
+		return err
+	}
+	return tx.Put(SpaceBuckets, []byte(b.Name), raw)
+}
+
+// DeleteBucket removes the bucket record.
+func DeleteBucket(tx Tx, name string) error { return tx.Delete(SpaceBuckets, []byte(name)) }
+
+// ListBuckets calls fn for each bucket with name > after, in name order,
+// until fn returns false.
+func ListBuckets(tx Tx, after string, fn func(*Bucket) bool) error {
+	var derr error
+	err := tx.Ascend(SpaceBuckets, []byte(after), func(k, v []byte) bool {
+		if string(k) == after && after != "" {
+			return true
+		}
+		b, err := decode[Bucket](v)
+		if err != nil {
+			derr = err
+			return false
+		}
+		return fn(b)
+	})
+	if err != nil {
+		return err
+	}
+	return derr
+}
+
+// NextSeq returns a new, strictly increasing sequence number.
+func NextSeq(tx Tx) (uint64, error) {
+	raw, err := tx.Get(SpaceSystem, []byte("seq"))
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	if len(raw) == 8 {
+		n = binary.BigEndian.Uint64(raw)
+	}
+	n++
+	return n, tx.Put(SpaceSystem, []byte("seq"), binary.BigEndian.AppendUint64(nil, n))
+}
+
+// GetSystem and PutSystem keep small server-wide values.
+func GetSystem(tx Tx, name string) ([]byte, error) { return tx.Get(SpaceSystem, []byte(name)) }
+
+// PutSystem stores a server-wide value.
+func PutSystem(tx Tx, name string, v []byte) error { return tx.Put(SpaceSystem, []byte(name), v) }
+
+// Versions returns every version of bucket/key, newest first.
+func Versions(tx Tx, bucket, key string) ([]*Version, error) {
+	prefix := ObjKeyPrefix(bucket, key)
+	var out []*Version
+	var derr error
+	err := tx.Ascend(SpaceObjects, prefix, func(k, v []byte) bool {
+		if !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
+			return bytes.HasPrefix(k, prefix) // a longer key sharing the prefix cannot occur (no NUL in keys)
+		}
+		ver, err := decode[Version](v)
+		if err != nil {
+			derr = err
+			return false
+		}
+		out = append(out, ver)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, derr
+}
+
+// Latest returns the newest version of bucket/key (possibly a delete
+// marker), or nil.
+func Latest(tx Tx, bucket, key string) (*Version, error) {
+	prefix := ObjKeyPrefix(bucket, key)
+	var out *Version
+	var derr error
+	err := tx.Ascend(SpaceObjects, prefix, func(k, v []byte) bool {
+		if bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8 {
+			out, derr = decode[Version](v)
+		}
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, derr
+}
+
+// PutVersion stores v under bucket/v.Key at v.Seq.
+func PutVersion(tx Tx, bucket string, v *Version) error {
+	raw, err := encode(v)
+	if err != nil {
+		return err
+	}
+	return tx.Put(SpaceObjects, versionKey(bucket, v.Key, v.Seq), raw)
+}
+
+// DeleteVersion removes the version at seq.
+func DeleteVersion(tx Tx, bucket, key string, seq uint64) error {
+	return tx.Delete(SpaceObjects, versionKey(bucket, key, seq))
+}
+
+// ScanVersions calls fn for every version in bucket whose key is ≥ from,
+// ordered by key then newest first, until fn returns false.
+func ScanVersions(tx Tx, bucket, from string, fn func(*Version) bool) error {
+	prefix := objPrefix(bucket)
+	start := append(append([]byte(nil), prefix...), from...)
+	var derr error
+	err := tx.Ascend(SpaceObjects, start, func(k, v []byte) bool {
+		if !bytes.HasPrefix(k, prefix) {
+			return false
+		}
+		ver, err := decode[Version](v)
+		if err != nil {
+			derr = err
+			return false
+		}
+		return fn(ver)
+	})
+	if err != nil {
+		return err
+	}
+	return derr
+}
+
+// BucketEmpty reports whether bucket has no versions and no uploads.
+func BucketEmpty(tx Tx, bucket string) (bool, error) {
+	prefix := objPrefix(bucket)
+	empty := true
+	check := func(k, _ []byte) bool {
+		empty = !bytes.HasPrefix(k, prefix)
+		return false
+	}
+	if err := tx.Ascend(SpaceObjects, prefix, check); err != nil || !empty {
+		return empty, err
+	}
+	err := tx.Ascend(SpaceUploads, prefix, check)
+	return empty, err
+}
+
+func uploadKey(bucket, key, id string) []byte {
+	return append(ObjKeyPrefix(bucket, key), id...)
+}
+
+// GetUpload returns the upload or nil.
+func GetUpload(tx Tx, bucket, key, id string) (*Upload, error) {
+	raw, err := tx.Get(SpaceUploads, uploadKey(bucket, key, id))
+	if err != nil {
+		return nil, err
+	}
+	return decode[Upload](raw)
+}
+
+// PutUpload stores u.
+func PutUpload(tx Tx, u *Upload) error {
+	raw, err := encode(u)
+	if err != nil {
+		return err
+	}
+	return tx.Put(SpaceUploads, uploadKey(u.Bucket, u.Key, u.UploadID), raw)
+}
+
+// DeleteUpload removes the upload and all its parts.
+func DeleteUpload(tx Tx, u *Upload) error {
+	parts, err := Parts(tx, u.UploadID, 0)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if err := tx.Delete(SpaceParts, partKey(u.UploadID, p.Number)); err != nil {
+			return err
+		}
+	}
+	return tx.Delete(SpaceUploads, uploadKey(u.Bucket, u.Key, u.UploadID))
+}
+
+// ScanUploads calls fn for each upload in bucket with key ≥ from, ordered
+// by key then upload id, until fn returns false.
+func ScanUploads(tx Tx, bucket, from string, fn func(*Upload) bool) error {
+	prefix := objPrefix(bucket)
+	start := append(append([]byte(nil), prefix...), from...)
+	var derr error
+	err := tx.Ascend(SpaceUploads, start, func(k, v []byte) bool {
+		if !bytes.HasPrefix(k, prefix) {
+			return false
+		}
+		u, err := decode[Upload](v)
+		if err != nil {
+			derr = err
+			return false
+		}
+		return fn(u)
+	})
+	if err != nil {
+		return err
+	}
+	return derr
+}
+
+func partKey(uploadID string, n int) []byte {
+	b := append([]byte(uploadID), sep)
+	return binary.BigEndian.AppendUint32(b, uint32(n))
+}
+
+// PutPart stores p for uploadID, replacing a part of the same number.
+func PutPart(tx Tx, uploadID string, p *Part) error {
+	raw, err := encode(p)
+	if err != nil {
+		return err
+	}
+	return tx.Put(SpaceParts, partKey(uploadID, p.Number), raw)
+}
+
+// GetPart returns part n of uploadID or nil.
+func GetPart(tx Tx, uploadID string, n int) (*Part, error) {
+	raw, err := tx.Get(SpaceParts, partKey(uploadID, n))
+	if err != nil {
+		return nil, err
+	}
+	return decode[Part](raw)
+}
+
+// Parts returns the parts of uploadID with number > after, in order.
+func Parts(tx Tx, uploadID string, after int) ([]*Part, error) {
+	prefix := append([]byte(uploadID), sep)
+	var out []*Part
+	var derr error
+	err := tx.Ascend(SpaceParts, partKey(uploadID, after+1), func(k, v []byte) bool {
+		if !bytes.HasPrefix(k, prefix) {
+			return false
+		}
+		p, err := decode[Part](v)
+		if err != nil {
+			derr = err
+			return false
+		}
+		out = append(out, p)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, derr
+}

@@ -1,0 +1,192 @@
+// Package metatest is the conformance suite of meta.Store: every engine
+// runs it from its own tests with Run(t, open), so no engine gets a
+// private, weaker test set.
+package metatest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/ossd/ossd/internal/meta"
+)
+
+// Open returns a fresh, empty store, or reopens the one at the same place
+// when reopen is true (to check durability across Close).
+type Open func(t *testing.T, reopen bool) meta.Store
+
+// Run checks the meta.Store contract.
+func Run(t *testing.T, open Open) {
+	ctx := context.Background()
+	t.Run("PutGetDelete", func(t *testing.T) {
+		s := open(t, false)
+		defer s.Close()
+		must(t, s.Update(ctx, func(tx meta.Tx) error {
+			if err := tx.Put(meta.SpaceBuckets, []byte("a"), []byte("1")); err != nil {
+				return err
+			}
+			return tx.Put(meta.SpaceObjects, []byte("a"), []byte("other space"))
+		}))
+		must(t, s.View(ctx, func(tx meta.Tx) error {
+			v, err := tx.Get(meta.SpaceBuckets, []byte("a"))
+			if err != nil || string(v) != "1" {
+				return fmt.Errorf("Get = %q, %v; want 1", v, err)
+			}
+			v, _ = tx.Get(meta.SpaceBuckets, []byte("missing"))
+			if v != nil {
+				return fmt.Errorf("Get(missing) = %q, want nil", v)
+			}
+			return nil
+		}))
+		must(t, s.Update(ctx, func(tx meta.Tx) error {
+			if err := tx.Delete(meta.SpaceBuckets, []byte("absent")); err != nil {
+				return fmt.Errorf("delete absent: %w", err)
+			}
+			return tx.Delete(meta.SpaceBuckets, []byte("a"))
+		}))
+		must(t, s.View(ctx, func(tx meta.Tx) error {
+			if v, _ := tx.Get(meta.SpaceBuckets, []byte("a")); v != nil {
+				return fmt.Errorf("deleted key still present: %q", v)
+			}
+			if v, _ := tx.Get(meta.SpaceObjects, []byte("a")); string(v) != "other space" {
+				return fmt.Errorf("spaces not separate: %q", v)
+			}
+			return nil
+		}))
+	})
+	t.Run("UnknownSpace", func(t *testing.T) {
+		s := open(t, false)
+		defer s.Close()
+		err := s.View(ctx, func(tx meta.Tx) error {
+			_, err := tx.Get("nope", []byte("k"))
+			return err
+		})
+		if !errors.Is(err, meta.ErrUnknownSpace) {
+			t.Fatalf("err = %v, want ErrUnknownSpace", err)
+		}
+	})
+	t.Run("AscendOrder", func(t *testing.T) {
+		s := open(t, false)
+		defer s.Close()
+		keys := []string{"b", "a\x00z", "a", "c\xff", "a\x00", "ab"}
+		must(t, s.Update(ctx, func(tx meta.Tx) error {
+			for _, k := range keys {
+				if err := tx.Put(meta.SpaceObjects, []byte(k), []byte(k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		var got []string
+		must(t, s.View(ctx, func(tx meta.Tx) error {
+			return tx.Ascend(meta.SpaceObjects, []byte("a\x00"), func(k, v []byte) bool {
+				got = append(got, string(k))
+				return string(k) != "b"
+			})
+		}))
+		want := []string{"a\x00", "a\x00z", "ab", "b"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("Ascend = %q, want %q", got, want)
+		}
+	})
+	t.Run("RollbackOnError", func(t *testing.T) {
+		s := open(t, false)
+		defer s.Close()
+		boom := errors.New("boom")
+		err := s.Update(ctx, func(tx meta.Tx) error {
+			if err := tx.Put(meta.SpaceBuckets, []byte("x"), []byte("1")); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Update err = %v, want boom", err)
+		}
+		must(t, s.View(ctx, func(tx meta.Tx) error {
+			if v, _ := tx.Get(meta.SpaceBuckets, []byte("x")); v != nil {
+				return fmt.Errorf("rolled-back write visible: %q", v)
+			}
+			return nil
+		}))
+	})
+	t.Run("ConcurrentIncrements", func(t *testing.T) {
+		s := open(t, false)
+		defer s.Close()
+		const n = 64
+		var wg sync.WaitGroup
+		seen := make(chan uint64, n)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var got uint64
+				err := s.Update(ctx, func(tx meta.Tx) error {
+					v, err := meta.NextSeq(tx)
+					got = v
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+				seen <- got
+			}()
+		}
+		wg.Wait()
+		close(seen)
+		uniq := map[uint64]bool{}
+		for v := range seen {
+			if uniq[v] {
+				t.Fatalf("sequence %d handed out twice: transactions not serializable", v)
+			}
+			uniq[v] = true
+		}
+		if len(uniq) != n {
+			t.Fatalf("got %d distinct sequence numbers, want %d", len(uniq), n)
+		}
+	})
+	t.Run("DurableAcrossReopen", func(t *testing.T) {
+		s := open(t, false)
+		must(t, s.Update(ctx, func(tx meta.Tx) error {
+			return tx.Put(meta.SpaceSystem, []byte("k"), []byte("v"))
+		}))
+		must(t, s.Close())
+		s = open(t, true)
+		defer s.Close()
+		must(t, s.View(ctx, func(tx meta.Tx) error {
+			if v, _ := tx.Get(meta.SpaceSystem, []byte("k")); string(v) != "v" {
+				return fmt.Errorf("after reopen Get = %q, want v", v)
+			}
+			return nil
+		}))
+	})
+	t.Run("ReadOnlyView", func(t *testing.T) {
+		s := open(t, false)
+		defer s.Close()
+		err := s.View(ctx, func(tx meta.Tx) error {
+			return tx.Put(meta.SpaceSystem, []byte("k"), []byte("v"))
+		})
+		if err == nil {
+			t.Fatal("Put in View succeeded, want an error")
+		}
+	})
+	t.Run("CanceledContext", func(t *testing.T) {
+		s := open(t, false)
+		defer s.Close()
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		ran := false
+		err := s.Update(cctx, func(tx meta.Tx) error { ran = true; return nil })
+		if err == nil || ran {
+			t.Fatalf("Update with canceled ctx: err=%v ran=%v, want error and not run", err, ran)
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

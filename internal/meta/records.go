@@ -1,0 +1,96 @@
+package meta
+
+import "time"
+
+// Bucket is a bucket's record, with every per-bucket configuration.
+type Bucket struct {
+	Name          string            `json:"name"`
+	Owner         string            `json:"owner"` // account id
+	Created       time.Time         `json:"created"`
+	Region        string            `json:"region"`
+	ACL           string            `json:"acl"` // private, public-read, public-read-write
+	StorageClass  string            `json:"storageClass"`
+	Redundancy    string            `json:"redundancy"` // LRS, ZRS
+	Versioning    string            `json:"versioning,omitempty"`
+	Tags          []Tag             `json:"tags,omitempty"`
+	Logging       *LoggingConfig    `json:"logging,omitempty"`
+	LogFields     *LogFieldsConfig  `json:"logFields,omitempty"`
+	ResourceGroup string            `json:"resourceGroup,omitempty"`
+	Extra         map[string]string `json:"extra,omitempty"`
+}
+
+// Tag is one key/value tag; order is the order the client gave.
+type Tag struct {
+	Key   string `json:"k"`
+	Value string `json:"v"`
+}
+
+// LoggingConfig is a bucket's access-logging rule.
+type LoggingConfig struct {
+	TargetBucket string `json:"targetBucket"`
+	TargetPrefix string `json:"targetPrefix"`
+	LoggingRole  string `json:"loggingRole,omitempty"`
+}
+
+// LogFieldsConfig is the user-defined log fields configuration.
+type LogFieldsConfig struct {
+	Headers []string `json:"headers,omitempty"`
+	Params  []string `json:"params,omitempty"`
+}
+
+// Extent is one run of object bytes stored in a blob file.
+type Extent struct {
+	Blob string `json:"b"`
+	Size int64  `json:"n"`
+}
+
+// Version is one version of an object, or a delete marker.
+type Version struct {
+	Key          string            `json:"key"`
+	VersionID    string            `json:"vid"` // "null" when unversioned
+	Seq          uint64            `json:"seq"` // order of writes; higher is newer
+	DeleteMarker bool              `json:"dm,omitempty"`
+	Size         int64             `json:"size"`
+	ETag         string            `json:"etag"` // without quotes
+	CRC64        uint64            `json:"crc"`
+	Modified     time.Time         `json:"mod"`
+	Type         string            `json:"type"` // Normal, Appendable, Multipart, Symlink
+	StorageClass string            `json:"sc"`
+	ACL          string            `json:"acl"` // default, private, public-read, public-read-write
+	Owner        string            `json:"owner"`
+	Headers      map[string]string `json:"hdr,omitempty"`  // Content-Type, Cache-Control, …
+	UserMeta     map[string]string `json:"meta,omitempty"` // x-oss-meta-* (lower-case names)
+	Tags         []Tag             `json:"tags,omitempty"`
+	Symlink      string            `json:"sym,omitempty"` // target key
+	Inline       []byte            `json:"inl,omitempty"` // small objects' bytes
+	Extents      []Extent          `json:"ext,omitempty"` // larger objects' bytes, in order
+}
+
+// Blobs returns the blob ids the version references.
+func (v *Version) Blobs() []string {
+	ids := make([]string, 0, len(v.Extents))
+	for _, e := range v.Extents {
+		ids = append(ids, e.Blob)
+	}
+	return ids
+}
+
+// Upload is an in-progress multipart upload.
+type Upload struct {
+	Bucket    string            `json:"bucket"`
+	Key       string            `json:"key"`
+	UploadID  string            `json:"id"`
+	Initiated time.Time         `json:"init"`
+	Template  Version           `json:"tmpl"` // headers, meta, ACL, class for the result
+	Extra     map[string]string `json:"extra,omitempty"`
+}
+
+// Part is one uploaded part.
+type Part struct {
+	Number   int       `json:"n"`
+	ETag     string    `json:"etag"`
+	Size     int64     `json:"size"`
+	CRC64    uint64    `json:"crc"`
+	Modified time.Time `json:"mod"`
+	Blob     string    `json:"blob"`
+}

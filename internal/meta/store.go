@@ -1,0 +1,67 @@
+// Package meta holds ossd's metadata: buckets, object versions, multipart
+// uploads and per-bucket configuration. It is split in two layers:
+//
+//   - Store, an ordered, transactional key-value engine. It knows nothing of
+//     OSS; any engine that keeps the contract below (embedded bbolt today, a
+//     distributed engine later) passes the metatest conformance suite.
+//   - The catalogue (catalog.go), typed records and key layouts built on a
+//     Tx. It is engine-independent, so the rules of what is stored where are
+//     written once.
+package meta
+
+import (
+	"context"
+	"errors"
+)
+
+// Spaces are the key spaces a Store must provide. Keys within a space are
+// ordered bytewise.
+const (
+	SpaceBuckets = "buckets" // bucket name → Bucket
+	SpaceObjects = "objects" // bucket 0 key 0 ^seq → Version
+	SpaceUploads = "uploads" // bucket 0 key 0 uploadID → Upload
+	SpaceParts   = "parts"   // uploadID 0 partNumber(4, BE) → Part
+	SpaceSystem  = "system"  // counters and server-wide settings
+)
+
+// Spaces lists every space, for engines that must create them up front.
+var Spaces = []string{SpaceBuckets, SpaceObjects, SpaceUploads, SpaceParts, SpaceSystem}
+
+// ErrUnknownSpace is returned by a Tx for a space not in Spaces.
+var ErrUnknownSpace = errors.New("meta: unknown key space")
+
+// Store is an ordered transactional key-value engine.
+//
+// Contract (checked by metatest.Run):
+//   - Update runs fn in a serializable read-write transaction. If fn returns
+//     nil the transaction commits and is durable (it survives a process kill
+//     and a power cut) before Update returns; if fn returns an error nothing
+//     of it is visible, and Update returns that error unchanged.
+//   - Update may group concurrent calls into one commit to share an fsync.
+//     fn may therefore run more than once and must have no effects outside
+//     the Tx; its result must depend only on what it reads through the Tx.
+//   - View runs fn in a read-only snapshot; it sees every Update that
+//     returned before View was called, and never a partial one.
+//   - Slices passed to or returned from a Tx are valid only until fn
+//     returns: callers copy what they keep. Callers may modify their own
+//     arguments after Put returns.
+//   - A Store is safe for concurrent use. ctx bounds the wait for a
+//     transaction to start; a transaction in progress is not interrupted.
+type Store interface {
+	View(ctx context.Context, fn func(Tx) error) error
+	Update(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is one transaction. Its methods return ErrUnknownSpace for a space
+// not in Spaces; Put and Delete on a read-only Tx return an error.
+type Tx interface {
+	// Get returns the value of key, or nil if it is absent.
+	Get(space string, key []byte) ([]byte, error)
+	Put(space string, key, value []byte) error
+	// Delete removes key; deleting an absent key is not an error.
+	Delete(space string, key []byte) error
+	// Ascend calls fn for each key ≥ start in ascending order until fn
+	// returns false. fn must not modify the space it iterates.
+	Ascend(space string, start []byte, fn func(key, value []byte) bool) error
+}
