@@ -1,0 +1,167 @@
+// Command ossd is an object storage server that speaks the Alibaba Cloud
+// OSS API. Run it with no arguments to serve ./ossd-data on 127.0.0.1:9800.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ossd/ossd/internal/server"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "logs" {
+		os.Exit(logsCommand(os.Args[2:]))
+	}
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "ossd:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	addr, data, region, domains, users string
+	readHeaderTimeout, idleTimeout     time.Duration
+	maxHeaderBytes                     int
+	shutdownTimeout                    time.Duration
+	verbose                            bool
+}
+
+func parseFlags(args []string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("ossd", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: ossd [flags]
+       ossd logs flush|status|tail [flags]
+
+ossd serves the Alibaba Cloud OSS API from a local data directory.
+Credentials come from OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET; when
+they are unset, ossd generates a key pair on first start, keeps it in
+<data>/credentials.json (mode 0600) and prints it.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:9800", "address to listen on (host:port; port 0 picks a free one)")
+	fs.StringVar(&o.data, "data", "./ossd-data", "data directory (metadata, object bytes, access-log journal)")
+	fs.StringVar(&o.region, "region", "cn-hangzhou", "region this server answers as (V4 signatures are scoped to it)")
+	fs.StringVar(&o.domains, "domains", "", "comma-separated base domains for virtual-hosted addressing (<bucket>.<domain>); default: localhost,oss-<region>.aliyuncs.com,oss-<region>-internal.aliyuncs.com")
+	fs.StringVar(&o.users, "users", "", "JSON file of extra accounts: [{\"id\",\"displayName\",\"accessKeyId\",\"accessKeySecret\"}]")
+	fs.DurationVar(&o.readHeaderTimeout, "read-header-timeout", 30*time.Second, "time allowed to read request headers (slow clients are cut off)")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 120*time.Second, "keep-alive idle connection timeout")
+	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request header block accepted")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
+	fs.BoolVar(&o.verbose, "v", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	return o, nil
+}
+
+func run(args []string) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger)
+
+	root, generated, err := server.RootCredentials(o.data, os.Getenv("OSS_ACCESS_KEY_ID"), os.Getenv("OSS_ACCESS_KEY_SECRET"))
+	if err != nil {
+		return err
+	}
+	var users []server.User
+	if o.users != "" {
+		if users, err = server.LoadUsers(o.users); err != nil {
+			return err
+		}
+	}
+	var domains []string
+	if o.domains != "" {
+		for _, d := range strings.Split(o.domains, ",") {
+			if d = strings.TrimSpace(strings.ToLower(d)); d != "" {
+				domains = append(domains, d)
+			}
+		}
+	}
+	srv, err := server.New(server.Config{DataDir: o.data, Region: o.region, Domains: domains, Root: root, Users: users, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: o.readHeaderTimeout,
+		IdleTimeout:       o.idleTimeout,
+		MaxHeaderBytes:    o.maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	printBanner(os.Stdout, ln.Addr().String(), o, root, generated)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: waiting for in-flight requests", "timeout", o.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func printBanner(w *os.File, addr string, o *options, root server.User, generated bool) {
+	ep := "http://" + addr
+	fmt.Fprintf(w, "ossd listening on %s\n", ep)
+	fmt.Fprintf(w, "  endpoint:   %s\n", ep)
+	fmt.Fprintf(w, "  region:     %s\n", o.region)
+	fmt.Fprintf(w, "  data:       %s\n", o.data)
+	fmt.Fprintf(w, "  access key: %s\n", root.AccessKeyID)
+	if generated {
+		fmt.Fprintf(w, "  secret:     %s   (generated; stored in %s/credentials.json)\n", root.AccessKeySecret, o.data)
+	} else if os.Getenv("OSS_ACCESS_KEY_ID") == "" {
+		fmt.Fprintf(w, "  secret:     %s   (from %s/credentials.json)\n", root.AccessKeySecret, o.data)
+	} else {
+		fmt.Fprintf(w, "  secret:     (from OSS_ACCESS_KEY_SECRET)\n")
+	}
+	fmt.Fprintf(w, "clients:\n")
+	fmt.Fprintf(w, "  env:        export OSS_ACCESS_KEY_ID=%s OSS_ACCESS_KEY_SECRET=<secret>\n", root.AccessKeyID)
+	fmt.Fprintf(w, "  Go SDK v2:  oss.LoadDefaultConfig().WithEndpoint(%q).WithRegion(%q).WithUsePathStyle(true)\n", ep, o.region)
+	fmt.Fprintf(w, "  Go SDK v1:  oss.New(%q, id, secret, oss.ForcePathStyle(true)) // add oss.AuthVersion(oss.AuthV4), oss.Region(%q) for V4\n", ep, o.region)
+	fmt.Fprintf(w, "  Python oss2: oss2.Bucket(oss2.Auth(id, secret), %q, 'bucket', is_path_style=True)\n", ep)
+	fmt.Fprintf(w, "  ossutil:    ossutil --endpoint %s --region %s --addressing-style path -i <id> -k <secret> ls\n", ep, o.region)
+	fmt.Fprintf(w, "  S3 tools:   aws --endpoint-url %s s3 ls   (S3 API: see README)\n", ep)
+}

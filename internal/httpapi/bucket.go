@@ -1,0 +1,355 @@
+package httpapi
+
+import (
+	"encoding/xml"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/oss"
+	"github.com/ossd/ossd/internal/service"
+)
+
+// endpoint is the host clients use to reach this server (the request's
+// Host without the bucket label), reported as Extranet/IntranetEndpoint so
+// SDKs that follow those fields come back here.
+func (h *Handler) endpoint(rq *request) string {
+	host := rq.r.Host
+	if b := h.hostBucket(host); b != "" {
+		host = host[len(b)+1:]
+	}
+	return host
+}
+
+func location(region string) string { return "oss-" + region }
+
+type bucketXML struct {
+	Name             string `xml:"Name"`
+	Location         string `xml:"Location"`
+	CreationDate     string `xml:"CreationDate"`
+	StorageClass     string `xml:"StorageClass"`
+	ExtranetEndpoint string `xml:"ExtranetEndpoint"`
+	IntranetEndpoint string `xml:"IntranetEndpoint"`
+	Region           string `xml:"Region"`
+	ResourceGroupID  string `xml:"ResourceGroupId,omitempty"`
+}
+
+func (h *Handler) listBuckets(rq *request) error {
+	if rq.p.Anonymous() {
+		return oss.ErrAccessDenied.WithMessage("AccessDenied")
+	}
+	max := 100
+	if s := rq.q.get("max-keys"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return oss.ErrInvalidArgument.WithMessage("Argument max-keys must be an integer between 1 and 1000.").With("ArgumentName", "max-keys").With("ArgumentValue", s)
+		}
+		max = n
+	}
+	in := service.ListBucketsInput{Owner: rq.p.ID, Prefix: rq.q.get("prefix"), Marker: rq.q.get("marker"), MaxKeys: max,
+		TagKey: rq.q.get("tag-key"), TagValue: rq.q.get("tag-value")}
+	bs, truncated, err := h.svc.ListBuckets(rq.ctx, in)
+	if err != nil {
+		return err
+	}
+	type result struct {
+		XMLName     xml.Name    `xml:"ListAllMyBucketsResult"`
+		Prefix      string      `xml:"Prefix,omitempty"`
+		Marker      string      `xml:"Marker,omitempty"`
+		MaxKeys     int         `xml:"MaxKeys,omitempty"`
+		IsTruncated *bool       `xml:"IsTruncated,omitempty"`
+		NextMarker  string      `xml:"NextMarker,omitempty"`
+		Owner       ownerXML    `xml:"Owner"`
+		Buckets     []bucketXML `xml:"Buckets>Bucket"`
+	}
+	res := result{Prefix: in.Prefix, Marker: in.Marker, Owner: ownerXML{rq.p.ID, rq.p.DisplayName}}
+	if rq.q.has("max-keys") || rq.q.has("marker") || rq.q.has("prefix") {
+		res.MaxKeys = max
+		res.IsTruncated = &truncated
+	}
+	if truncated && len(bs) > 0 {
+		res.NextMarker = bs[len(bs)-1].Name
+	}
+	ep := h.endpoint(rq)
+	for _, b := range bs {
+		res.Buckets = append(res.Buckets, bucketXML{
+			Name: b.Name, Location: location(b.Region), CreationDate: isoTime(b.Created), StorageClass: b.StorageClass,
+			ExtranetEndpoint: ep, IntranetEndpoint: ep, Region: b.Region, ResourceGroupID: b.ResourceGroup,
+		})
+	}
+	return h.writeXML(rq, http.StatusOK, res)
+}
+
+func (h *Handler) putBucket(rq *request) error {
+	if rq.p.Anonymous() {
+		return oss.ErrAccessDenied.WithMessage("You have no right to access this bucket.")
+	}
+	var cfg struct {
+		StorageClass       string `xml:"StorageClass"`
+		DataRedundancyType string `xml:"DataRedundancyType"`
+	}
+	body, err := h.readBody(rq)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := unmarshalRoot(body, "CreateBucketConfiguration", &cfg); err != nil {
+			return oss.ErrMalformedXML
+		}
+	}
+	err = h.svc.CreateBucket(rq.ctx, rq.p, service.CreateBucketInput{
+		Name: rq.bucket, ACL: rq.r.Header.Get("x-oss-acl"), StorageClass: cfg.StorageClass,
+		Redundancy: cfg.DataRedundancyType, ResourceGroup: rq.r.Header.Get("x-oss-resource-group-id"),
+	})
+	if err != nil {
+		return err
+	}
+	rq.w.Header().Set("Location", "/"+rq.bucket)
+	return writeEmpty(rq, http.StatusOK)
+}
+
+func (h *Handler) deleteBucket(rq *request) error {
+	if err := h.svc.DeleteBucket(rq.ctx, rq.bucket); err != nil {
+		return err
+	}
+	return writeEmpty(rq, http.StatusNoContent)
+}
+
+func (h *Handler) getBucketInfo(rq *request) error {
+	b := rq.b
+	ep := h.endpoint(rq)
+	versioning := b.Versioning
+	type info struct {
+		Name                   string   `xml:"Name"`
+		AccessMonitor          string   `xml:"AccessMonitor"`
+		Location               string   `xml:"Location"`
+		CreationDate           string   `xml:"CreationDate"`
+		ExtranetEndpoint       string   `xml:"ExtranetEndpoint"`
+		IntranetEndpoint       string   `xml:"IntranetEndpoint"`
+		ACL                    string   `xml:"AccessControlList>Grant"`
+		DataRedundancyType     string   `xml:"DataRedundancyType"`
+		Owner                  ownerXML `xml:"Owner"`
+		StorageClass           string   `xml:"StorageClass"`
+		ResourceGroupID        string   `xml:"ResourceGroupId"`
+		SSEAlgorithm           string   `xml:"ServerSideEncryptionRule>SSEAlgorithm"`
+		Versioning             string   `xml:"Versioning,omitempty"`
+		TransferAcceleration   string   `xml:"TransferAcceleration"`
+		CrossRegionReplication string   `xml:"CrossRegionReplication"`
+		LogBucket              string   `xml:"BucketPolicy>LogBucket"`
+		LogPrefix              string   `xml:"BucketPolicy>LogPrefix"`
+		Comment                string   `xml:"Comment"`
+		BlockPublicAccess      bool     `xml:"BlockPublicAccess"`
+		Region                 string   `xml:"Region"`
+	}
+	type result struct {
+		XMLName xml.Name `xml:"BucketInfo"`
+		Bucket  info     `xml:"Bucket"`
+	}
+	in := info{
+		Name: b.Name, AccessMonitor: "Disabled", Location: location(b.Region), CreationDate: isoTime(b.Created),
+		ExtranetEndpoint: ep, IntranetEndpoint: ep, ACL: b.ACL, DataRedundancyType: b.Redundancy,
+		Owner: h.owner(b.Owner), StorageClass: b.StorageClass, ResourceGroupID: b.ResourceGroup, SSEAlgorithm: "None",
+		Versioning: versioning, TransferAcceleration: "Disabled", CrossRegionReplication: "Disabled", Region: b.Region,
+	}
+	if b.Logging != nil {
+		in.LogBucket, in.LogPrefix = b.Logging.TargetBucket, b.Logging.TargetPrefix
+	}
+	return h.writeXML(rq, http.StatusOK, result{Bucket: in})
+}
+
+// owner renders an account id with its display name.
+func (h *Handler) owner(id string) ownerXML {
+	return ownerXML{ID: id, DisplayName: id}
+}
+
+func (h *Handler) getBucketLocation(rq *request) error {
+	type result struct {
+		XMLName  xml.Name `xml:"LocationConstraint"`
+		Location string   `xml:",chardata"`
+	}
+	return h.writeXML(rq, http.StatusOK, result{Location: location(rq.b.Region)})
+}
+
+func (h *Handler) getBucketStat(rq *request) error {
+	st, err := h.svc.Stat(rq.ctx, rq.bucket)
+	if err != nil {
+		return err
+	}
+	c := func(class string) [2]int64 { return st.ByClass[class] }
+	type result struct {
+		XMLName                     xml.Name `xml:"BucketStat"`
+		Storage                     int64    `xml:"Storage"`
+		ObjectCount                 int64    `xml:"ObjectCount"`
+		MultipartUploadCount        int64    `xml:"MultipartUploadCount"`
+		LiveChannelCount            int64    `xml:"LiveChannelCount"`
+		LastModifiedTime            int64    `xml:"LastModifiedTime"`
+		StandardStorage             int64    `xml:"StandardStorage"`
+		StandardObjectCount         int64    `xml:"StandardObjectCount"`
+		InfrequentAccessStorage     int64    `xml:"InfrequentAccessStorage"`
+		InfrequentAccessRealStorage int64    `xml:"InfrequentAccessRealStorage"`
+		InfrequentAccessObjectCount int64    `xml:"InfrequentAccessObjectCount"`
+		ArchiveStorage              int64    `xml:"ArchiveStorage"`
+		ArchiveRealStorage          int64    `xml:"ArchiveRealStorage"`
+		ArchiveObjectCount          int64    `xml:"ArchiveObjectCount"`
+		ColdArchiveStorage          int64    `xml:"ColdArchiveStorage"`
+		ColdArchiveRealStorage      int64    `xml:"ColdArchiveRealStorage"`
+		ColdArchiveObjectCount      int64    `xml:"ColdArchiveObjectCount"`
+		DeepColdArchiveStorage      int64    `xml:"DeepColdArchiveStorage"`
+		DeepColdArchiveRealStorage  int64    `xml:"DeepColdArchiveRealStorage"`
+		DeepColdArchiveObjectCount  int64    `xml:"DeepColdArchiveObjectCount"`
+		MultipartPartCount          int64    `xml:"MultipartPartCount"`
+		DeleteMarkerCount           int64    `xml:"DeleteMarkerCount"`
+	}
+	res := result{
+		Storage: st.Storage, ObjectCount: st.Objects, MultipartUploadCount: st.MultipartUploads, LastModifiedTime: st.LastModified,
+		StandardStorage: c("Standard")[0], StandardObjectCount: c("Standard")[1],
+		InfrequentAccessStorage: c("IA")[0], InfrequentAccessRealStorage: c("IA")[0], InfrequentAccessObjectCount: c("IA")[1],
+		ArchiveStorage: c("Archive")[0], ArchiveRealStorage: c("Archive")[0], ArchiveObjectCount: c("Archive")[1],
+		ColdArchiveStorage: c("ColdArchive")[0], ColdArchiveRealStorage: c("ColdArchive")[0], ColdArchiveObjectCount: c("ColdArchive")[1],
+		DeepColdArchiveStorage: c("DeepColdArchive")[0], DeepColdArchiveRealStorage: c("DeepColdArchive")[0], DeepColdArchiveObjectCount: c("DeepColdArchive")[1],
+		MultipartPartCount: st.MultipartParts, DeleteMarkerCount: st.DeleteMarkers,
+	}
+	return h.writeXML(rq, http.StatusOK, res)
+}
+
+type aclXML struct {
+	XMLName xml.Name `xml:"AccessControlPolicy"`
+	Owner   ownerXML `xml:"Owner"`
+	Grant   string   `xml:"AccessControlList>Grant"`
+}
+
+func (h *Handler) getBucketACL(rq *request) error {
+	return h.writeXML(rq, http.StatusOK, aclXML{Owner: h.owner(rq.b.Owner), Grant: rq.b.ACL})
+}
+
+func (h *Handler) putBucketACL(rq *request) error {
+	acl := rq.r.Header.Get("x-oss-acl")
+	if !service.ValidBucketACL(acl) {
+		return oss.ErrInvalidArgument.WithMessage("no such bucket access control exists").With("ArgumentName", "x-oss-acl").With("ArgumentValue", acl)
+	}
+	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.ACL = acl; return nil })
+	if err != nil {
+		return err
+	}
+	return writeEmpty(rq, http.StatusOK)
+}
+
+type taggingXML struct {
+	XMLName xml.Name `xml:"Tagging"`
+	Tags    []tagXML `xml:"TagSet>Tag"`
+}
+
+type tagXML struct {
+	Key   string `xml:"Key"`
+	Value string `xml:"Value"`
+}
+
+func toTagXML(tags []meta.Tag) taggingXML {
+	out := taggingXML{Tags: []tagXML{}}
+	for _, t := range tags {
+		out.Tags = append(out.Tags, tagXML{t.Key, t.Value})
+	}
+	return out
+}
+
+// readTags parses a Tagging body with OSS's limits.
+func (h *Handler) readTags(rq *request, max int) ([]meta.Tag, error) {
+	var t taggingXML
+	if err := h.decodeXML(rq, "Tagging", &t, oss.ErrMalformedXML); err != nil {
+		return nil, err
+	}
+	if len(t.Tags) > max {
+		return nil, oss.ErrInvalidArgument.WithMessage("The number of tags exceeds the limit of %d.", max)
+	}
+	seen := map[string]bool{}
+	var out []meta.Tag
+	for _, tg := range t.Tags {
+		if tg.Key == "" || len(tg.Key) > 128 || len(tg.Value) > 256 {
+			return nil, oss.ErrInvalidArgument.WithMessage("The tag key or value is invalid.")
+		}
+		if seen[tg.Key] {
+			return nil, oss.ErrInvalidArgument.WithMessage("Duplicate tag keys are not allowed.")
+		}
+		seen[tg.Key] = true
+		out = append(out, meta.Tag{Key: tg.Key, Value: tg.Value})
+	}
+	return out, nil
+}
+
+func (h *Handler) getBucketTags(rq *request) error {
+	return h.writeXML(rq, http.StatusOK, toTagXML(rq.b.Tags))
+}
+
+func (h *Handler) putBucketTags(rq *request) error {
+	tags, err := h.readTags(rq, 20)
+	if err != nil {
+		return err
+	}
+	err = h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Tags = tags; return nil })
+	if err != nil {
+		return err
+	}
+	return writeEmpty(rq, http.StatusOK)
+}
+
+func (h *Handler) deleteBucketTags(rq *request) error {
+	var keys map[string]bool
+	if s := rq.q.get("tagging"); s != "" {
+		keys = map[string]bool{}
+		for _, k := range strings.Split(s, ",") {
+			keys[k] = true
+		}
+	}
+	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error {
+		if keys == nil {
+			b.Tags = nil
+			return nil
+		}
+		var kept []meta.Tag
+		for _, t := range b.Tags {
+			if !keys[t.Key] {
+				kept = append(kept, t)
+			}
+		}
+		b.Tags = kept
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return writeEmpty(rq, http.StatusNoContent)
+}
+
+type versioningXML struct {
+	XMLName xml.Name `xml:"VersioningConfiguration"`
+	Status  string   `xml:"Status,omitempty"`
+}
+
+func (h *Handler) getBucketVersioning(rq *request) error {
+	return h.writeXML(rq, http.StatusOK, versioningXML{Status: rq.b.Versioning})
+}
+
+func (h *Handler) putBucketVersioning(rq *request) error {
+	var v versioningXML
+	if err := h.decodeXML(rq, "VersioningConfiguration", &v, oss.ErrMalformedXML); err != nil {
+		return err
+	}
+	if v.Status != "Enabled" && v.Status != "Suspended" {
+		return oss.ErrMalformedXML
+	}
+	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Versioning = v.Status; return nil })
+	if err != nil {
+		return err
+	}
+	return writeEmpty(rq, http.StatusOK)
+}
+
+// hostOnly strips a port.
+func hostOnly(h string) string {
+	if x, _, err := net.SplitHostPort(h); err == nil {
+		return x
+	}
+	return h
+}

@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"github.com/ossd/ossd/internal/oss"
+	"github.com/ossd/ossd/internal/service"
+)
+
+// handler is one operation's entry in the dispatch table.
+type handler struct {
+	fn     func(*Handler, *request) error
+	access service.Access
+	// objectACL: the handler checks access itself against the object's
+	// ACL (which can grant more or less than the bucket's).
+	objectACL bool
+}
+
+var handlers map[oss.Op]handler
+
+func init() {
+	own, read, write := service.AccessOwner, service.AccessRead, service.AccessWrite
+	handlers = map[oss.Op]handler{
+		oss.OpPutBucket:                     {(*Handler).putBucket, own, false},
+		oss.OpDeleteBucket:                  {(*Handler).deleteBucket, own, false},
+		oss.OpGetBucketInfo:                 {(*Handler).getBucketInfo, own, false},
+		oss.OpGetBucketLocation:             {(*Handler).getBucketLocation, own, false},
+		oss.OpGetBucketStat:                 {(*Handler).getBucketStat, own, false},
+		oss.OpGetBucketACL:                  {(*Handler).getBucketACL, own, false},
+		oss.OpPutBucketACL:                  {(*Handler).putBucketACL, own, false},
+		oss.OpGetBucketTags:                 {(*Handler).getBucketTags, own, false},
+		oss.OpPutBucketTags:                 {(*Handler).putBucketTags, own, false},
+		oss.OpDeleteBucketTags:              {(*Handler).deleteBucketTags, own, false},
+		oss.OpGetBucketVersioning:           {(*Handler).getBucketVersioning, own, false},
+		oss.OpPutBucketVersioning:           {(*Handler).putBucketVersioning, own, false},
+		oss.OpListObjects:                   {(*Handler).listObjects, read, false},
+		oss.OpListObjectsV2:                 {(*Handler).listObjectsV2, read, false},
+		oss.OpListObjectVersions:            {(*Handler).listObjectVersions, read, false},
+		oss.OpPutBucketLogging:              {(*Handler).putBucketLogging, own, false},
+		oss.OpGetBucketLogging:              {(*Handler).getBucketLogging, own, false},
+		oss.OpDeleteBucketLogging:           {(*Handler).deleteBucketLogging, own, false},
+		oss.OpPutUserDefinedLogFieldsConfig: {(*Handler).putLogFieldsConfig, own, false},
+		oss.OpGetUserDefinedLogFieldsConfig: {(*Handler).getLogFieldsConfig, own, false},
+		oss.OpDelUserDefinedLogFieldsConfig: {(*Handler).deleteLogFieldsConfig, own, false},
+		oss.OpListMultipartUploads:          {(*Handler).listMultipartUploads, read, false},
+		oss.OpDeleteMultipleObjects:         {(*Handler).deleteMultipleObjects, write, false},
+		oss.OpPutObject:                     {(*Handler).putObject, write, false},
+		oss.OpGetObject:                     {(*Handler).getObject, read, true},
+		oss.OpHeadObject:                    {(*Handler).headObject, read, true},
+		oss.OpGetObjectMeta:                 {(*Handler).getObjectMeta, read, true},
+		oss.OpDeleteObject:                  {(*Handler).deleteObject, write, false},
+		oss.OpCopyObject:                    {(*Handler).copyObject, write, false},
+		oss.OpAppendObject:                  {(*Handler).appendObject, write, false},
+		oss.OpInitiateMultipartUpload:       {(*Handler).initiateMultipartUpload, write, false},
+		oss.OpUploadPart:                    {(*Handler).uploadPart, write, false},
+		oss.OpUploadPartCopy:                {(*Handler).uploadPartCopy, write, false},
+		oss.OpCompleteMultipartUpload:       {(*Handler).completeMultipartUpload, write, false},
+		oss.OpAbortMultipartUpload:          {(*Handler).abortMultipartUpload, write, false},
+		oss.OpListParts:                     {(*Handler).listParts, read, false},
+		oss.OpGetObjectACL:                  {(*Handler).getObjectACL, own, false},
+		oss.OpPutObjectACL:                  {(*Handler).putObjectACL, own, false},
+		oss.OpGetObjectTagging:              {(*Handler).getObjectTagging, read, false},
+		oss.OpPutObjectTagging:              {(*Handler).putObjectTagging, write, false},
+		oss.OpDeleteObjectTagging:           {(*Handler).deleteObjectTagging, write, false},
+		oss.OpPutSymlink:                    {(*Handler).putSymlink, write, false},
+		oss.OpGetSymlink:                    {(*Handler).getSymlink, read, true},
+	}
+}

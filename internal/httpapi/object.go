@@ -1,0 +1,691 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/oss"
+	"github.com/ossd/ossd/internal/service"
+)
+
+// storedHeaders are the standard headers an object keeps and returns.
+var storedHeaders = []string{"Content-Type", "Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
+
+// template builds the metadata of a new object from request headers.
+func (h *Handler) template(rq *request) (meta.Version, error) {
+	hdr := rq.r.Header
+	v := meta.Version{Owner: rq.b.Owner, StorageClass: rq.b.StorageClass, ACL: service.ACLDefault, Headers: map[string]string{}}
+	if rq.p.ID != "" {
+		v.Owner = rq.p.ID
+	}
+	for _, k := range storedHeaders {
+		if s := hdr.Get(k); s != "" {
+			v.Headers[k] = s
+		}
+	}
+	if v.Headers["Content-Type"] == "" {
+		v.Headers["Content-Type"] = contentTypeFor(rq.key)
+	}
+	for k, vs := range hdr {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, "x-oss-meta-") && len(vs) > 0 {
+			if v.UserMeta == nil {
+				v.UserMeta = map[string]string{}
+			}
+			v.UserMeta[lk] = vs[0]
+		}
+	}
+	if acl := hdr.Get("x-oss-object-acl"); acl != "" {
+		if !service.ValidObjectACL(acl) {
+			return v, oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", "x-oss-object-acl").With("ArgumentValue", acl)
+		}
+		v.ACL = acl
+	}
+	if sc := hdr.Get("x-oss-storage-class"); sc != "" {
+		if v.StorageClass = service.NormalizeStorageClass(sc); v.StorageClass == "" {
+			return v, oss.ErrInvalidArgument.WithMessage("Invalid storage class %s", sc).With("ArgumentName", "x-oss-storage-class").With("ArgumentValue", sc)
+		}
+	}
+	if t := hdr.Get("x-oss-tagging"); t != "" {
+		tags, err := parseTagHeader(t)
+		if err != nil {
+			return v, err
+		}
+		v.Tags = tags
+	}
+	if sse := hdr.Get("x-oss-server-side-encryption"); sse != "" {
+		return v, oss.ErrNotImplemented.WithMessage("Server-side encryption is not supported by ossd.")
+	}
+	return v, nil
+}
+
+func contentTypeFor(key string) string {
+	if t := mime.TypeByExtension(path.Ext(key)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+func parseTagHeader(s string) ([]meta.Tag, error) {
+	q, err := url.ParseQuery(s)
+	if err != nil {
+		return nil, oss.ErrInvalidArgument.WithMessage("The x-oss-tagging header is invalid.")
+	}
+	var tags []meta.Tag
+	for _, kv := range strings.Split(s, "&") {
+		k, _, _ := strings.Cut(kv, "=")
+		k, _ = url.QueryUnescape(k)
+		if k == "" {
+			continue
+		}
+		tags = append(tags, meta.Tag{Key: k, Value: q.Get(k)})
+	}
+	if len(tags) > 10 {
+		return nil, oss.ErrInvalidArgument.WithMessage("The number of object tags exceeds the limit of 10.")
+	}
+	return tags, nil
+}
+
+// bodySize returns the declared request body size, or -1 when chunked.
+func bodySize(r *http.Request) int64 {
+	if r.ContentLength >= 0 {
+		return r.ContentLength
+	}
+	return -1
+}
+
+// digests reads Content-MD5 and x-oss-hash-crc64ecma.
+func digests(r *http.Request) ([]byte, *uint64, error) {
+	var md5sum []byte
+	if s := r.Header.Get("Content-MD5"); s != "" {
+		raw, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(raw) != 16 {
+			return nil, nil, oss.ErrInvalidDigest
+		}
+		md5sum = raw
+	}
+	var crc *uint64
+	if s := r.Header.Get("x-oss-hash-crc64ecma"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return nil, nil, oss.ErrInvalidArgument.WithMessage("The x-oss-hash-crc64ecma header is invalid.")
+		}
+		crc = &n
+	}
+	return md5sum, crc, nil
+}
+
+func forbidOverwrite(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("x-oss-forbid-overwrite"), "true")
+}
+
+func (h *Handler) putObject(rq *request) error {
+	if rq.r.ContentLength > service.MaxPutSize {
+		return oss.ErrEntityTooLarge
+	}
+	tmpl, err := h.template(rq)
+	if err != nil {
+		return err
+	}
+	md5sum, crc, err := digests(rq.r)
+	if err != nil {
+		return err
+	}
+	start := h.cfg.Now()
+	w, err := h.svc.PutObject(rq.ctx, service.PutInput{
+		Bucket: rq.bucket, Key: rq.key, Body: rq.r.Body, Size: bodySize(rq.r), ContentMD5: md5sum, CRC64: crc,
+		Template: tmpl, ForbidOverwrite: forbidOverwrite(rq.r),
+	})
+	rq.entry.ServerCost = h.cfg.Now().Sub(start)
+	if err != nil {
+		return err
+	}
+	return h.writeWritten(rq, w, true)
+}
+
+// writeWritten answers a successful write: ETag, CRC64, version id, and
+// the upload callback when one was asked for.
+func (h *Handler) writeWritten(rq *request, w *service.Written, callback bool) error {
+	v := w.Version
+	rq.entry.ObjectSize = v.Size
+	rq.entry.Delta, rq.entry.HasDelta = w.Delta, true
+	rq.entry.StorageClass = v.StorageClass
+	hdr := rq.w.Header()
+	hdr.Set("ETag", quoteETag(v.ETag))
+	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
+	if v.Type == service.TypeNormal && !strings.Contains(v.ETag, "-") {
+		if raw, err := hexDecode(v.ETag); err == nil {
+			hdr.Set("Content-MD5", base64.StdEncoding.EncodeToString(raw))
+		}
+	}
+	if v.VersionID != "null" {
+		hdr.Set("x-oss-version-id", v.VersionID)
+	}
+	if callback && rq.r.Header.Get("x-oss-callback") != "" {
+		return h.runCallback(rq, v)
+	}
+	return writeEmpty(rq, http.StatusOK)
+}
+
+// objectHeaders sets the headers describing v on a GET/HEAD response.
+func (h *Handler) objectHeaders(rq *request, v *meta.Version) {
+	hdr := rq.w.Header()
+	for _, k := range storedHeaders {
+		if s := v.Headers[k]; s != "" {
+			hdr.Set(k, s)
+		}
+	}
+	if hdr.Get("Content-Type") == "" {
+		hdr.Set("Content-Type", "application/octet-stream")
+	}
+	for k, val := range v.UserMeta {
+		hdr.Set(k, val)
+	}
+	hdr.Set("ETag", quoteETag(v.ETag))
+	hdr.Set("Last-Modified", v.Modified.UTC().Format(http.TimeFormat))
+	hdr.Set("x-oss-object-type", v.Type)
+	hdr.Set("x-oss-storage-class", v.StorageClass)
+	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
+	hdr.Set("Accept-Ranges", "bytes")
+	if v.VersionID != "null" {
+		hdr.Set("x-oss-version-id", v.VersionID)
+	}
+	if v.Type == service.TypeAppendable {
+		hdr.Set("x-oss-next-append-position", strconv.FormatInt(v.Size, 10))
+	}
+	if len(v.Tags) > 0 {
+		hdr.Set("x-oss-tagging-count", strconv.Itoa(len(v.Tags)))
+	}
+	if v.Type == service.TypeNormal && !strings.Contains(v.ETag, "-") {
+		if raw, err := hexDecode(v.ETag); err == nil {
+			hdr.Set("Content-MD5", base64.StdEncoding.EncodeToString(raw))
+		}
+	}
+}
+
+// checkConditions applies If-Match, If-None-Match, If-Modified-Since and
+// If-Unmodified-Since, in the order HTTP (RFC 9110 §13.2.2) gives them.
+func checkConditions(hdr http.Header, etag string, modified time.Time, prefix string) error {
+	tag := quoteETag(etag)
+	match := func(list string) bool {
+		for _, t := range strings.Split(list, ",") {
+			t = strings.TrimSpace(t)
+			if t == "*" || t == tag || strings.Trim(t, `"`) == etag {
+				return true
+			}
+		}
+		return false
+	}
+	mod := modified.Truncate(time.Second)
+	if s := hdr.Get(prefix + "If-Match"); s != "" {
+		if !match(s) {
+			return oss.ErrPreconditionFailed.With("Condition", "If-Match")
+		}
+	} else if s := hdr.Get(prefix + "If-Unmodified-Since"); s != "" {
+		if t, err := http.ParseTime(s); err == nil && mod.After(t) {
+			return oss.ErrPreconditionFailed.With("Condition", "If-Unmodified-Since")
+		}
+	}
+	if s := hdr.Get(prefix + "If-None-Match"); s != "" {
+		if match(s) {
+			if prefix != "" {
+				return oss.ErrPreconditionFailed.With("Condition", "If-None-Match")
+			}
+			return oss.ErrNotModified
+		}
+	} else if s := hdr.Get(prefix + "If-Modified-Since"); s != "" {
+		if t, err := http.ParseTime(s); err == nil && !mod.After(t) {
+			if prefix != "" {
+				return oss.ErrPreconditionFailed.With("Condition", "If-Modified-Since")
+			}
+			return oss.ErrNotModified
+		}
+	}
+	return nil
+}
+
+// parseRange interprets a Range header against size. ok=false means serve
+// the whole object (absent or unparsable header, as OSS ignores those).
+func parseRange(s string, size int64) (off, n int64, ok bool, err error) {
+	spec, found := strings.CutPrefix(strings.TrimSpace(s), "bytes=")
+	if s == "" || !found || strings.Contains(spec, ",") {
+		return 0, size, false, nil
+	}
+	a, b, found := strings.Cut(spec, "-")
+	if !found {
+		return 0, size, false, nil
+	}
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	switch {
+	case a == "" && b == "":
+		return 0, size, false, nil
+	case a == "":
+		k, perr := strconv.ParseInt(b, 10, 64)
+		if perr != nil || k < 0 {
+			return 0, size, false, nil
+		}
+		if k == 0 {
+			return 0, 0, false, oss.ErrInvalidRange
+		}
+		k = min(k, size)
+		return size - k, k, true, nil
+	}
+	start, perr := strconv.ParseInt(a, 10, 64)
+	if perr != nil || start < 0 {
+		return 0, size, false, nil
+	}
+	end := size - 1
+	if b != "" {
+		e, perr := strconv.ParseInt(b, 10, 64)
+		if perr != nil || e < start {
+			return 0, size, false, nil
+		}
+		end = min(e, size-1)
+	}
+	if start >= size {
+		return 0, 0, false, oss.ErrInvalidRange
+	}
+	return start, end - start + 1, true, nil
+}
+
+var responseOverrides = map[string]string{
+	"response-content-type": "Content-Type", "response-content-language": "Content-Language",
+	"response-expires": "Expires", "response-cache-control": "Cache-Control",
+	"response-content-disposition": "Content-Disposition", "response-content-encoding": "Content-Encoding",
+}
+
+func (h *Handler) getObject(rq *request) error {
+	start := h.cfg.Now()
+	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId"), FollowSymlink: true})
+	if err != nil {
+		return err
+	}
+	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
+		return err
+	}
+	rq.entry.ObjectSize = v.Size
+	rq.entry.StorageClass = v.StorageClass
+	if v.StorageClass == "Archive" || v.StorageClass == "ColdArchive" || v.StorageClass == "DeepColdArchive" {
+		return oss.ErrInvalidObjectState.WithMessage("The operation is not valid for the object's state")
+	}
+	if err := checkConditions(rq.r.Header, v.ETag, v.Modified, ""); err != nil {
+		if errors.Is(err, oss.ErrNotModified) {
+			h.objectHeaders(rq, v)
+			rq.w.Header().Del("Content-Type")
+			rq.w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		return err
+	}
+	off, n, partial, err := parseRange(rq.r.Header.Get("Range"), v.Size)
+	if err != nil {
+		rq.w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(v.Size, 10))
+		return err
+	}
+	body, err := h.svc.Open(v, off, n)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	rq.entry.ServerCost = h.cfg.Now().Sub(start)
+	h.objectHeaders(rq, v)
+	hdr := rq.w.Header()
+	for q, hk := range responseOverrides {
+		if s := rq.q.get(q); s != "" {
+			hdr.Set(hk, s)
+		}
+	}
+	hdr.Set("Content-Length", strconv.FormatInt(n, 10))
+	status := http.StatusOK
+	if partial {
+		hdr.Set("Content-Range", "bytes "+strconv.FormatInt(off, 10)+"-"+strconv.FormatInt(off+n-1, 10)+"/"+strconv.FormatInt(v.Size, 10))
+		hdr.Del("x-oss-hash-crc64ecma") // the CRC covers the whole object, not this range
+		hdr.Del("Content-MD5")
+		status = http.StatusPartialContent
+	}
+	rq.w.WriteHeader(status)
+	if _, err := io.Copy(rq.w, body); err != nil {
+		// Headers are out; the client sees a short body.
+		h.log.Debug("object body write failed", "request_id", rq.id, "err", err)
+	}
+	return nil
+}
+
+func (h *Handler) headObject(rq *request) error {
+	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId"), FollowSymlink: true})
+	if err != nil {
+		return err
+	}
+	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
+		return err
+	}
+	rq.entry.ObjectSize = v.Size
+	rq.entry.StorageClass = v.StorageClass
+	if err := checkConditions(rq.r.Header, v.ETag, v.Modified, ""); err != nil {
+		return err
+	}
+	h.objectHeaders(rq, v)
+	rq.w.Header().Set("Content-Length", strconv.FormatInt(v.Size, 10))
+	rq.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) getObjectMeta(rq *request) error {
+	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId")})
+	if err != nil {
+		return err
+	}
+	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
+		return err
+	}
+	rq.entry.ObjectSize = v.Size
+	hdr := rq.w.Header()
+	hdr.Set("ETag", quoteETag(v.ETag))
+	hdr.Set("Last-Modified", v.Modified.UTC().Format(http.TimeFormat))
+	hdr.Set("x-oss-last-access-time", v.Modified.UTC().Format(http.TimeFormat))
+	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
+	if v.VersionID != "null" {
+		hdr.Set("x-oss-version-id", v.VersionID)
+	}
+	hdr.Set("Content-Length", strconv.FormatInt(v.Size, 10))
+	rq.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) deleteObject(rq *request) error {
+	res, err := h.svc.DeleteObject(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"))
+	if err != nil {
+		return err
+	}
+	rq.entry.Delta, rq.entry.HasDelta = res.Delta, res.Delta != 0
+	if res.DeleteMarker {
+		rq.w.Header().Set("x-oss-delete-marker", "true")
+	}
+	if res.VersionID != "" && res.VersionID != "null" || (res.DeleteMarker && res.VersionID == "null" && rq.b.Versioning != "") {
+		rq.w.Header().Set("x-oss-version-id", res.VersionID)
+	}
+	return writeEmpty(rq, http.StatusNoContent)
+}
+
+func (h *Handler) deleteMultipleObjects(rq *request) error {
+	type object struct {
+		Key       string `xml:"Key"`
+		VersionID string `xml:"VersionId"`
+	}
+	var req struct {
+		Quiet   bool     `xml:"Quiet"`
+		Objects []object `xml:"Object"`
+	}
+	if err := h.decodeXML(rq, "Delete", &req, oss.ErrMalformedXML); err != nil {
+		return err
+	}
+	if len(req.Objects) == 0 || len(req.Objects) > 1000 {
+		return oss.ErrMalformedXML
+	}
+	et, enc, err := encodingType(rq)
+	if err != nil {
+		return err
+	}
+	type deleted struct {
+		Key                   string `xml:"Key"`
+		VersionID             string `xml:"VersionId,omitempty"`
+		DeleteMarker          bool   `xml:"DeleteMarker,omitempty"`
+		DeleteMarkerVersionID string `xml:"DeleteMarkerVersionId,omitempty"`
+	}
+	type result struct {
+		XMLName      xml.Name  `xml:"DeleteResult"`
+		EncodingType string    `xml:"EncodingType,omitempty"`
+		Deleted      []deleted `xml:"Deleted"`
+	}
+	out := result{EncodingType: et}
+	for _, o := range req.Objects {
+		if err := oss.CheckKey(o.Key); err != nil {
+			return err.With("Key", o.Key)
+		}
+		res, err := h.svc.DeleteObject(rq.ctx, rq.bucket, o.Key, o.VersionID)
+		if err != nil {
+			return err
+		}
+		if req.Quiet {
+			continue
+		}
+		d := deleted{Key: enc(o.Key), VersionID: o.VersionID}
+		if res.DeleteMarker {
+			d.DeleteMarker = true
+			d.DeleteMarkerVersionID = res.VersionID
+		}
+		out.Deleted = append(out.Deleted, d)
+	}
+	return h.writeXML(rq, http.StatusOK, out)
+}
+
+// copySource parses x-oss-copy-source (/bucket/key?versionId=) and loads
+// the source version, checking the caller may read it.
+func (h *Handler) copySource(rq *request) (string, *meta.Version, error) {
+	src := rq.r.Header.Get("x-oss-copy-source")
+	p, rawQuery, _ := strings.Cut(src, "?")
+	p, err := url.PathUnescape(p)
+	if err != nil {
+		return "", nil, oss.ErrInvalidArgument.WithMessage("Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.")
+	}
+	bucket, key, ok := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	if !ok || bucket == "" || key == "" {
+		return "", nil, oss.ErrInvalidArgument.WithMessage("Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.")
+	}
+	vid := ""
+	if rawQuery != "" {
+		q, _ := url.ParseQuery(rawQuery)
+		vid = q.Get("versionId")
+	}
+	if vid == "" {
+		vid = rq.r.Header.Get("x-oss-copy-source-version-id")
+	}
+	sb, err := h.svc.Bucket(rq.ctx, bucket)
+	if err != nil {
+		return "", nil, err
+	}
+	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: bucket, Key: key, VersionID: vid, FollowSymlink: true})
+	if err != nil {
+		return "", nil, err
+	}
+	if err := service.Authorize(rq.p, service.AccessRead, sb.Owner, sb.ACL, v.ACL); err != nil {
+		return "", nil, err
+	}
+	if err := checkConditions(rq.r.Header, v.ETag, v.Modified, "x-oss-copy-source-"); err != nil {
+		return "", nil, err
+	}
+	return bucket, v, nil
+}
+
+func (h *Handler) copyObject(rq *request) error {
+	srcBucket, src, err := h.copySource(rq)
+	if err != nil {
+		return err
+	}
+	tmpl, err := h.template(rq)
+	if err != nil {
+		return err
+	}
+	replace := strings.EqualFold(rq.r.Header.Get("x-oss-metadata-directive"), "REPLACE")
+	if !replace && rq.r.Header.Get("x-oss-tagging-directive") != "Replace" {
+		tmpl.Tags = src.Tags
+	}
+	if rq.r.Header.Get("x-oss-storage-class") == "" {
+		tmpl.StorageClass = ""
+	} else {
+		rq.entry.TargetClass = tmpl.StorageClass
+	}
+	w, err := h.svc.CopyObject(rq.ctx, service.CopyInput{Source: src, SrcBucket: srcBucket, ReplaceMetadata: replace,
+		Dest: service.PutInput{Bucket: rq.bucket, Key: rq.key, Template: tmpl, ForbidOverwrite: forbidOverwrite(rq.r)}})
+	if err != nil {
+		return err
+	}
+	v := w.Version
+	rq.entry.ObjectSize = v.Size
+	rq.entry.Delta, rq.entry.HasDelta = w.Delta, true
+	hdr := rq.w.Header()
+	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
+	if src.VersionID != "null" {
+		hdr.Set("x-oss-copy-source-version-id", src.VersionID)
+	}
+	if v.VersionID != "null" {
+		hdr.Set("x-oss-version-id", v.VersionID)
+	}
+	type result struct {
+		XMLName      xml.Name `xml:"CopyObjectResult"`
+		ETag         string   `xml:"ETag"`
+		LastModified string   `xml:"LastModified"`
+	}
+	return h.writeXML(rq, http.StatusOK, result{ETag: quoteETag(v.ETag), LastModified: isoTime(v.Modified)})
+}
+
+func (h *Handler) appendObject(rq *request) error {
+	pos, err := strconv.ParseInt(rq.q.get("position"), 10, 64)
+	if err != nil || pos < 0 {
+		return oss.ErrInvalidArgument.WithMessage("Position is invalid.").With("ArgumentName", "position").With("ArgumentValue", rq.q.get("position"))
+	}
+	tmpl, err := h.template(rq)
+	if err != nil {
+		return err
+	}
+	md5sum, crc, err := digests(rq.r)
+	if err != nil {
+		return err
+	}
+	w, err := h.svc.AppendObject(rq.ctx, service.AppendInput{Bucket: rq.bucket, Key: rq.key, Position: pos, Body: rq.r.Body,
+		Size: bodySize(rq.r), ContentMD5: md5sum, CRC64: crc, Template: tmpl})
+	if err != nil {
+		return err
+	}
+	rq.w.Header().Set("x-oss-next-append-position", strconv.FormatInt(w.Version.Size, 10))
+	return h.writeWritten(rq, w, false)
+}
+
+func (h *Handler) getObjectACL(rq *request) error {
+	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId")})
+	if err != nil {
+		return err
+	}
+	if v.VersionID != "null" {
+		rq.w.Header().Set("x-oss-version-id", v.VersionID)
+	}
+	return h.writeXML(rq, http.StatusOK, aclXML{Owner: h.owner(rq.b.Owner), Grant: v.ACL})
+}
+
+func (h *Handler) putObjectACL(rq *request) error {
+	acl := rq.r.Header.Get("x-oss-object-acl")
+	if !service.ValidObjectACL(acl) {
+		return oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", "x-oss-object-acl").With("ArgumentValue", acl)
+	}
+	v, err := h.svc.UpdateVersion(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), func(v *meta.Version) error { v.ACL = acl; return nil })
+	if err != nil {
+		return err
+	}
+	if v.VersionID != "null" {
+		rq.w.Header().Set("x-oss-version-id", v.VersionID)
+	}
+	return writeEmpty(rq, http.StatusOK)
+}
+
+func (h *Handler) getObjectTagging(rq *request) error {
+	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId")})
+	if err != nil {
+		return err
+	}
+	if v.VersionID != "null" {
+		rq.w.Header().Set("x-oss-version-id", v.VersionID)
+	}
+	return h.writeXML(rq, http.StatusOK, toTagXML(v.Tags))
+}
+
+func (h *Handler) putObjectTagging(rq *request) error {
+	tags, err := h.readTags(rq, 10)
+	if err != nil {
+		return err
+	}
+	v, err := h.svc.UpdateVersion(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), func(v *meta.Version) error { v.Tags = tags; return nil })
+	if err != nil {
+		return err
+	}
+	if v.VersionID != "null" {
+		rq.w.Header().Set("x-oss-version-id", v.VersionID)
+	}
+	return writeEmpty(rq, http.StatusOK)
+}
+
+func (h *Handler) deleteObjectTagging(rq *request) error {
+	v, err := h.svc.UpdateVersion(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), func(v *meta.Version) error { v.Tags = nil; return nil })
+	if err != nil {
+		return err
+	}
+	if v.VersionID != "null" {
+		rq.w.Header().Set("x-oss-version-id", v.VersionID)
+	}
+	return writeEmpty(rq, http.StatusNoContent)
+}
+
+func (h *Handler) putSymlink(rq *request) error {
+	target, err := url.PathUnescape(rq.r.Header.Get("x-oss-symlink-target"))
+	if err != nil || target == "" {
+		return oss.ErrInvalidArgument.WithMessage("The symlink target is invalid.").With("ArgumentName", "x-oss-symlink-target")
+	}
+	tmpl, err := h.template(rq)
+	if err != nil {
+		return err
+	}
+	w, err := h.svc.PutSymlink(rq.ctx, rq.bucket, rq.key, tmpl, target, forbidOverwrite(rq.r))
+	if err != nil {
+		return err
+	}
+	rq.w.Header().Set("ETag", quoteETag(w.Version.ETag))
+	if w.Version.VersionID != "null" {
+		rq.w.Header().Set("x-oss-version-id", w.Version.VersionID)
+	}
+	return writeEmpty(rq, http.StatusOK)
+}
+
+func (h *Handler) getSymlink(rq *request) error {
+	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId")})
+	if err != nil {
+		return err
+	}
+	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
+		return err
+	}
+	if v.Type != service.TypeSymlink {
+		return oss.ErrNotSymlink.With("Key", rq.key)
+	}
+	hdr := rq.w.Header()
+	hdr.Set("x-oss-symlink-target", url.PathEscape(v.Symlink))
+	hdr.Set("ETag", quoteETag(v.ETag))
+	hdr.Set("Last-Modified", v.Modified.UTC().Format(http.TimeFormat))
+	for k, val := range v.UserMeta {
+		hdr.Set(k, val)
+	}
+	if v.VersionID != "null" {
+		hdr.Set("x-oss-version-id", v.VersionID)
+	}
+	return writeEmpty(rq, http.StatusOK)
+}
+
+func hexDecode(s string) ([]byte, error) {
+	out := make([]byte, len(s)/2)
+	for i := 0; i+1 < len(s); i += 2 {
+		n, err := strconv.ParseUint(s[i:i+2], 16, 8)
+		if err != nil {
+			return nil, err
+		}
+		out[i/2] = byte(n)
+	}
+	return out, nil
+}

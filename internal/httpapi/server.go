@@ -1,0 +1,223 @@
+// Package httpapi is ossd's HTTP layer: it turns requests into service
+// calls and results into OSS responses. Every request goes through
+// ServeHTTP, which opens its access-log entry, resolves bucket, key and
+// operation, authenticates, dispatches to a handler that returns an error,
+// writes any error as OSS XML in one place, and commits the log entry in
+// one deferred call.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ossd/ossd/internal/auth"
+	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/oss"
+	"github.com/ossd/ossd/internal/service"
+)
+
+// Accounts resolves access keys.
+type Accounts interface {
+	// Lookup returns the secret and the account of an access key.
+	Lookup(accessKeyID string) (secret string, acct service.Account, ok bool)
+}
+
+// LogSink receives the access-log entry of every request to a bucket
+// whose logging is on. Log must return only when the entry is durable: the
+// response is completed after it returns, and an error fails the request.
+type LogSink interface {
+	Log(ctx context.Context, e *Entry) error
+}
+
+// Config configures a Handler.
+type Config struct {
+	Service  *service.Service
+	Accounts Accounts
+	Region   string
+	// Domains are the base domains of virtual-hosted addressing:
+	// a request to <bucket>.<domain> addresses <bucket>.
+	Domains []string
+	Now     func() time.Time
+	Logger  *slog.Logger
+	LogSink LogSink
+	// Admin serves /-/ossd/ admin endpoints (flush, status); nil disables.
+	Admin http.Handler
+	// MaxXMLBody caps XML request bodies.
+	MaxXMLBody int64
+}
+
+// Handler is the OSS API http.Handler.
+type Handler struct {
+	cfg  Config
+	svc  *service.Service
+	log  *slog.Logger
+	seq  atomic.Uint64
+	boot [4]byte
+}
+
+// New returns a Handler.
+func New(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxXMLBody == 0 {
+		cfg.MaxXMLBody = 1 << 20
+	}
+	h := &Handler{cfg: cfg, svc: cfg.Service, log: cfg.Logger}
+	rand.Read(h.boot[:])
+	return h
+}
+
+// request is the state of one request as it moves through the layer.
+type request struct {
+	r      *http.Request
+	w      *respWriter
+	id     string
+	start  time.Time
+	op     oss.Op
+	bucket string
+	key    string
+	q      query
+	auth   auth.Result
+	p      service.Principal
+	b      *meta.Bucket // loaded for bucket- and object-level requests
+	entry  *Entry
+	ctx    context.Context
+}
+
+// newRequestID returns 24 upper-case hex digits, as OSS's request ids:
+// seconds since the epoch, a per-process random part and a counter, so
+// ids are unique and roughly ordered.
+func (h *Handler) newRequestID(now time.Time) string {
+	var b [12]byte
+	s := uint32(now.Unix())
+	b[0], b[1], b[2], b[3] = byte(s>>24), byte(s>>16), byte(s>>8), byte(s)
+	copy(b[4:8], h.boot[:])
+	n := h.seq.Add(1)
+	b[8], b[9], b[10], b[11] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Admin != nil && strings.HasPrefix(r.URL.Path, AdminPrefix) && h.hostBucket(r.Host) == "" {
+		h.cfg.Admin.ServeHTTP(w, r)
+		return
+	}
+	now := h.cfg.Now()
+	rq := &request{r: r, id: h.newRequestID(now), start: now, ctx: r.Context()}
+	rq.w = newRespWriter(w)
+	if r.Body != nil {
+		r.Body = &countingBody{ReadCloser: r.Body}
+	}
+	rq.entry = newEntry(rq, now)
+	hdr := w.Header()
+	hdr.Set("Server", "AliyunOSS")
+	hdr.Set("Date", now.UTC().Format(http.TimeFormat))
+	hdr.Set("x-oss-request-id", rq.id)
+	defer h.finish(rq)
+
+	if err := h.serve(rq); err != nil {
+		h.writeError(rq, err)
+	}
+}
+
+func (h *Handler) serve(rq *request) error {
+	if err := h.parse(rq); err != nil {
+		return err
+	}
+	res, err := auth.Verify(auth.Input{
+		Method: rq.r.Method, Bucket: rq.bucket, Key: rq.key, RawQuery: rq.r.URL.RawQuery,
+		Header: rq.r.Header, Now: h.cfg.Now(), Region: h.cfg.Region,
+	}, h.lookupSecret)
+	rq.auth = res
+	rq.entry.AccessKeyID = res.AccessKeyID
+	if err != nil {
+		// Load the bucket anyway so the failure is logged to its owner.
+		if rq.bucket != "" {
+			rq.b, _ = h.svc.Bucket(rq.ctx, rq.bucket)
+		}
+		return err
+	}
+	if res.AccessKeyID != "" {
+		_, acct, _ := h.cfg.Accounts.Lookup(res.AccessKeyID)
+		rq.p = service.Principal{Account: acct, AccessKeyID: res.AccessKeyID}
+		rq.entry.Requester = acct.ID
+	}
+	if rq.op == oss.OpNotImplemented {
+		if rq.bucket != "" {
+			rq.b, _ = h.svc.Bucket(rq.ctx, rq.bucket)
+		}
+		return oss.ErrNotImplemented
+	}
+	switch rq.op {
+	case oss.OpListBuckets:
+		return h.listBuckets(rq)
+	case oss.OpPutBucket:
+		rq.b, _ = h.svc.Bucket(rq.ctx, rq.bucket)
+		return h.putBucket(rq)
+	}
+	b, err := h.svc.Bucket(rq.ctx, rq.bucket)
+	if err != nil {
+		return err
+	}
+	rq.b = b
+	hd := handlers[rq.op]
+	if hd.fn == nil {
+		return oss.ErrNotImplemented
+	}
+	if hd.access == service.AccessOwner || rq.key == "" || hd.objectACL == false {
+		if err := service.Authorize(rq.p, hd.access, b.Owner, b.ACL, ""); err != nil {
+			return err
+		}
+	}
+	return hd.fn(h, rq)
+}
+
+func (h *Handler) lookupSecret(ak string) (string, bool) {
+	s, _, ok := h.cfg.Accounts.Lookup(ak)
+	return s, ok
+}
+
+// authorizeObject checks access that depends on the object's own ACL.
+func (h *Handler) authorizeObject(rq *request, access service.Access, objectACL string) error {
+	return service.Authorize(rq.p, access, rq.b.Owner, rq.b.ACL, objectACL)
+}
+
+// finish completes the access-log entry; it runs once per request, after
+// the handler returned, from ServeHTTP's defer.
+func (h *Handler) finish(rq *request) {
+	if p := recover(); p != nil {
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		h.log.Error("panic serving request", "request_id", rq.id, "panic", p)
+		if !rq.w.wroteHeader {
+			h.writeError(rq, errors.New("panic"))
+		}
+	}
+	if h.cfg.LogSink == nil || rq.b == nil || rq.b.Logging == nil || rq.internal() {
+		return
+	}
+	e := rq.entry
+	e.complete(rq, h.cfg.Now())
+	if err := h.cfg.LogSink.Log(context.WithoutCancel(rq.ctx), e); err != nil {
+		h.log.Error("access log append failed", "request_id", rq.id, "bucket", rq.bucket, "err", err)
+		// The response is not complete until this handler returns; abort
+		// the connection so the client never sees an acknowledged but
+		// unlogged request.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+func (rq *request) internal() bool { return rq.p.Internal }

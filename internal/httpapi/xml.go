@@ -1,0 +1,122 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ossd/ossd/internal/oss"
+)
+
+// writeXML writes v as an XML document with status.
+func (h *Handler) writeXML(rq *request, status int, v any) error {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	if err := xml.NewEncoder(&b).Encode(v); err != nil {
+		return err
+	}
+	hdr := rq.w.Header()
+	hdr.Set("Content-Type", "application/xml")
+	hdr.Set("Content-Length", strconv.Itoa(b.Len()))
+	rq.w.WriteHeader(status)
+	if rq.r.Method != http.MethodHead {
+		rq.w.Write(b.Bytes())
+	}
+	return nil
+}
+
+// writeEmpty answers status with no body.
+func writeEmpty(rq *request, status int) error {
+	rq.w.Header().Set("Content-Length", "0")
+	rq.w.WriteHeader(status)
+	return nil
+}
+
+// readBody reads a capped XML request body and checks Content-MD5 when
+// given. A body over the cap is MalformedXML-class (OSS rejects oversized
+// configuration documents) rather than a read of unbounded size.
+func (h *Handler) readBody(rq *request) ([]byte, error) {
+	r := http.MaxBytesReader(rq.w, rq.r.Body, h.cfg.MaxXMLBody)
+	body, err := io.ReadAll(r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, oss.ErrMaxMessageLengthExceeded
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, oss.ErrIncompleteBody
+		}
+		return nil, err
+	}
+	if want := rq.r.Header.Get("Content-MD5"); want != "" {
+		raw, err := base64.StdEncoding.DecodeString(want)
+		if err != nil || len(raw) != md5.Size {
+			return nil, oss.ErrInvalidDigest
+		}
+		sum := md5.Sum(body)
+		if !bytes.Equal(sum[:], raw) {
+			return nil, oss.ErrInvalidDigest.WithMessage("The Content-MD5 you specified did not match what we received.")
+		}
+	}
+	return body, nil
+}
+
+// decodeXML reads the body into v, requiring root as the document element.
+func (h *Handler) decodeXML(rq *request, root string, v any, malformed *oss.Error) error {
+	body, err := h.readBody(rq)
+	if err != nil {
+		return err
+	}
+	if err := unmarshalRoot(body, root, v); err != nil {
+		return malformed
+	}
+	return nil
+}
+
+func unmarshalRoot(body []byte, root string, v any) error {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return err
+		}
+		if se, ok := t.(xml.StartElement); ok {
+			if se.Name.Local != root {
+				return errors.New("wrong root element")
+			}
+			return d.DecodeElement(v, &se)
+		}
+	}
+}
+
+// isoTime formats times as OSS's XML does.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// quoteETag renders an ETag header value.
+func quoteETag(etag string) string { return `"` + etag + `"` }
+
+// urlEncode is encoding-type=url: OSS escapes keys like a query value.
+func urlEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(c)>>4, 16)) + strings.ToUpper(strconv.FormatInt(int64(c)&15, 16)))
+	}
+	return b.String()
+}
+
+type ownerXML struct {
+	ID          string `xml:"ID"`
+	DisplayName string `xml:"DisplayName"`
+}

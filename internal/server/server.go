@@ -1,0 +1,99 @@
+// Package server assembles an ossd from its parts: metadata store, blob
+// store, service, access log and HTTP handler. cmd/ossd and ossdtest both
+// build their servers here, so tests run the same wiring users run.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ossd/ossd/internal/blob"
+	"github.com/ossd/ossd/internal/httpapi"
+	"github.com/ossd/ossd/internal/meta/boltmeta"
+	"github.com/ossd/ossd/internal/service"
+)
+
+// Config configures a Server.
+type Config struct {
+	DataDir string
+	Region  string
+	Domains []string
+	Root    User
+	Users   []User
+	Now     func() time.Time
+	Logger  *slog.Logger
+}
+
+// Server is an assembled ossd.
+type Server struct {
+	cfg     Config
+	meta    *boltmeta.Store
+	Service *service.Service
+	handler *httpapi.Handler
+}
+
+// DefaultDomains are the base domains of virtual-hosted addressing.
+func DefaultDomains(region string) []string {
+	return []string{"localhost", "oss-" + region + ".aliyuncs.com", "oss-" + region + "-internal.aliyuncs.com"}
+}
+
+// New opens the data directory and builds the server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Region == "" {
+		cfg.Region = "cn-hangzhou"
+	}
+	if cfg.Domains == nil {
+		cfg.Domains = DefaultDomains(cfg.Region)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	m, err := boltmeta.Open(filepath.Join(cfg.DataDir, "meta.db"))
+	if err != nil {
+		return nil, err
+	}
+	bs, err := blob.Open(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	accts, err := newAccounts(append([]User{cfg.Root}, cfg.Users...))
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	svc := service.New(service.Config{Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger}, m, bs)
+	started := time.Now()
+	go func() {
+		// Blobs left by writes a crash interrupted: removed in the
+		// background so start-up does not wait for a full scan.
+		n, err := svc.Sweep(context.Background(), started)
+		if err != nil {
+			cfg.Logger.Warn("blob sweep failed", "err", err)
+		} else if n > 0 {
+			cfg.Logger.Info("removed unreferenced blobs", "count", n)
+		}
+	}()
+	s := &Server{cfg: cfg, meta: m, Service: svc}
+	s.handler = httpapi.New(httpapi.Config{
+		Service: svc, Accounts: accts, Region: cfg.Region, Domains: cfg.Domains, Now: cfg.Now, Logger: cfg.Logger,
+	})
+	return s, nil
+}
+
+// Handler is the OSS API handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close releases the data directory.
+func (s *Server) Close() error { return s.meta.Close() }

@@ -1,0 +1,56 @@
+package service
+
+import "github.com/ossd/ossd/internal/oss"
+
+// Access is what an operation needs from the bucket or object ACL.
+type Access int
+
+const (
+	// AccessOwner: only the bucket owner (configuration, ACLs, logging).
+	AccessOwner Access = iota
+	// AccessRead: readable under public-read or public-read-write.
+	AccessRead
+	// AccessWrite: writable under public-read-write.
+	AccessWrite
+)
+
+// Canned ACL values.
+const (
+	ACLPrivate         = "private"
+	ACLPublicRead      = "public-read"
+	ACLPublicReadWrite = "public-read-write"
+	ACLDefault         = "default"
+)
+
+// ValidBucketACL reports whether acl may be set on a bucket.
+func ValidBucketACL(acl string) bool {
+	return acl == ACLPrivate || acl == ACLPublicRead || acl == ACLPublicReadWrite
+}
+
+// ValidObjectACL reports whether acl may be set on an object.
+func ValidObjectACL(acl string) bool { return acl == ACLDefault || ValidBucketACL(acl) }
+
+// Authorize decides whether p may perform an operation needing access on a
+// bucket owned by owner with ACL bucketACL, where objectACL is the target
+// object's ACL ("" or "default" when it inherits the bucket's). The owner
+// may do anything; others get what the effective ACL grants, which is how
+// OSS treats both anonymous users and other accounts.
+func Authorize(p Principal, access Access, owner, bucketACL, objectACL string) error {
+	if p.Internal || (p.ID != "" && p.ID == owner) {
+		return nil
+	}
+	acl := bucketACL
+	if objectACL != "" && objectACL != ACLDefault {
+		acl = objectACL
+	}
+	switch {
+	case access == AccessRead && (acl == ACLPublicRead || acl == ACLPublicReadWrite):
+		return nil
+	case access == AccessWrite && acl == ACLPublicReadWrite:
+		return nil
+	}
+	if access == AccessOwner {
+		return oss.ErrAccessDenied.WithMessage("You do not have the permission to perform this operation on the bucket.")
+	}
+	return oss.ErrAccessDenied
+}

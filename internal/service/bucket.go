@@ -1,0 +1,261 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/oss"
+)
+
+// Storage classes OSS accepts.
+var storageClasses = map[string]bool{"Standard": true, "IA": true, "Archive": true, "ColdArchive": true, "DeepColdArchive": true}
+
+// NormalizeStorageClass returns OSS's spelling of class, or "" if invalid.
+func NormalizeStorageClass(class string) string {
+	for c := range storageClasses {
+		if strings.EqualFold(c, class) {
+			return c
+		}
+	}
+	return ""
+}
+
+// CreateBucketInput is PutBucket's request.
+type CreateBucketInput struct {
+	Name          string
+	ACL           string
+	StorageClass  string
+	Redundancy    string
+	ResourceGroup string
+}
+
+// CreateBucket creates a bucket owned by p. Creating a bucket one already
+// owns succeeds (OSS answers 200 to the owner; its settings stay).
+func (s *Service) CreateBucket(ctx context.Context, p Principal, in CreateBucketInput) error {
+	if !oss.ValidBucketName(in.Name) {
+		return oss.ErrInvalidBucketName.With("BucketName", in.Name)
+	}
+	if in.ACL == "" {
+		in.ACL = ACLPrivate
+	}
+	if !ValidBucketACL(in.ACL) {
+		return oss.ErrInvalidArgument.WithMessage("no such bucket access control exists").With("ArgumentName", "x-oss-acl").With("ArgumentValue", in.ACL)
+	}
+	class := "Standard"
+	if in.StorageClass != "" {
+		if class = NormalizeStorageClass(in.StorageClass); class == "" {
+			return oss.ErrInvalidArgument.WithMessage("Unsupported storage class: %s", in.StorageClass)
+		}
+	}
+	red := "LRS"
+	if in.Redundancy != "" {
+		if in.Redundancy != "LRS" && in.Redundancy != "ZRS" {
+			return oss.ErrInvalidArgument.WithMessage("Unsupported redundancy type: %s", in.Redundancy)
+		}
+		red = in.Redundancy
+	}
+	return s.meta.Update(ctx, func(tx meta.Tx) error {
+		b, err := meta.GetBucket(tx, in.Name)
+		if err != nil {
+			return err
+		}
+		if b != nil {
+			if b.Owner == p.ID {
+				return nil
+			}
+			return oss.ErrBucketAlreadyExists.With("BucketName", in.Name)
+		}
+		return meta.PutBucket(tx, &meta.Bucket{
+			Name: in.Name, Owner: p.ID, Created: s.now(), Region: s.cfg.Region,
+			ACL: in.ACL, StorageClass: class, Redundancy: red, ResourceGroup: in.ResourceGroup,
+		})
+	})
+}
+
+// Bucket returns the bucket record; NoSuchBucket when it does not exist.
+func (s *Service) Bucket(ctx context.Context, name string) (*meta.Bucket, error) {
+	var b *meta.Bucket
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		var err error
+		b, err = meta.GetBucket(tx, name)
+		return err
+	})
+	if err != nil {
+		return nil, internalErr("get bucket", err)
+	}
+	if b == nil {
+		return nil, oss.ErrNoSuchBucket.With("BucketName", name)
+	}
+	return b, nil
+}
+
+// UpdateBucket applies fn to the stored bucket in one transaction.
+func (s *Service) UpdateBucket(ctx context.Context, name string, fn func(tx meta.Tx, b *meta.Bucket) error) error {
+	return s.meta.Update(ctx, func(tx meta.Tx) error {
+		b, err := meta.GetBucket(tx, name)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return oss.ErrNoSuchBucket.With("BucketName", name)
+		}
+		if err := fn(tx, b); err != nil {
+			return err
+		}
+		return meta.PutBucket(tx, b)
+	})
+}
+
+// DeleteBucket removes an empty bucket (and with it its logging rule).
+func (s *Service) DeleteBucket(ctx context.Context, name string) error {
+	err := s.meta.Update(ctx, func(tx meta.Tx) error {
+		b, err := meta.GetBucket(tx, name)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return oss.ErrNoSuchBucket.With("BucketName", name)
+		}
+		empty, err := meta.BucketEmpty(tx, name)
+		if err != nil {
+			return err
+		}
+		if !empty {
+			return oss.ErrBucketNotEmpty.With("BucketName", name)
+		}
+		return meta.DeleteBucket(tx, name)
+	})
+	if err == nil && s.cfg.BucketDeleted != nil {
+		s.cfg.BucketDeleted(name)
+	}
+	return err
+}
+
+// ListBucketsInput filters ListBuckets.
+type ListBucketsInput struct {
+	Owner    string
+	Prefix   string
+	Marker   string
+	MaxKeys  int
+	TagKey   string
+	TagValue string
+}
+
+// ListBuckets returns p's buckets in name order, and whether more follow.
+func (s *Service) ListBuckets(ctx context.Context, in ListBucketsInput) ([]*meta.Bucket, bool, error) {
+	var out []*meta.Bucket
+	truncated := false
+	start := in.Marker
+	if in.Prefix > start {
+		start = in.Prefix
+	}
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		return meta.ListBuckets(tx, start, func(b *meta.Bucket) bool {
+			if b.Name <= in.Marker {
+				return true
+			}
+			if !strings.HasPrefix(b.Name, in.Prefix) {
+				return b.Name < in.Prefix
+			}
+			if b.Owner != in.Owner || !hasTag(b.Tags, in.TagKey, in.TagValue) {
+				return true
+			}
+			if len(out) == in.MaxKeys {
+				truncated = true
+				return false
+			}
+			out = append(out, b)
+			return true
+		})
+	})
+	return out, truncated, internalErr("list buckets", err)
+}
+
+func hasTag(tags []meta.Tag, k, v string) bool {
+	if k == "" {
+		return true
+	}
+	for _, t := range tags {
+		if t.Key == k && (v == "" || t.Value == v) {
+			return true
+		}
+	}
+	return false
+}
+
+// BucketStat summarises a bucket's contents.
+type BucketStat struct {
+	Storage, Objects, MultipartUploads, MultipartParts, DeleteMarkers int64
+	LastModified                                                      int64
+	ByClass                                                           map[string][2]int64 // class → {bytes, objects}
+}
+
+// Stat computes the bucket's statistics by a scan (exact, not cached).
+func (s *Service) Stat(ctx context.Context, bucket string) (*BucketStat, error) {
+	st := &BucketStat{ByClass: map[string][2]int64{}}
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		if err := meta.ScanVersions(tx, bucket, "", func(v *meta.Version) bool {
+			if v.DeleteMarker {
+				st.DeleteMarkers++
+				return true
+			}
+			st.Storage += v.Size
+			st.Objects++
+			c := st.ByClass[v.StorageClass]
+			st.ByClass[v.StorageClass] = [2]int64{c[0] + v.Size, c[1] + 1}
+			if m := v.Modified.Unix(); m > st.LastModified {
+				st.LastModified = m
+			}
+			return true
+		}); err != nil {
+			return err
+		}
+		return meta.ScanUploads(tx, bucket, "", func(u *meta.Upload) bool {
+			st.MultipartUploads++
+			if parts, err := meta.Parts(tx, u.UploadID, 0); err == nil {
+				st.MultipartParts += int64(len(parts))
+				for _, p := range parts {
+					st.Storage += p.Size
+				}
+			}
+			return true
+		})
+	})
+	return st, internalErr("bucket stat", err)
+}
+
+// ValidateLogging checks a logging rule for source bucket src as OSS does,
+// returning the rule to store.
+func (s *Service) ValidateLogging(ctx context.Context, p Principal, src *meta.Bucket, cfg *meta.LoggingConfig) error {
+	switch {
+	case cfg.TargetBucket == "":
+		return oss.ErrTargetBucketEmpty
+	case !oss.ValidBucketName(cfg.TargetBucket):
+		return oss.ErrTargetBucketInvalid.With("TargetBucket", cfg.TargetBucket)
+	case !utf8.ValidString(cfg.TargetPrefix):
+		return oss.ErrTargetPrefixNotUTF8
+	case strings.HasPrefix(cfg.TargetPrefix, "/") || strings.HasPrefix(cfg.TargetPrefix, `\`):
+		return oss.ErrTargetPrefixSlash
+	case utf8.RuneCountInString(cfg.TargetPrefix) > 256:
+		return oss.ErrTargetPrefixTooLong
+	case strings.HasPrefix(cfg.LoggingRole, "acs:"):
+		return oss.ErrLoggingRoleInvalid
+	}
+	t, err := s.Bucket(ctx, cfg.TargetBucket)
+	if err != nil {
+		if errors.Is(err, oss.ErrNoSuchBucket) {
+			return oss.ErrTargetBucketNotExist.With("TargetBucket", cfg.TargetBucket)
+		}
+		return err
+	}
+	if t.Owner != src.Owner {
+		return oss.ErrTargetBucketNotOwned.With("TargetBucket", cfg.TargetBucket)
+	}
+	if t.Region != src.Region {
+		return oss.ErrTargetBucketRegion.With("TargetBucket", cfg.TargetBucket)
+	}
+	return nil
+}

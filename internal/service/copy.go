@@ -1,0 +1,49 @@
+package service
+
+import (
+	"context"
+
+	"github.com/ossd/ossd/internal/meta"
+)
+
+// CopyInput copies a source version's bytes into a new object or part.
+type CopyInput struct {
+	Source          *meta.Version
+	SrcBucket       string
+	Off, N          int64 // range of the source (whole object: 0, Size)
+	Dest            PutInput
+	ReplaceMetadata bool
+}
+
+// CopyObject streams the source's bytes into a new version of the
+// destination; metadata comes from the source unless replaced.
+func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*Written, error) {
+	r, err := s.Open(in.Source, 0, in.Source.Size)
+	if err != nil {
+		return nil, internalErr("open copy source", err)
+	}
+	defer r.Close()
+	put := in.Dest
+	if !in.ReplaceMetadata {
+		put.Template.Headers = in.Source.Headers
+		put.Template.UserMeta = in.Source.UserMeta
+	}
+	if put.Template.StorageClass == "" {
+		put.Template.StorageClass = in.Source.StorageClass
+	}
+	put.Body = r
+	put.Size = in.Source.Size
+	return s.PutObject(ctx, put)
+}
+
+// CopyPart streams a range of the source into a part.
+func (s *Service) CopyPart(ctx context.Context, in CopyInput, part PartInput) (*meta.Part, error) {
+	r, err := s.Open(in.Source, in.Off, in.N)
+	if err != nil {
+		return nil, internalErr("open copy source", err)
+	}
+	defer r.Close()
+	part.Body = r
+	part.Size = in.N
+	return s.UploadPart(ctx, part)
+}

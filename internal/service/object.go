@@ -1,0 +1,690 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc64"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/ossd/ossd/internal/blob"
+	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/oss"
+)
+
+// MaxPutSize is OSS's limit on a single PutObject, AppendObject total and
+// part: 5 GiB.
+const MaxPutSize = 5 << 30
+
+// Object types as OSS names them in x-oss-object-type.
+const (
+	TypeNormal     = "Normal"
+	TypeAppendable = "Appendable"
+	TypeMultipart  = "Multipart"
+	TypeSymlink    = "Symlink"
+)
+
+// PutInput is one object write.
+type PutInput struct {
+	Bucket, Key string
+	Body        io.Reader
+	Size        int64 // -1 when unknown (chunked)
+	ContentMD5  []byte
+	CRC64       *uint64 // client's x-oss-hash-crc64ecma, checked when set
+	Template    meta.Version
+	// ForbidOverwrite: x-oss-forbid-overwrite=true.
+	ForbidOverwrite bool
+}
+
+// Written is the result of a write.
+type Written struct {
+	Version *meta.Version
+	// Delta is the change of bucket size the write caused, for the access
+	// log's delta_data_size column.
+	Delta int64
+}
+
+// hashingReader computes MD5 and CRC64 of what passes through it.
+type hashingReader struct {
+	r   io.Reader
+	md5 hash.Hash
+	crc hash.Hash64
+	n   int64
+}
+
+func newHashingReader(r io.Reader) *hashingReader {
+	return &hashingReader{r: r, md5: md5.New(), crc: crc64.New(blob.CRCTable)}
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if n > 0 {
+		h.md5.Write(p[:n])
+		h.crc.Write(p[:n])
+		h.n += int64(n)
+	}
+	return n, err
+}
+
+// readErr maps a body read failure: a client that sends fewer bytes than it
+// declared gets IncompleteBody; an oversized one EntityTooLarge.
+func readErr(err error) error {
+	var oe *oss.Error
+	switch {
+	case errors.As(err, &oe):
+		return err
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return oss.ErrIncompleteBody
+	case err != nil && strings.Contains(err.Error(), "request body too large"):
+		return oss.ErrEntityTooLarge
+	}
+	return fmt.Errorf("read body: %w", err)
+}
+
+// body is the stored form of uploaded bytes: inline or one blob.
+type body struct {
+	inline []byte
+	blobID string
+	size   int64
+	md5    []byte
+	crc    uint64
+}
+
+func (b *body) extents() []meta.Extent {
+	if b.blobID == "" {
+		return nil
+	}
+	return []meta.Extent{{Blob: b.blobID, Size: b.size}}
+}
+
+// receive reads the body into an inline buffer or a durable blob and
+// checks its digests. On error nothing is left behind.
+func (s *Service) receive(r io.Reader, size int64, wantMD5 []byte, wantCRC *uint64, allowInline bool) (*body, error) {
+	if size > MaxPutSize {
+		return nil, oss.ErrEntityTooLarge
+	}
+	hr := newHashingReader(r)
+	b := &body{}
+	if allowInline && size >= 0 && size <= s.cfg.InlineMax {
+		buf := make([]byte, size)
+		if _, err := io.ReadFull(hr, buf); err != nil {
+			return nil, readErr(err)
+		}
+		b.inline = buf
+	} else {
+		w, err := s.blobs.Create()
+		if err != nil {
+			return nil, err
+		}
+		src := io.Reader(hr)
+		if size >= 0 {
+			src = io.LimitReader(hr, size)
+		} else {
+			src = io.LimitReader(hr, MaxPutSize+1)
+		}
+		if _, err := io.Copy(w, src); err != nil {
+			w.Abort()
+			return nil, readErr(err)
+		}
+		if size >= 0 && hr.n != size {
+			w.Abort()
+			return nil, oss.ErrIncompleteBody
+		}
+		if hr.n > MaxPutSize {
+			w.Abort()
+			return nil, oss.ErrEntityTooLarge
+		}
+		if err := checkDigests(hr, wantMD5, wantCRC); err != nil {
+			w.Abort()
+			return nil, err
+		}
+		if err := w.Commit(); err != nil {
+			return nil, err
+		}
+		b.blobID = w.ID
+	}
+	b.size = hr.n
+	b.md5 = hr.md5.Sum(nil)
+	b.crc = hr.crc.Sum64()
+	if b.blobID == "" {
+		if err := checkDigests(hr, wantMD5, wantCRC); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+func checkDigests(hr *hashingReader, wantMD5 []byte, wantCRC *uint64) error {
+	if wantMD5 != nil && !bytes.Equal(wantMD5, hr.md5.Sum(nil)) {
+		return oss.ErrBadDigest
+	}
+	if wantCRC != nil && *wantCRC != hr.crc.Sum64() {
+		return oss.ErrInvalidCRC64.With("ClientCRC", strconv.FormatUint(*wantCRC, 10)).With("ServerCRC", strconv.FormatUint(hr.crc.Sum64(), 10))
+	}
+	return nil
+}
+
+// ETagOf formats an MD5 as OSS's ETag (upper-case hex, unquoted here).
+func ETagOf(sum []byte) string { return strings.ToUpper(hex.EncodeToString(sum)) }
+
+// PutObject stores a whole object.
+func (s *Service) PutObject(ctx context.Context, in PutInput) (*Written, error) {
+	b, err := s.receive(in.Body, in.Size, in.ContentMD5, in.CRC64, true)
+	if err != nil {
+		return nil, err
+	}
+	v := in.Template
+	v.Key = in.Key
+	v.Size = b.size
+	v.ETag = ETagOf(b.md5)
+	v.CRC64 = b.crc
+	v.Inline = b.inline
+	v.Extents = b.extents()
+	if v.Type == "" {
+		v.Type = TypeNormal
+	}
+	w, err := s.commitVersion(ctx, in.Bucket, &v, in.ForbidOverwrite, nil)
+	if err != nil {
+		s.blobs.Remove(v.Blobs()...)
+	}
+	return w, err
+}
+
+// commitVersion makes v the newest version of its key, replacing the
+// "null" version unless versioning is enabled, and removes the blobs that
+// only the replaced version used. This is the single point where a write
+// becomes visible.
+// pre, when set, runs first in the same transaction (multipart completion
+// retires its upload there, so the two happen together or not at all).
+func (s *Service) commitVersion(ctx context.Context, bucket string, v *meta.Version, forbidOverwrite bool, pre func(tx meta.Tx) error) (*Written, error) {
+	var garbage []string
+	var delta int64
+	err := s.meta.Update(ctx, func(tx meta.Tx) error {
+		garbage, delta = nil, 0
+		if pre != nil {
+			if err := pre(tx); err != nil {
+				return err
+			}
+		}
+		b, err := meta.GetBucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return oss.ErrNoSuchBucket.With("BucketName", bucket)
+		}
+		vers, err := meta.Versions(tx, bucket, v.Key)
+		if err != nil {
+			return err
+		}
+		if forbidOverwrite && len(vers) > 0 && !vers[0].DeleteMarker {
+			return oss.ErrFileAlreadyExists
+		}
+		seq, err := meta.NextSeq(tx)
+		if err != nil {
+			return err
+		}
+		v.Seq = seq
+		v.Modified = s.now()
+		if b.Versioning == "Enabled" {
+			v.VersionID = newVersionID(seq)
+		} else {
+			v.VersionID = "null"
+			for _, old := range vers {
+				if old.VersionID != "null" {
+					continue
+				}
+				if err := meta.DeleteVersion(tx, bucket, old.Key, old.Seq); err != nil {
+					return err
+				}
+				garbage = append(garbage, unshared(old, v, vers)...)
+				if !old.DeleteMarker {
+					delta -= old.Size
+				}
+			}
+		}
+		delta += v.Size
+		return meta.PutVersion(tx, bucket, v)
+	})
+	if err != nil {
+		return nil, internalErr("commit object", err)
+	}
+	s.blobs.Remove(garbage...)
+	return &Written{Version: v, Delta: delta}, nil
+}
+
+// unshared returns old's blobs that neither v nor any other version of the
+// key uses (appendable objects share their blob across versions).
+func unshared(old, v *meta.Version, others []*meta.Version) []string {
+	used := map[string]bool{}
+	for _, e := range v.Extents {
+		used[e.Blob] = true
+	}
+	for _, o := range others {
+		if o.Seq == old.Seq {
+			continue
+		}
+		for _, e := range o.Extents {
+			used[e.Blob] = true
+		}
+	}
+	var out []string
+	for _, e := range old.Extents {
+		if !used[e.Blob] {
+			out = append(out, e.Blob)
+		}
+	}
+	return out
+}
+
+// newVersionID renders a sequence number as an opaque OSS-looking version id.
+func newVersionID(seq uint64) string {
+	return "CAEQ" + strings.ToUpper(strconv.FormatUint(seq, 36)) + "GIGB" + fmt.Sprintf("%016x", seq*0x9E3779B97F4A7C15)
+}
+
+// GetInput selects an object version.
+type GetInput struct {
+	Bucket, Key, VersionID string
+	// FollowSymlink resolves a symlink to its target (GetObject,
+	// HeadObject); GetSymlink and ACL calls do not follow.
+	FollowSymlink bool
+}
+
+// Head returns the selected version's metadata.
+func (s *Service) Head(ctx context.Context, in GetInput) (*meta.Version, error) {
+	var v *meta.Version
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		var err error
+		v, err = s.lookup(tx, in.Bucket, in.Key, in.VersionID)
+		if err != nil || !in.FollowSymlink || v.Type != TypeSymlink {
+			return err
+		}
+		t, err := meta.Latest(tx, in.Bucket, v.Symlink)
+		if err != nil {
+			return err
+		}
+		if t == nil || t.DeleteMarker {
+			return oss.ErrSymlinkTargetNotExist.With("Key", in.Key).With("Target", v.Symlink)
+		}
+		if t.Type == TypeSymlink {
+			return oss.ErrInvalidTargetType
+		}
+		// The symlink's own headers and metadata win, as OSS returns them.
+		t2 := *t
+		t2.Key = v.Key
+		t2.Modified = v.Modified
+		t2.Symlink = v.Symlink
+		v = &t2
+		return nil
+	})
+	if err != nil {
+		return nil, internalErr("head object", err)
+	}
+	return v, nil
+}
+
+func (s *Service) lookup(tx meta.Tx, bucket, key, versionID string) (*meta.Version, error) {
+	b, err := meta.GetBucket(tx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, oss.ErrNoSuchBucket.With("BucketName", bucket)
+	}
+	if versionID == "" {
+		v, err := meta.Latest(tx, bucket, key)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			return nil, oss.ErrNoSuchKey.With("Key", key)
+		}
+		if v.DeleteMarker {
+			return nil, &DeleteMarkerError{Err: oss.ErrNoSuchKey.With("Key", key), VersionID: v.VersionID}
+		}
+		return v, nil
+	}
+	vers, err := meta.Versions(tx, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vers {
+		if v.VersionID == versionID {
+			if v.DeleteMarker {
+				return nil, &DeleteMarkerError{Err: oss.ErrMethodNotAllowed, VersionID: v.VersionID}
+			}
+			return v, nil
+		}
+	}
+	if !validVersionID(versionID) {
+		return nil, oss.ErrInvalidArgument.WithMessage("Invalid version id specified").With("ArgumentName", "versionId").With("ArgumentValue", versionID)
+	}
+	return nil, oss.ErrNoSuchVersion.With("Key", key).With("VersionId", versionID)
+}
+
+func validVersionID(id string) bool { return id == "null" || strings.HasPrefix(id, "CAEQ") }
+
+// DeleteMarkerError reports that the selected version is a delete marker;
+// the HTTP layer adds x-oss-delete-marker and the version id.
+type DeleteMarkerError struct {
+	Err       *oss.Error
+	VersionID string
+}
+
+func (e *DeleteMarkerError) Error() string { return e.Err.Error() }
+func (e *DeleteMarkerError) Unwrap() error { return e.Err }
+
+// Open returns a reader of v's bytes in [off, off+n). The caller closes it.
+func (s *Service) Open(v *meta.Version, off, n int64) (io.ReadCloser, error) {
+	if n <= 0 {
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	if v.Inline != nil || len(v.Extents) == 0 {
+		end := off + n
+		if end > int64(len(v.Inline)) {
+			end = int64(len(v.Inline))
+		}
+		if off > end {
+			off = end
+		}
+		return io.NopCloser(bytes.NewReader(v.Inline[off:end])), nil
+	}
+	return newExtentReader(s.blobs, v.Extents, off, n)
+}
+
+// DeleteResult says what DeleteObject did.
+type DeleteResult struct {
+	VersionID    string // version removed, or the new delete marker's id
+	DeleteMarker bool
+	Delta        int64
+}
+
+// DeleteObject removes an object (or, with versionID, one version). On a
+// versioned bucket without versionID it adds a delete marker. Deleting a
+// missing key succeeds, as in OSS.
+func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID string) (*DeleteResult, error) {
+	var garbage []string
+	res := &DeleteResult{}
+	err := s.meta.Update(ctx, func(tx meta.Tx) error {
+		garbage = nil
+		*res = DeleteResult{}
+		b, err := meta.GetBucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return oss.ErrNoSuchBucket.With("BucketName", bucket)
+		}
+		vers, err := meta.Versions(tx, bucket, key)
+		if err != nil {
+			return err
+		}
+		if versionID != "" {
+			for _, v := range vers {
+				if v.VersionID != versionID {
+					continue
+				}
+				if err := meta.DeleteVersion(tx, bucket, key, v.Seq); err != nil {
+					return err
+				}
+				garbage = unshared(v, &meta.Version{}, vers)
+				res.VersionID, res.DeleteMarker = v.VersionID, v.DeleteMarker
+				if !v.DeleteMarker {
+					res.Delta = -v.Size
+				}
+				return nil
+			}
+			if !validVersionID(versionID) {
+				return oss.ErrInvalidArgument.WithMessage("Invalid version id specified").With("ArgumentName", "versionId").With("ArgumentValue", versionID)
+			}
+			return nil
+		}
+		if b.Versioning == "" {
+			for _, v := range vers {
+				if err := meta.DeleteVersion(tx, bucket, key, v.Seq); err != nil {
+					return err
+				}
+				garbage = append(garbage, v.Blobs()...)
+				res.Delta -= v.Size
+			}
+			return nil
+		}
+		if len(vers) == 0 {
+			return nil // no marker for a key that never existed
+		}
+		seq, err := meta.NextSeq(tx)
+		if err != nil {
+			return err
+		}
+		dm := &meta.Version{Key: key, Seq: seq, DeleteMarker: true, Modified: s.now(), VersionID: "null"}
+		if b.Versioning == "Enabled" {
+			dm.VersionID = newVersionID(seq)
+		} else {
+			for _, old := range vers {
+				if old.VersionID == "null" {
+					if err := meta.DeleteVersion(tx, bucket, key, old.Seq); err != nil {
+						return err
+					}
+					garbage = append(garbage, unshared(old, dm, vers)...)
+					res.Delta -= old.Size
+				}
+			}
+		}
+		res.VersionID, res.DeleteMarker = dm.VersionID, true
+		return meta.PutVersion(tx, bucket, dm)
+	})
+	if err != nil {
+		return nil, internalErr("delete object", err)
+	}
+	s.blobs.Remove(garbage...)
+	return res, nil
+}
+
+// UpdateVersion applies fn to the selected version's record (ACL, tags).
+func (s *Service) UpdateVersion(ctx context.Context, bucket, key, versionID string, fn func(v *meta.Version) error) (*meta.Version, error) {
+	var out *meta.Version
+	err := s.meta.Update(ctx, func(tx meta.Tx) error {
+		v, err := s.lookup(tx, bucket, key, versionID)
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+		out = v
+		return meta.PutVersion(tx, bucket, v)
+	})
+	return out, internalErr("update object", err)
+}
+
+// PutSymlink creates a symlink object pointing at target.
+func (s *Service) PutSymlink(ctx context.Context, bucket, key string, tmpl meta.Version, target string, forbidOverwrite bool) (*Written, error) {
+	if err := oss.CheckKey(target); err != nil {
+		return nil, err
+	}
+	v := tmpl
+	v.Key = key
+	v.Type = TypeSymlink
+	v.Symlink = target
+	sum := md5.Sum([]byte(target))
+	v.ETag = ETagOf(sum[:])
+	return s.commitVersion(ctx, bucket, &v, forbidOverwrite, nil)
+}
+
+// AppendInput is one AppendObject call.
+type AppendInput struct {
+	Bucket, Key string
+	Position    int64
+	Body        io.Reader
+	Size        int64
+	ContentMD5  []byte
+	CRC64       *uint64 // x-oss-hash-crc64ecma of the whole object after append (as OSS checks it)
+	Template    meta.Version
+}
+
+// AppendObject appends to an appendable object, creating it at position 0.
+func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, error) {
+	unlock := s.appendLocks.lock(in.Bucket + "\x00" + in.Key)
+	defer unlock()
+	var cur *meta.Version
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		b, err := meta.GetBucket(tx, in.Bucket)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return oss.ErrNoSuchBucket.With("BucketName", in.Bucket)
+		}
+		if b.Versioning == "Enabled" {
+			return oss.ErrOperationNotSupported.WithMessage("Append object is not supported in versioning enabled bucket.")
+		}
+		cur, err = meta.Latest(tx, in.Bucket, in.Key)
+		if cur != nil && cur.DeleteMarker {
+			cur = nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, internalErr("append", err)
+	}
+	var length int64
+	if cur != nil {
+		if cur.Type != TypeAppendable {
+			return nil, oss.ErrObjectNotAppendable
+		}
+		length = cur.Size
+	}
+	if in.Position != length {
+		return nil, &PositionError{Err: oss.ErrPositionNotEqualToLength, Next: length}
+	}
+	if length+max(in.Size, 0) > MaxPutSize {
+		return nil, oss.ErrEntityTooLarge
+	}
+	var w *blob.Writer
+	if cur == nil || len(cur.Extents) == 0 {
+		w, err = s.blobs.Create()
+	} else {
+		w, err = s.blobs.Appender(cur.Extents[0].Blob, length)
+	}
+	if err != nil {
+		return nil, err
+	}
+	hr := newHashingReader(in.Body)
+	src := io.Reader(hr)
+	if in.Size >= 0 {
+		src = io.LimitReader(hr, in.Size)
+	}
+	if _, err := io.Copy(w, src); err != nil {
+		if cur == nil {
+			w.Abort()
+		} else {
+			w.CommitAppend() // bytes past the committed length are ignored and cut next time
+		}
+		return nil, readErr(err)
+	}
+	if in.Size >= 0 && hr.n != in.Size {
+		if cur == nil {
+			w.Abort()
+		}
+		return nil, oss.ErrIncompleteBody
+	}
+	if err := checkDigests(hr, in.ContentMD5, nil); err != nil {
+		if cur == nil {
+			w.Abort()
+		}
+		return nil, err
+	}
+	crc := hr.crc.Sum64()
+	if cur != nil {
+		crc = blob.CRCCombine(cur.CRC64, crc, hr.n)
+	}
+	if in.CRC64 != nil && *in.CRC64 != crc {
+		if cur == nil {
+			w.Abort()
+		}
+		return nil, oss.ErrInvalidCRC64
+	}
+	if cur == nil {
+		err = w.Commit()
+	} else {
+		err = w.CommitAppend()
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := in.Template
+	if cur != nil {
+		v = *cur
+	}
+	v.Key = in.Key
+	v.Type = TypeAppendable
+	v.Size = length + hr.n
+	v.CRC64 = crc
+	v.Inline = nil
+	v.Extents = []meta.Extent{{Blob: w.ID, Size: v.Size}}
+	v.ETag = appendETag(v.CRC64, v.Size)
+	written, err := s.commitAppend(ctx, in.Bucket, &v, length)
+	if err != nil && cur == nil {
+		s.blobs.Remove(w.ID)
+	}
+	return written, err
+}
+
+// commitAppend commits an append, replacing the previous state of the
+// object in place (same version id) if it is still at length.
+func (s *Service) commitAppend(ctx context.Context, bucket string, v *meta.Version, length int64) (*Written, error) {
+	err := s.meta.Update(ctx, func(tx meta.Tx) error {
+		cur, err := meta.Latest(tx, bucket, v.Key)
+		if err != nil {
+			return err
+		}
+		if cur != nil && !cur.DeleteMarker {
+			if cur.Type != TypeAppendable {
+				return oss.ErrObjectNotAppendable
+			}
+			if cur.Size != length {
+				return &PositionError{Err: oss.ErrPositionNotEqualToLength, Next: cur.Size}
+			}
+			if err := meta.DeleteVersion(tx, bucket, v.Key, cur.Seq); err != nil {
+				return err
+			}
+		} else if length != 0 {
+			return &PositionError{Err: oss.ErrPositionNotEqualToLength, Next: 0}
+		}
+		seq, err := meta.NextSeq(tx)
+		if err != nil {
+			return err
+		}
+		v.Seq = seq
+		v.VersionID = "null"
+		v.Modified = s.now()
+		return meta.PutVersion(tx, bucket, v)
+	})
+	if err != nil {
+		return nil, internalErr("commit append", err)
+	}
+	return &Written{Version: v, Delta: v.Size - length}, nil
+}
+
+// appendETag: OSS's ETag of an appendable object is not an MD5 of its
+// bytes; a value derived from its CRC and length changes with every append.
+func appendETag(crc uint64, size int64) string {
+	h := md5.Sum([]byte(strconv.FormatUint(crc, 16) + "-" + strconv.FormatInt(size, 10)))
+	return ETagOf(h[:])
+}
+
+// PositionError is PositionNotEqualToLength with the position to use next
+// (x-oss-next-append-position).
+type PositionError struct {
+	Err  *oss.Error
+	Next int64
+}
+
+func (e *PositionError) Error() string { return e.Err.Error() }
+func (e *PositionError) Unwrap() error { return e.Err }

@@ -1,0 +1,148 @@
+// Package service holds the rules of every OSS operation: what is checked,
+// in what order, and how blob writes and metadata commits are sequenced so
+// that an acknowledged write is durable and a half-done one is invisible.
+// It speaks domain types; the HTTP layer turns requests into calls here
+// and results into responses.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ossd/ossd/internal/blob"
+	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/oss"
+)
+
+// Account is a principal that owns buckets.
+type Account struct {
+	ID          string
+	DisplayName string
+}
+
+// Principal is who a request acts as. A zero Principal is anonymous.
+type Principal struct {
+	Account
+	AccessKeyID string
+	// Internal marks ossd's own writes (log delivery); they bypass ACLs.
+	Internal bool
+}
+
+// Anonymous reports whether p carries no identity.
+func (p Principal) Anonymous() bool { return p.ID == "" && !p.Internal }
+
+// Config configures a Service.
+type Config struct {
+	Region string
+	// InlineMax is the largest object kept inside the metadata store
+	// rather than in a blob file: it saves a file create and two fsyncs
+	// per small write.
+	InlineMax int64
+	Now       func() time.Time
+	Logger    *slog.Logger
+	// BucketDeleted is called after a bucket is deleted (logging rules
+	// and caches drop it).
+	BucketDeleted func(name string)
+}
+
+// Service implements the operations over a metadata store and a blob store.
+type Service struct {
+	cfg   Config
+	meta  meta.Store
+	blobs *blob.Store
+	log   *slog.Logger
+
+	appendLocks keyLocks
+}
+
+// New returns a Service. It does not own meta or blobs.
+func New(cfg Config, m meta.Store, b *blob.Store) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.InlineMax == 0 {
+		cfg.InlineMax = 64 << 10
+	}
+	return &Service{cfg: cfg, meta: m, blobs: b, log: cfg.Logger}
+}
+
+// Region is the region buckets are created in.
+func (s *Service) Region() string { return s.cfg.Region }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// Sweep removes blob files that no metadata references; run it at start.
+func (s *Service) Sweep(ctx context.Context, before time.Time) (int, error) {
+	refs := map[string]bool{}
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		if err := tx.Ascend(meta.SpaceObjects, nil, func(_, v []byte) bool {
+			collectRefs(v, refs)
+			return true
+		}); err != nil {
+			return err
+		}
+		return tx.Ascend(meta.SpaceParts, nil, func(_, v []byte) bool {
+			collectRefs(v, refs)
+			return true
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sweep: scan metadata: %w", err)
+	}
+	return s.blobs.Sweep(before, func(id string) bool { return refs[id] })
+}
+
+// keyLocks serialises appends to one key: the append position check and
+// the write into the shared blob must not interleave.
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]*keyLock
+}
+
+type keyLock struct {
+	sync.Mutex
+	refs int
+}
+
+func (k *keyLocks) lock(key string) func() {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*keyLock{}
+	}
+	l := k.m[key]
+	if l == nil {
+		l = &keyLock{}
+		k.m[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// internalErr wraps an unexpected failure; the HTTP layer answers
+// InternalError and logs the cause with the request id.
+func internalErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var oe *oss.Error
+	if errors.As(err, &oe) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
