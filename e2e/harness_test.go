@@ -5,9 +5,9 @@ import (
 	"math/rand"
 	"testing"
 
-	v1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+	v1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	"github.com/ossd/ossd/ossdtest"
 )

@@ -246,8 +246,9 @@ func (l *Line) String() string { return string(l.Append(nil)) }
 
 const hexUpper = "0123456789ABCDEF"
 
-// escQuoted marks the ASCII bytes written as \xHH inside quotes; escBare
-// adds the space for bare fields. Bytes >= 0x80 are checked for UTF-8.
+// escQuoted marks the bytes that need a look inside quotes: ASCII bytes
+// written as \xHH, and all bytes >= 0x80 (escaped unless valid UTF-8);
+// escBare adds the space for bare fields.
 var escQuoted, escBare [256]bool
 
 // keyPlain marks the bytes a key keeps unencoded (RFC 3986 unreserved).
@@ -257,7 +258,9 @@ func init() {
 	for c := 0; c < 0x20; c++ {
 		escQuoted[c] = true
 	}
-	escQuoted[0x7F] = true
+	for c := 0x7F; c < 256; c++ {
+		escQuoted[c] = true
+	}
 	escQuoted['"'] = true
 	escQuoted['\\'] = true
 	escBare = escQuoted
@@ -279,31 +282,38 @@ func appendBare(dst []byte, s string) []byte {
 	return appendEscaped(dst, s, &escBare)
 }
 
-// appendEscaped writes s, or "-" when s is empty, escaping by table esc and
-// escaping every byte of invalid UTF-8.
+// appendEscaped writes s, or "-" when s is empty, escaping the ASCII bytes
+// marked in esc and every byte of invalid UTF-8. esc also marks all bytes
+// >= 0x80, so that the common all-plain-ASCII value takes one tight loop.
 func appendEscaped(dst []byte, s string, esc *[256]bool) []byte {
 	if s == "" {
 		return append(dst, '-')
 	}
-	start := 0
-	for i := 0; i < len(s); {
+	i := 0
+	for i < len(s) && !esc[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return append(dst, s...)
+	}
+	dst = append(dst, s[:i]...)
+	start := i
+	for i < len(s) {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			if esc[c] {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, '\\', 'x', hexUpper[c>>4], hexUpper[c&15])
-				start = i + 1
-			}
+		if !esc[c] {
 			i++
 			continue
 		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		if size == 1 { // invalid UTF-8: this byte alone
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'x', hexUpper[c>>4], hexUpper[c&15])
-			start = i + 1
+		if c >= utf8.RuneSelf {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size > 1 {
+				i += size
+				continue
+			}
 		}
-		i += size
+		dst = append(dst, s[start:i]...)
+		dst = append(dst, '\\', 'x', hexUpper[c>>4], hexUpper[c&15])
+		i++
+		start = i
 	}
 	return append(dst, s[start:]...)
 }

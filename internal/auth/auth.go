@@ -132,7 +132,7 @@ func Verify(in Input, lookup Lookup) (Result, error) {
 
 func verify(in Input, lookup Lookup) (Result, *oss.Error) {
 	r := &request{in: in, query: parseQuery(in.RawQuery)}
-	authz := in.Header.Values("Authorization")
+	authz := hvalues(in.Header, "Authorization")
 	qv, qerr := presignScheme(r.query)
 	switch {
 	case len(authz) > 1:

@@ -146,6 +146,37 @@ func canonicalHeaders(h http.Header, include func(lower string) bool, firstOnly 
 	return lines
 }
 
+// hvalues returns every value of a header, matching its name
+// case-insensitively. net/http hands over canonical keys, but a map built
+// by a caller may not be canonical, and the fixed lines (Content-MD5,
+// Date...) must read the same values canonicalHeaders sees, or a signed
+// header could be silently skipped.
+func hvalues(h http.Header, name string) []string {
+	var keys []string
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 1 {
+		return h[keys[0]]
+	}
+	sort.Strings(keys)
+	var vs []string
+	for _, k := range keys {
+		vs = append(vs, h[k]...)
+	}
+	return vs
+}
+
+// hget is hvalues' first value, like http.Header.Get.
+func hget(h http.Header, name string) string {
+	if vs := hvalues(h, name); len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
 // multiValued reports whether any selected header carries more than one
 // value: only then do the V1SDK and V2SDK canonical forms differ.
 func multiValued(h http.Header, include func(lower string) bool) bool {

@@ -44,9 +44,8 @@ func (m fuzzModel) httpHeader() http.Header {
 	return h
 }
 
-// fields returns pointers to every mutable element and, for each, whether
-// the mode signs it: signed(before, after) sees the element's name before
-// and after the mutation (names decide whether values are signed).
+// fuzzField points at one mutable element; a value knows the name of its
+// header or parameter, because the name decides whether it is signed.
 type fuzzField struct {
 	s       *string
 	isName  bool
@@ -85,7 +84,8 @@ func signedName(m mode, name string, query bool) bool {
 // element and checks: a changed signed element is always rejected, a
 // changed unsigned one is always accepted, and nothing panics.
 func FuzzVerifyMutation(f *testing.F) {
-	n := len(baseModel().fields())
+	bm := baseModel()
+	n := len(bm.fields())
 	for mi := range modes {
 		for fi := 0; fi < n; fi++ {
 			f.Add(uint8(mi), uint8(fi), uint16(fi), uint8(1+fi))

@@ -72,8 +72,8 @@ func v1Resource(bucket, key string, q []param) string {
 func v1PartsOf(method string, h http.Header, date, resource string, firstOnly bool) v1Parts {
 	return v1Parts{
 		method:      method,
-		contentMD5:  h.Get("Content-MD5"),
-		contentType: h.Get("Content-Type"),
+		contentMD5:  hget(h, "Content-MD5"),
+		contentType: hget(h, "Content-Type"),
 		date:        date,
 		headers:     canonicalHeaders(h, isOSSHeader, firstOnly),
 		resource:    resource,
@@ -120,7 +120,7 @@ func parseV1Authorization(creds string) (ak, sig string, err *oss.Error) {
 // wins over Date, as OSS documents. V1 clients send x-oss-date in either
 // the HTTP or the V4 form (spec vector 1 uses the HTTP form).
 func requestTimeV1(h http.Header) (time.Time, *oss.Error) {
-	if v := h.Get("x-oss-date"); v != "" {
+	if v := hget(h, "x-oss-date"); v != "" {
 		if t, ok := parseHTTPDate(v); ok {
 			return t, nil
 		}
@@ -129,7 +129,7 @@ func requestTimeV1(h http.Header) (time.Time, *oss.Error) {
 		}
 		return time.Time{}, errInvalidDate
 	}
-	if v := h.Get("Date"); v != "" {
+	if v := hget(h, "Date"); v != "" {
 		if t, ok := parseHTTPDate(v); ok {
 			return t, nil
 		}
@@ -154,13 +154,13 @@ func verifyV1Header(r *request, creds string, lookup Lookup) (Result, *oss.Error
 	if err := checkSkew(t, r.in.Now); err != nil {
 		return Result{}, err
 	}
-	if err := checkV1(r, ak, secret, sig, r.in.Header.Get("Date")); err != nil {
+	if err := checkV1(r, ak, secret, sig, hget(r.in.Header, "Date")); err != nil {
 		return Result{}, err
 	}
 	return Result{
 		AccessKeyID:   ak,
 		Version:       VersionV1,
-		SecurityToken: r.in.Header.Get("x-oss-security-token"),
+		SecurityToken: hget(r.in.Header, "x-oss-security-token"),
 	}, nil
 }
 

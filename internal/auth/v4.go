@@ -241,7 +241,7 @@ func signV4(secret string, c v4Credential, stringToSign string) string {
 // UNSIGNED-PAYLOAD, as in both SDKs' signers. The canonical request uses
 // the value as sent; the Result gets it lower-cased.
 func payloadHash(h http.Header) (canonical, declared string, err *oss.Error) {
-	v := h.Get("x-oss-content-sha256")
+	v := hget(h, "x-oss-content-sha256")
 	switch {
 	case v == "" || v == unsignedPayload:
 		if v == "" {
@@ -260,7 +260,7 @@ func payloadHash(h http.Header) (canonical, declared string, err *oss.Error) {
 func v4Headers(in Input, additional []string) http.Header {
 	h := in.Header
 	for _, a := range additional {
-		if a == "host" && in.Host != "" && h.Get("Host") == "" {
+		if a == "host" && in.Host != "" && hget(h, "Host") == "" {
 			h = h.Clone()
 			if h == nil {
 				h = http.Header{}
@@ -294,14 +294,14 @@ func checkV4(r *request, cred v4Credential, secret, provided, timestamp string, 
 
 // requestTimeV4 returns the signed timestamp string and its time.
 func requestTimeV4(h http.Header) (string, time.Time, *oss.Error) {
-	if v := h.Get("x-oss-date"); v != "" {
+	if v := hget(h, "x-oss-date"); v != "" {
 		t, ok := parseISO8601(v)
 		if !ok {
 			return "", time.Time{}, errInvalidDate.WithMessage("x-oss-date must be in ISO 8601 basic form, e.g. 20231216T162057Z.")
 		}
 		return v, t, nil
 	}
-	if v := h.Get("Date"); v != "" {
+	if v := hget(h, "Date"); v != "" {
 		t, ok := parseHTTPDate(v)
 		if !ok {
 			return "", time.Time{}, errInvalidDate
@@ -350,7 +350,7 @@ func verifyV4Header(r *request, creds string, lookup Lookup) (Result, *oss.Error
 	return Result{
 		AccessKeyID:   a.cred.ak,
 		Version:       VersionV4,
-		SecurityToken: r.in.Header.Get("x-oss-security-token"),
+		SecurityToken: hget(r.in.Header, "x-oss-security-token"),
 		PayloadSHA256: declared,
 	}, nil
 }
@@ -425,7 +425,7 @@ func verifyV4Query(r *request, lookup Lookup) (Result, *oss.Error) {
 	}
 	token, ok := first(q, "x-oss-security-token")
 	if !ok {
-		token = r.in.Header.Get("x-oss-security-token")
+		token = hget(r.in.Header, "x-oss-security-token")
 	}
 	return Result{AccessKeyID: cred.ak, Version: VersionV4, Presigned: true, SecurityToken: token, PayloadSHA256: declared}, nil
 }
@@ -437,7 +437,7 @@ func clientAdditional(h http.Header, names []string) []string {
 	var out []string
 	for _, n := range names {
 		low := strings.ToLower(n)
-		if seen[low] || v4Signed(nil)(low) || h.Get(low) == "" {
+		if seen[low] || v4Signed(nil)(low) || hget(h, low) == "" {
 			continue
 		}
 		seen[low] = true
@@ -461,12 +461,12 @@ func SignV4(r *http.Request, bucket, key, ak, sk, region string, now time.Time, 
 	ts := utc.Format(iso8601Basic)
 	r.Header.Set("x-oss-date", ts)
 	r.Header.Set("Date", utc.Format(http.TimeFormat))
-	if r.Header.Get("x-oss-content-sha256") == "" {
+	if hget(r.Header, "x-oss-content-sha256") == "" {
 		r.Header.Set("x-oss-content-sha256", unsignedPayload)
 	}
 	cred := v4Credential{ak: ak, date: utc.Format(dateOnly), region: region, product: v4Product}
 	add := clientAdditional(r.Header, additionalHeaders)
-	payload := r.Header.Get("x-oss-content-sha256")
+	payload := hget(r.Header, "x-oss-content-sha256")
 	cr := v4PartsOf(r.Method, bucket, key, v4Query(parseQuery(r.URL.RawQuery), false), r.Header, add, payload, false).canonicalRequest()
 	auth := v4Algorithm + " Credential=" + ak + "/" + cred.scope()
 	if len(add) > 0 {

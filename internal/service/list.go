@@ -132,9 +132,9 @@ type UploadsInput struct {
 
 // UploadsResult is one page of uploads.
 type UploadsResult struct {
-	Uploads                          []*meta.Upload
-	CommonPrefixes                   []string
-	Truncated                        bool
+	Uploads                           []*meta.Upload
+	CommonPrefixes                    []string
+	Truncated                         bool
 	NextKeyMarker, NextUploadIDMarker string
 }
 
