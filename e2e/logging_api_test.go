@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	v1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	v1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	"github.com/ossd/ossd/ossdtest"
 )
