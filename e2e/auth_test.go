@@ -3,6 +3,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"github.com/ossd/ossd/internal/auth"
 	"io"
 	"net/http"
 	"strings"
@@ -216,4 +219,36 @@ func TestAnonymousAndACL(t *testing.T) {
 	wantServiceError(t, err, "InvalidTargetBucketForLogging", 403, "0032-00000009")
 	_, err = stranger.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(b)})
 	wantServiceError(t, err, "BucketAlreadyExists", 409, "0015-00000104")
+}
+
+// TestSignedPayload: a V4 request that signs its body hash is refused when
+// the body differs, and nothing is stored.
+func TestSignedPayload(t *testing.T) {
+	srv := ossdtest.Start(t)
+	c := v2Client(srv, modes[0])
+	b := newBucket(t, c)
+	for _, tc := range []struct {
+		body, hashOf string
+		status       int
+	}{{"payload", "payload", 200}, {"payload", "tampered", 400}} {
+		req, _ := http.NewRequest(http.MethodPut, srv.Endpoint+"/"+b+"/signed", strings.NewReader(tc.body))
+		sum := sha256.Sum256([]byte(tc.hashOf))
+		req.Header.Set("x-oss-content-sha256", hex.EncodeToString(sum[:]))
+		auth.SignV4(req, b, "signed", srv.AccessKeyID, srv.AccessKeySecret, srv.Region, time.Now())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Fatalf("hash of %q: status %d, want %d: %s", tc.hashOf, resp.StatusCode, tc.status, body)
+		}
+		if tc.status != 200 {
+			g, err := c.GetObject(context.Background(), &oss.GetObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("signed")})
+			if err != nil || string(readAll(t, g.Body)) != "payload" {
+				t.Errorf("rejected write changed the object: %v", err)
+			}
+		}
+	}
 }

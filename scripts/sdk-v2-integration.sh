@@ -8,7 +8,8 @@
 # Environment (all optional):
 #   SDK_TESTS       test names (space or comma separated); overridden by args
 #   SIG             signature versions to run: "v4", "v1" or "v4 v1" (default)
-#   VERBOSE=1       print the last TAIL_LINES lines of a failing test's output
+#   VERBOSE=1       for a failing test print its assertion/panic lines and the
+#                   last TAIL_LINES lines of its output
 #   TAIL_LINES      lines shown per failure with VERBOSE=1 (default 30)
 #   ALLOW_FAIL=1    exit 0 even if tests fail
 #   TEST_TIMEOUT    go test -test.timeout per test (default 120s); the process
@@ -233,6 +234,7 @@ run_one() { # sig idx test -> sets $outcome
 			"$tmp/sdk.test" -test.run "^${t}\$" -test.count=1 -test.timeout "$TEST_TIMEOUT" -test.v
 	) >"$log" 2>&1 </dev/null || rc=$?
 	echo "exit status: $rc" >>"$log"
+	case $rc in 124 | 137) echo "NOTE: killed by the runner after $((timeout_secs + kill_after))s" >>"$log" ;; esac
 	if ! kill -0 "$server_pid" 2>/dev/null; then
 		{
 			echo "NOTE: ossd exited during this test; last lines of its log:"
@@ -259,6 +261,10 @@ for sig in $SIG; do
 			fail=$((fail + 1))
 			failed_list+=("$sig $t")
 			if [ "$VERBOSE" = 1 ]; then
+				# the assertion summary first (a panic's goroutine dump can
+				# fill the whole tail), then the tail of the output
+				grep -m 16 -E '^[[:space:]]+(Error Trace|Error|Messages):|^[[:space:]]+(expected|actual)[[:space:]]*:|^panic:|^NOTE:|^[[:space:]]+/.*/client_integration_[a-z_]+_test\.go:[0-9]+ ' \
+					"$LOG_DIR/$sig-$t.log" | sed 's/^[[:space:]]*/    ! /' || true
 				tail -n "$TAIL_LINES" "$LOG_DIR/$sig-$t.log" | sed 's/^/    | /'
 			fi
 			;;
@@ -270,6 +276,10 @@ for sig in $SIG; do
 	total_pass=$((total_pass + pass)) total_fail=$((total_fail + fail)) total_skip=$((total_skip + skip))
 done
 
+if [ ${#failed_list[@]} -gt 0 ]; then
+	echo "failed:" >&2
+	printf '  %s\n' "${failed_list[@]}" >&2
+fi
 echo "logs: $LOG_DIR" >&2
 line="$total_pass passed, $total_fail failed"
 [ $total_skip -gt 0 ] && line="$line, $total_skip skipped"

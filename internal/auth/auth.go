@@ -101,7 +101,7 @@ func presignScheme(q []param) (queryVerifier, *oss.Error) {
 		}
 		// OSS2 (V1SDK's "V2" HMAC-SHA256) is legacy and neither SDK uses it
 		// by default.
-		return nil, errUnsupportedSigVersion.WithMessage("Signature version %q is not supported.", v)
+		return nil, errUnsupportedSigVersion.WithMessage("Signature version %q is not supported.", clip(v))
 	}
 	if has(q, "x-oss-signature") || has(q, "x-oss-credential") {
 		return nil, errQueryAuthMissing.WithMessage("x-oss-signature-version is required in a V4 presigned URL.")
@@ -120,8 +120,10 @@ func presignScheme(q []param) (queryVerifier, *oss.Error) {
 // writer. Verify does not read the body: for V4 with a declared payload
 // hash the caller checks Result.PayloadSHA256 while streaming it.
 //
-// Checks run in the order OSS reports them: form of the credentials,
-// region, access key, time (skew or expiry), signature.
+// Checks run from the most to the least fundamental problem — form of the
+// credentials, region, access key, time (skew or expiry), signature — so a
+// client sees the error it can act on: a skewed V2SDK client gets
+// RequestTimeTooSkewed (which it corrects), not SignatureDoesNotMatch.
 func Verify(in Input, lookup Lookup) (Result, error) {
 	res, err := verify(in, lookup)
 	if err != nil {

@@ -38,7 +38,7 @@ var (
 	errNotYetValid = &oss.Error{Code: "AccessDenied", Status: http.StatusForbidden, EC: "0002-00000235", Message: "Request is not valid yet."}
 	// V4 signature mismatch (0002-00000201); V1 keeps the catalogue's 0002-00000040.
 	errV4SignatureDoesNotMatch = oss.ErrSignatureDoesNotMatch.WithEC("0002-00000201")
-	// Both a header and a query signature: OSS would check one; ossd refuses both.
+	// Both a header and a query signature: refused, so that neither goes unchecked.
 	errTwoAuthMechanisms = oss.ErrInvalidArgument.WithMessage("Only one auth mechanism allowed; only the Authorization header or the signature query parameters should be specified.")
 	// A recognised but unsupported scheme (OSS2, AWS).
 	errUnsupportedSigVersion = oss.ErrInvalidArgument.WithMessage("The signature version is not supported.")

@@ -11,6 +11,7 @@
 package blob
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -188,9 +189,12 @@ func (s *Store) Remove(ids ...string) {
 // Sweep removes blobs older than before that referenced does not claim.
 // It runs at start, so files being written now (newer than before) are
 // left alone.
-func (s *Store) Sweep(before time.Time, referenced func(id string) bool) (int, error) {
+func (s *Store) Sweep(ctx context.Context, before time.Time, referenced func(id string) bool) (int, error) {
 	removed := 0
 	err := filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil

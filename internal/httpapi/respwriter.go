@@ -1,8 +1,13 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
 	"io"
 	"net/http"
+
+	"github.com/ossd/ossd/internal/oss"
 )
 
 // respWriter records status and body bytes for the access log. It keeps
@@ -63,4 +68,31 @@ func (rq *request) bodyRead() int64 {
 		return c.n
 	}
 	return 0
+}
+
+// payloadVerifier checks a V4 signed payload hash (x-oss-content-sha256)
+// against the body. Verify is called by the service after the body is
+// read and before the write commits; readBody calls it for XML bodies.
+type payloadVerifier struct {
+	io.ReadCloser
+	h    hash.Hash
+	want string
+}
+
+func newPayloadVerifier(body io.ReadCloser, want string) *payloadVerifier {
+	return &payloadVerifier{ReadCloser: body, h: sha256.New(), want: want}
+}
+
+func (p *payloadVerifier) Read(b []byte) (int, error) {
+	n, err := p.ReadCloser.Read(b)
+	p.h.Write(b[:n])
+	return n, err
+}
+
+// Verify reports a mismatch between the signed hash and the bytes read.
+func (p *payloadVerifier) Verify() error {
+	if hex.EncodeToString(p.h.Sum(nil)) != p.want {
+		return oss.ErrInvalidDigest.WithMessage("The provided 'x-oss-content-sha256' header does not match what was computed.")
+	}
+	return nil
 }

@@ -137,7 +137,7 @@ func (h *Handler) serve(rq *request) error {
 		return err
 	}
 	res, err := auth.Verify(auth.Input{
-		Method: rq.r.Method, Bucket: rq.bucket, Key: rq.key, RawQuery: rq.r.URL.RawQuery,
+		Method: rq.r.Method, Host: rq.r.Host, Bucket: rq.bucket, Key: rq.key, RawQuery: rq.r.URL.RawQuery,
 		Header: rq.r.Header, Now: h.cfg.Now(), Region: h.cfg.Region,
 	}, h.lookupSecret)
 	rq.auth = res
@@ -148,6 +148,11 @@ func (h *Handler) serve(rq *request) error {
 			rq.b, _ = h.svc.Bucket(rq.ctx, rq.bucket)
 		}
 		return err
+	}
+	if res.PayloadSHA256 != "" && rq.r.Body != nil {
+		// The client signed a hash of the body: the service checks it
+		// once the body is read, before anything becomes visible.
+		rq.r.Body = newPayloadVerifier(rq.r.Body, res.PayloadSHA256)
 	}
 	if res.AccessKeyID != "" {
 		_, acct, _ := h.cfg.Accounts.Lookup(res.AccessKeyID)

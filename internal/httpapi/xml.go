@@ -55,6 +55,11 @@ func (h *Handler) readBody(rq *request) ([]byte, error) {
 		}
 		return nil, err
 	}
+	if v, ok := rq.r.Body.(interface{ Verify() error }); ok {
+		if err := v.Verify(); err != nil {
+			return nil, err
+		}
+	}
 	if want := rq.r.Header.Get("Content-MD5"); want != "" {
 		raw, err := base64.StdEncoding.DecodeString(want)
 		if err != nil || len(raw) != md5.Size {

@@ -35,6 +35,8 @@ type Server struct {
 	meta    *boltmeta.Store
 	Service *service.Service
 	handler *httpapi.Handler
+	// stopSweep cancels the start-up blob sweep and waits for it.
+	stopSweep func()
 }
 
 // DefaultDomains are the base domains of virtual-hosted addressing.
@@ -75,17 +77,20 @@ func New(cfg Config) (*Server, error) {
 	}
 	svc := service.New(service.Config{Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger}, m, bs)
 	started := time.Now()
+	sweepCtx, cancelSweep := context.WithCancel(context.Background())
+	sweepDone := make(chan struct{})
 	go func() {
+		defer close(sweepDone)
 		// Blobs left by writes a crash interrupted: removed in the
 		// background so start-up does not wait for a full scan.
-		n, err := svc.Sweep(context.Background(), started)
-		if err != nil {
+		n, err := svc.Sweep(sweepCtx, started)
+		if err != nil && sweepCtx.Err() == nil {
 			cfg.Logger.Warn("blob sweep failed", "err", err)
 		} else if n > 0 {
 			cfg.Logger.Info("removed unreferenced blobs", "count", n)
 		}
 	}()
-	s := &Server{cfg: cfg, meta: m, Service: svc}
+	s := &Server{cfg: cfg, meta: m, Service: svc, stopSweep: func() { cancelSweep(); <-sweepDone }}
 	s.handler = httpapi.New(httpapi.Config{
 		Service: svc, Accounts: accts, Region: cfg.Region, Domains: cfg.Domains, Now: cfg.Now, Logger: cfg.Logger,
 	})
@@ -96,4 +101,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close releases the data directory.
-func (s *Server) Close() error { return s.meta.Close() }
+func (s *Server) Close() error {
+	s.stopSweep()
+	return s.meta.Close()
+}

@@ -161,6 +161,13 @@ func (s *Service) receive(r io.Reader, size int64, wantMD5 []byte, wantCRC *uint
 }
 
 func checkDigests(hr *hashingReader, wantMD5 []byte, wantCRC *uint64) error {
+	// A body that carries its own check (a signed payload hash) is
+	// verified now that it has been read in full.
+	if v, ok := hr.r.(interface{ Verify() error }); ok {
+		if err := v.Verify(); err != nil {
+			return err
+		}
+	}
 	if wantMD5 != nil && !bytes.Equal(wantMD5, hr.md5.Sum(nil)) {
 		return oss.ErrBadDigest
 	}

@@ -96,7 +96,7 @@ func (s *Service) Sweep(ctx context.Context, before time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sweep: scan metadata: %w", err)
 	}
-	return s.blobs.Sweep(before, func(id string) bool { return refs[id] })
+	return s.blobs.Sweep(ctx, before, func(id string) bool { return refs[id] })
 }
 
 // keyLocks serialises appends to one key: the append position check and

@@ -1,0 +1,603 @@
+package accesslog
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// The journal is a directory of segment files named <first ID, 16 hex
+// digits>.seg. A segment is a 16-byte header (magic, first ID) followed by
+// frames:
+//
+//	u32 length of payload   (little-endian)
+//	u32 CRC-32C of payload  (little-endian)
+//	payload                 (see record.go)
+//
+// Record IDs increase strictly through the journal; they may skip values
+// (the IDs of a batch whose write failed are not reused). Only the newest
+// segment is written to; it is replaced by a new one when it reaches
+// Config.SegmentSize, and every segment but the newest has been fsynced
+// whole before the next was created, so only the newest can end in a torn
+// frame.
+const (
+	segMagic        = "OSSDJRN1"
+	segHeaderSize   = 16
+	frameHeaderSize = 8
+	segSuffix       = ".seg"
+	indexEvery      = 64 << 10 // bytes of segment between two sparse-index entries
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorrupt is wrapped by Open when the journal holds damage that a crash
+// cannot explain (a bad frame before the end of the newest segment, IDs out
+// of order, a bad header). Open refuses rather than drop records.
+var ErrCorrupt = errors.New("accesslog: journal corrupt")
+
+type segment struct {
+	base uint64
+	path string
+	// Guarded by journal.mu; written only by the writer (or at open).
+	last  uint64 // ID of the last durable record; base-1 when empty
+	size  int64  // bytes durable (header included)
+	index []indexEntry
+}
+
+// indexEntry says the frame of record id starts at off. Entries are sparse
+// (about one per indexEvery bytes) and only at batch starts.
+type indexEntry struct {
+	id  uint64
+	off int64
+}
+
+// batch is the unit of group commit: the frames of the records appended
+// while the previous batch was being written, written with one WriteAt and
+// made durable with one Sync.
+type batch struct {
+	buf         []byte    // frames
+	recs        []*Record // the callers' records, valid until done closes
+	first, last uint64
+	done        chan struct{}
+	err         error // set before done closes
+}
+
+type journal struct {
+	fs      FS
+	dir     string
+	segSize int64
+	// onDurable is called by the writer after a batch is durable and before
+	// its callers are released.
+	onDurable func(*batch)
+
+	mu      sync.Mutex
+	cur     *batch // batch being filled; nil when none
+	nextID  uint64
+	closed  bool
+	segs    []*segment // by base; the last is the active one
+	freeBuf []byte     // recycled batch buffers
+	freeRec []*Record
+
+	// Owned by the writer goroutine.
+	f      File     // the active segment
+	act    *segment // the active segment
+	broken error    // a write or sync failed and the tail is not yet cut back
+
+	wake   chan struct{}
+	exited chan struct{}
+}
+
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func segName(base uint64) string { return fmt.Sprintf("%016x%s", base, segSuffix) }
+
+// openJournal replays the segments in dir, calling visit for each durable
+// record in ID order, truncates a torn tail, starts a new active segment
+// and the writer. minNext is a lower bound for the next ID (from the
+// delivery state, so IDs never repeat even when every segment was deleted).
+func openJournal(fs FS, dir string, segSize int64, minNext uint64, onDurable func(*batch), visit func(id uint64, payload string) error) (*journal, error) {
+	if err := fs.MkdirAll(dir); err != nil {
+		return nil, err
+	}
+	j := &journal{fs: fs, dir: dir, segSize: segSize, onDurable: onDurable,
+		wake: make(chan struct{}, 1), exited: make(chan struct{})}
+	names, err := fs.List(dir)
+	if err != nil {
+		return nil, err
+	}
+	var bases []uint64
+	for _, n := range names {
+		hex, ok := strings.CutSuffix(n, segSuffix)
+		if !ok || len(hex) != 16 {
+			continue
+		}
+		b, err := strconv.ParseUint(hex, 16, 64)
+		if err != nil {
+			continue
+		}
+		bases = append(bases, b)
+	}
+	slices.Sort(bases)
+
+	// A segment shorter than its header was being created when the process
+	// died (or its creation failed): it holds no record. Remove it.
+	var removed bool
+	kept := bases[:0]
+	for _, b := range bases {
+		path := filepath.Join(dir, segName(b))
+		size, err := fileSize(fs, path)
+		if err != nil {
+			return nil, err
+		}
+		if size < segHeaderSize {
+			if err := fs.Remove(path); err != nil {
+				return nil, err
+			}
+			removed = true
+			continue
+		}
+		kept = append(kept, b)
+	}
+	if removed {
+		if err := fs.SyncDir(dir); err != nil {
+			return nil, err
+		}
+	}
+
+	var lastID uint64
+	for i, b := range kept {
+		seg, err := j.replaySegment(b, i == len(kept)-1, &lastID, visit)
+		if err != nil {
+			return nil, err
+		}
+		j.segs = append(j.segs, seg)
+	}
+
+	j.nextID = max(lastID+1, minNext, 1)
+	if n := len(j.segs); n > 0 && j.segs[n-1].last < j.segs[n-1].base {
+		// The newest segment is empty; startSegment re-creates it or a
+		// successor, so forget it here.
+		if j.segs[n-1].base > j.nextID {
+			j.nextID = j.segs[n-1].base
+		}
+		j.segs = j.segs[:n-1]
+	}
+	if err := j.startSegment(j.nextID); err != nil {
+		return nil, err
+	}
+	go j.run()
+	return j, nil
+}
+
+func fileSize(fs FS, path string) (int64, error) {
+	f, err := fs.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return f.Size()
+}
+
+// replaySegment reads one segment. A torn or corrupt frame at the end of the
+// newest segment is where a crash interrupted a write: the segment is
+// truncated there (and synced) so that new records never follow garbage.
+// Anywhere else it is corruption.
+func (j *journal) replaySegment(base uint64, newest bool, lastID *uint64, visit func(uint64, string) error) (*segment, error) {
+	seg := &segment{base: base, path: filepath.Join(j.dir, segName(base)), last: base - 1}
+	f, err := j.fs.Open(seg.path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := readAll(f)
+	if err != nil {
+		return nil, err
+	}
+	if data[:8] != segMagic || le64(data[8:]) != base {
+		return nil, fmt.Errorf("%w: %s: bad segment header", ErrCorrupt, seg.path)
+	}
+	off := segHeaderSize
+	var lastIndexed int = -indexEvery
+	for off < len(data) {
+		payload, ok := frameAt(data, off)
+		if !ok {
+			break
+		}
+		h, err := decodeHead(payload)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s at %d: %v", ErrCorrupt, seg.path, off, err)
+		}
+		if h.id <= *lastID || h.id < base {
+			return nil, fmt.Errorf("%w: %s at %d: record ID %d after %d", ErrCorrupt, seg.path, off, h.id, *lastID)
+		}
+		if err := visit(h.id, payload); err != nil {
+			return nil, err
+		}
+		if off-lastIndexed >= indexEvery {
+			seg.index = append(seg.index, indexEntry{h.id, int64(off)})
+			lastIndexed = off
+		}
+		*lastID, seg.last = h.id, h.id
+		off += frameHeaderSize + len(payload)
+	}
+	seg.size = int64(off)
+	if off < len(data) {
+		if !newest {
+			return nil, fmt.Errorf("%w: %s: bad frame at %d of %d bytes in a sealed segment", ErrCorrupt, seg.path, off, len(data))
+		}
+		// Torn tail: cut it and make the cut durable before anything is
+		// appended after it.
+		if err := f.Truncate(int64(off)); err != nil {
+			return nil, err
+		}
+		if err := f.Sync(); err != nil {
+			return nil, err
+		}
+	}
+	return seg, nil
+}
+
+// frameAt returns the payload of the frame at off, or false when the frame
+// is incomplete or fails its CRC.
+func frameAt(data string, off int) (string, bool) {
+	if len(data)-off < frameHeaderSize {
+		return "", false
+	}
+	n := int(le32(data[off:]))
+	crc := le32(data[off+4:])
+	if n < minPayload || n > maxPayload || n > len(data)-off-frameHeaderSize {
+		return "", false
+	}
+	p := data[off+frameHeaderSize : off+frameHeaderSize+n]
+	if crc32Str(p) != crc {
+		return "", false
+	}
+	return p, true
+}
+
+func crc32Str(s string) uint32 {
+	// crc32.Update has no string form; the segment text was read into a
+	// string once, so hash it in slices through a small buffer instead of
+	// copying the whole payload.
+	var buf [512]byte
+	crc := uint32(0)
+	for len(s) > 0 {
+		n := copy(buf[:], s)
+		crc = crc32.Update(crc, castagnoli, buf[:n])
+		s = s[n:]
+	}
+	return crc
+}
+
+// readAll reads the whole file into a string (one copy).
+func readAll(f File) (string, error) {
+	size, err := f.Size()
+	if err != nil {
+		return "", err
+	}
+	return readRange(f, 0, size)
+}
+
+func readRange(f File, start, end int64) (string, error) {
+	var b strings.Builder
+	b.Grow(int(end - start))
+	buf := make([]byte, min(end-start, 1<<20))
+	for off := start; off < end; {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), end-off)], off)
+		b.Write(buf[:n])
+		off += int64(n)
+		if err != nil && off < end {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
+
+// startSegment creates segment base, makes it and its directory entry
+// durable, and makes it the active segment. On failure the partial file is
+// removed (best effort; replay removes it otherwise).
+func (j *journal) startSegment(base uint64) error {
+	path := filepath.Join(j.dir, segName(base))
+	f, err := j.fs.Create(path)
+	if err != nil {
+		return err
+	}
+	var hdr [segHeaderSize]byte
+	copy(hdr[:], segMagic)
+	binary.LittleEndian.PutUint64(hdr[8:], base)
+	fail := func(err error) error {
+		f.Close()
+		j.fs.Remove(path)
+		return err
+	}
+	// The header must be durable before any record is written after it.
+	if _, err := f.WriteAt(hdr[:], 0); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	// The name must be durable too, or a crash could lose the segment with
+	// records acknowledged in it.
+	if err := j.fs.SyncDir(j.dir); err != nil {
+		return fail(err)
+	}
+	if j.f != nil {
+		j.f.Close() // the old segment is durable whole: every batch in it was synced
+	}
+	seg := &segment{base: base, path: path, last: base - 1, size: segHeaderSize}
+	j.f, j.act = f, seg
+	j.mu.Lock()
+	j.segs = append(j.segs, seg)
+	j.mu.Unlock()
+	return nil
+}
+
+// add encodes r into the batch being filled and returns that batch; the
+// caller waits on its done channel.
+func (j *journal) add(r *Record) (*batch, error) {
+	fp := framePool.Get().(*[]byte)
+	frame := append((*fp)[:0], 0, 0, 0, 0, 0, 0, 0, 0) // length and CRC, filled below and by the writer
+	frame = appendPayload(frame, 0, r)
+	n := len(frame) - frameHeaderSize
+	if n > maxPayload {
+		framePool.Put(fp)
+		return nil, fmt.Errorf("%w: encodes to %d bytes, limit %d", ErrInvalidRecord, n, maxPayload)
+	}
+	binary.LittleEndian.PutUint32(frame, uint32(n))
+
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		framePool.Put(fp)
+		return nil, ErrClosed
+	}
+	id := j.nextID
+	j.nextID++
+	binary.LittleEndian.PutUint64(frame[frameHeaderSize+idOffset:], id)
+	b := j.cur
+	if b == nil {
+		b = &batch{first: id, done: make(chan struct{}), buf: j.freeBuf[:0], recs: j.freeRec[:0]}
+		j.freeBuf, j.freeRec = nil, nil
+		j.cur = b
+	}
+	b.last = id
+	b.buf = append(b.buf, frame...)
+	b.recs = append(b.recs, r)
+	j.mu.Unlock()
+
+	*fp = frame
+	framePool.Put(fp)
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+	return b, nil
+}
+
+// run is the writer: it takes the batch being filled, writes and syncs it,
+// and releases its callers, until close.
+func (j *journal) run() {
+	defer close(j.exited)
+	for range j.wake {
+		j.mu.Lock()
+		b, closed := j.cur, j.closed
+		j.cur = nil
+		j.mu.Unlock()
+		if b != nil {
+			j.commit(b)
+		}
+		if closed {
+			j.f.Close()
+			return
+		}
+	}
+}
+
+func (j *journal) commit(b *batch) {
+	if err := j.write(b); err != nil {
+		b.err = fmt.Errorf("%w: %v", ErrJournalUnavailable, err)
+	} else {
+		j.onDurable(b)
+	}
+	buf, recs := b.buf[:0], b.recs[:0]
+	clear(recs[:cap(recs)])
+	b.buf, b.recs = nil, nil
+	close(b.done)
+	j.mu.Lock()
+	if cap(buf) <= 4<<20 {
+		j.freeBuf, j.freeRec = buf, recs
+	}
+	j.mu.Unlock()
+}
+
+// write makes b durable at the end of the active segment.
+func (j *journal) write(b *batch) error {
+	if j.broken != nil {
+		if err := j.cutBack(); err != nil {
+			return fmt.Errorf("journal still failing (%v); cutting back the failed write: %w", j.broken, err)
+		}
+	}
+	if j.act.size >= j.segSize && j.act.last >= j.act.base {
+		if err := j.startSegment(b.first); err != nil {
+			return fmt.Errorf("start segment: %w", err)
+		}
+	}
+	for off := 0; off < len(b.buf); {
+		n := int(binary.LittleEndian.Uint32(b.buf[off:]))
+		p := b.buf[off+frameHeaderSize : off+frameHeaderSize+n]
+		binary.LittleEndian.PutUint32(b.buf[off+4:], crc32.Checksum(p, castagnoli))
+		off += frameHeaderSize + n
+	}
+	seg, off := j.act, j.act.size
+	// A failed write may leave part of the batch on disk; a failed sync
+	// leaves its durability unknown (and, on Linux, may have dropped the
+	// dirty pages). Either way the callers are told the records are not
+	// logged, and the tail is cut back to the last durable byte before
+	// anything else is written (cutBack).
+	if _, err := j.f.WriteAt(b.buf, off); err != nil {
+		j.broken = err
+		j.cutBack()
+		return err
+	}
+	if err := j.f.Sync(); err != nil {
+		j.broken = err
+		j.cutBack()
+		return err
+	}
+	j.mu.Lock()
+	if len(seg.index) == 0 || off-seg.index[len(seg.index)-1].off >= indexEvery {
+		seg.index = append(seg.index, indexEntry{b.first, off})
+	}
+	seg.size = off + int64(len(b.buf))
+	seg.last = b.last
+	j.mu.Unlock()
+	return nil
+}
+
+// cutBack truncates the active segment to its last durable byte and syncs,
+// clearing broken on success. Records written before stay durable: they
+// were synced before the failure.
+func (j *journal) cutBack() error {
+	if err := j.f.Truncate(j.act.size); err != nil {
+		return err
+	}
+	if err := j.f.Sync(); err != nil {
+		return err
+	}
+	j.broken = nil
+	return nil
+}
+
+// close stops the writer after the batch being filled is written.
+func (j *journal) close() {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		<-j.exited
+		return
+	}
+	j.closed = true
+	j.mu.Unlock()
+	j.wake <- struct{}{}
+	<-j.exited
+}
+
+// scan calls fn for every record with lo < ID <= hi, in ID order. Only
+// durable records are visited.
+func (j *journal) scan(lo, hi uint64, fn func(id uint64, payload string) error) error {
+	type view struct {
+		seg   *segment
+		size  int64
+		last  uint64
+		index []indexEntry
+	}
+	j.mu.Lock()
+	var views []view
+	for _, s := range j.segs {
+		if s.last > lo && s.base <= hi && s.last >= s.base {
+			views = append(views, view{s, s.size, s.last, s.index})
+		}
+	}
+	j.mu.Unlock()
+	for _, v := range views {
+		start, end := int64(segHeaderSize), v.size
+		// Start at the last index entry at or before lo+1, stop at the
+		// first one past hi.
+		if i, _ := slices.BinarySearchFunc(v.index, lo+1, func(e indexEntry, id uint64) int {
+			return cmpU64(e.id, id)
+		}); i < len(v.index) && v.index[i].id == lo+1 {
+			start = v.index[i].off
+		} else if i > 0 {
+			start = v.index[i-1].off
+		}
+		if i, _ := slices.BinarySearchFunc(v.index, hi+1, func(e indexEntry, id uint64) int {
+			return cmpU64(e.id, id)
+		}); i < len(v.index) {
+			end = v.index[i].off
+		}
+		if err := j.scanSegment(v.seg.path, start, end, lo, hi, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (j *journal) scanSegment(path string, start, end int64, lo, hi uint64, fn func(uint64, string) error) error {
+	f, err := j.fs.Open(path)
+	if err != nil {
+		return err
+	}
+	data, err := readRange(f, start, end)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	for off := 0; off < len(data); {
+		p, ok := frameAt(data, off)
+		if !ok {
+			return fmt.Errorf("%w: %s: bad frame at %d", ErrCorrupt, path, start+int64(off))
+		}
+		off += frameHeaderSize + len(p)
+		id := le64(p[idOffset:])
+		if id > hi {
+			break
+		}
+		if id > lo {
+			if err := fn(id, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeThrough deletes the sealed segments whose records all have IDs <=
+// floor (all delivered). The active segment is never removed: its name
+// carries the next ID across restarts. A removal lost in a crash is
+// harmless: the segment comes back and its records are known delivered.
+func (j *journal) removeThrough(floor uint64) error {
+	j.mu.Lock()
+	var drop []*segment
+	keep := j.segs[:0]
+	for i, s := range j.segs {
+		if i < len(j.segs)-1 && s.last <= floor {
+			drop = append(drop, s)
+		} else {
+			keep = append(keep, s)
+		}
+	}
+	clear(j.segs[len(keep):])
+	j.segs = keep
+	j.mu.Unlock()
+	var errs []error
+	for _, s := range drop {
+		if err := j.fs.Remove(s.path); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// segmentCount returns the number of segments (for tests and Status).
+func (j *journal) segmentCount() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.segs)
+}

@@ -1,0 +1,406 @@
+package accesslog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+var (
+	// ErrJournalUnavailable is wrapped by Append when the record could not
+	// be made durable (a write or fsync failed, e.g. the disk is full). The
+	// request must then be refused: ossd never acknowledges a request it
+	// cannot log.
+	ErrJournalUnavailable = errors.New("accesslog: journal unavailable")
+	// ErrTargetMissing is what a Sink wraps when the target bucket does not
+	// exist. Delivery keeps the records and retries.
+	ErrTargetMissing = errors.New("accesslog: target bucket does not exist")
+	// ErrInvalidRecord is wrapped by Append for a record that cannot be
+	// logged: no source or target bucket, or larger than 4 MiB encoded.
+	ErrInvalidRecord = errors.New("accesslog: invalid record")
+	// ErrClosed is returned by calls on a closed Log.
+	ErrClosed = errors.New("accesslog: log closed")
+)
+
+// Sink stores delivered log objects. It is implemented over the object
+// store by cmd/ossd; deliveries through it must not themselves be logged.
+type Sink interface {
+	// PutLogObject stores body (size bytes) as object key in bucket,
+	// durably, overwriting any object of that name: delivery relies on the
+	// overwrite to make a redone batch land on the same object. It returns
+	// an error wrapping ErrTargetMissing when the bucket does not exist.
+	// It is called from several goroutines at once, for different keys.
+	PutLogObject(ctx context.Context, bucket, key string, body io.Reader, size int64) error
+}
+
+// Config configures a Log. Dir and Sink are required.
+type Config struct {
+	// Dir holds the journal segments and the delivery state. It belongs to
+	// one Log at a time.
+	Dir string
+	// FS is the filesystem of Dir; nil means the OS filesystem.
+	FS FS
+	// Clock drives delivery; nil means the system clock.
+	Clock Clock
+	// Sink receives the log objects.
+	Sink Sink
+	// Interval is the delivery period (default 1h, at least 1s). Ticks are
+	// aligned to multiples of Interval in Location: hourly delivery happens
+	// at the top of each hour, for everything appended before it.
+	Interval time.Duration
+	// Location is the time zone of the hours that group records, of the
+	// object names and of the time column of delivered lines. Default
+	// UTC+8 (Beijing time, as OSS). It must not change while records are
+	// pending delivery: a redone batch would be named differently.
+	Location *time.Location
+	// Logger receives delivery problems; nil means slog.Default().
+	Logger *slog.Logger
+	// SegmentSize is the size at which a journal segment is sealed and a
+	// new one started (default 64 MiB).
+	SegmentSize int64
+	// MaxBatch caps the records of one stream in one log object batch, and
+	// the records one delivery round holds in memory (default 131072).
+	MaxBatch int
+	// RetryMin and RetryMax bound the exponential backoff after a failed
+	// delivery (default 1s and 5m).
+	RetryMin, RetryMax time.Duration
+	// PutConcurrency is the number of log objects put at once (default 4).
+	PutConcurrency int
+	// SubscriberBuffer is the channel capacity of each Subscribe (default
+	// 1024); records a slow subscriber has no room for are dropped.
+	SubscriberBuffer int
+
+	// hook, in tests, is called at each step of a delivery round; a non-nil
+	// error aborts the round there, as a crash would.
+	hook func(step string) error
+}
+
+// Log is the access log of one ossd process: a durable journal of records
+// and the delivery of those records as log objects. Its methods are safe for
+// concurrent use.
+type Log struct {
+	cfg Config
+	log *slog.Logger
+	j   *journal
+
+	// roundMu serialises delivery rounds (ticks, retries and Flush).
+	roundMu sync.Mutex
+
+	mu      sync.Mutex
+	streams map[string]*stream // by stream key
+	durable uint64             // highest durable record ID
+	floor   uint64             // Floor of the last state written
+	waits   int                // times the delivery loop started waiting (tests)
+	waitsCh chan struct{}      // closed and replaced when waits changes
+
+	subsMu     sync.Mutex
+	subs       map[*subscriber]struct{}
+	nsubs      atomic.Int32
+	subsClosed bool
+
+	kick      chan struct{} // a retry was scheduled outside the loop
+	stop      chan struct{}
+	started   atomic.Bool
+	loopDone  chan struct{}
+	closeOnce sync.Once
+	closed    atomic.Bool
+}
+
+type subscriber struct {
+	ch      chan *Record
+	dropped int64 // guarded by subsMu
+}
+
+// Open opens (creating if needed) the log in cfg.Dir: it replays the
+// journal, cutting off a torn tail, and resumes the delivery state, so that
+// a batch interrupted by a crash is redone exactly. Delivery runs only
+// after Start, or on Flush.
+func Open(cfg Config) (*Log, error) {
+	if cfg.Dir == "" || cfg.Sink == nil {
+		return nil, errors.New("accesslog: Config.Dir and Config.Sink are required")
+	}
+	if cfg.FS == nil {
+		cfg.FS = OSFS{}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = time.Hour
+	}
+	if cfg.Interval < time.Second {
+		return nil, fmt.Errorf("accesslog: Interval %v is below 1s", cfg.Interval)
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.FixedZone("UTC+8", 8*3600)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SegmentSize <= 0 {
+		cfg.SegmentSize = 64 << 20
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 1 << 17
+	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = time.Second
+	}
+	if cfg.RetryMax < cfg.RetryMin {
+		cfg.RetryMax = max(5*time.Minute, cfg.RetryMin)
+	}
+	if cfg.PutConcurrency <= 0 {
+		cfg.PutConcurrency = 4
+	}
+	if cfg.SubscriberBuffer <= 0 {
+		cfg.SubscriberBuffer = 1024
+	}
+	l := &Log{
+		cfg:      cfg,
+		log:      cfg.Logger.With("component", "accesslog"),
+		streams:  make(map[string]*stream),
+		waitsCh:  make(chan struct{}),
+		subs:     make(map[*subscriber]struct{}),
+		kick:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		loopDone: make(chan struct{}),
+	}
+	if err := cfg.FS.MkdirAll(cfg.Dir); err != nil {
+		return nil, err
+	}
+	st, err := readState(cfg.FS, cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	l.floor = st.Floor
+	for _, ps := range st.Streams {
+		s := l.streamLocked(streamKey(ps.Target, ps.Prefix, ps.Source))
+		s.cursor = ps.Cursor
+		if ps.PlanHi != 0 {
+			s.plan = &plan{lo: ps.PlanLo, hi: ps.PlanHi, saved: true}
+		}
+	}
+	var lastID uint64
+	j, err := openJournal(cfg.FS, cfg.Dir, cfg.SegmentSize, st.Durable+1, l.durableBatch, func(id uint64, p string) error {
+		h, err := decodeHead(p)
+		if err != nil {
+			return err
+		}
+		lastID = id
+		s := l.streams[h.key]
+		if s == nil {
+			s = l.streamLocked(strings.Clone(h.key))
+		}
+		if id > max(l.floor, s.cursor) {
+			s.add(id, h.sec, h.nsec, cfg.MaxBatch)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.j = j
+	l.durable = max(lastID, st.Durable)
+	for _, s := range l.streams {
+		if p := s.plan; p != nil {
+			for _, c := range s.chunks {
+				if c.last <= p.hi {
+					p.n += c.n
+				}
+			}
+			if p.n == 0 { // nothing left of it (cannot happen unless edited)
+				s.plan = nil
+			}
+		}
+	}
+	if err := j.removeThrough(l.floor); err != nil {
+		l.log.Warn("removing delivered journal segments", "err", err)
+	}
+	return l, nil
+}
+
+// Append makes r durable in the journal and returns once it is: after the
+// fsync of the batch holding it, shared with the concurrent callers
+// (group commit). On a write or fsync failure it returns an error wrapping
+// ErrJournalUnavailable; the request should then be refused. ctx is only
+// checked before the record is queued: once queued it is written, whatever
+// happens to ctx, so that the caller learns the truth.
+//
+// The caller may reuse r after Append returns.
+func (l *Log) Append(ctx context.Context, r *Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r.SourceBucket == "" || r.TargetBucket == "" {
+		return fmt.Errorf("%w: source and target bucket are required", ErrInvalidRecord)
+	}
+	b, err := l.j.add(r)
+	if err != nil {
+		return err
+	}
+	<-b.done
+	return b.err
+}
+
+// durableBatch runs on the writer goroutine after b is durable and before
+// its callers return: it makes b's records pending delivery and shows them
+// to subscribers.
+func (l *Log) durableBatch(b *batch) {
+	l.mu.Lock()
+	for off := 0; off < len(b.buf); {
+		n := int(le32(b.buf[off:]))
+		h, _ := decodeHead(b.buf[off+frameHeaderSize : off+frameHeaderSize+n]) // encoded by us
+		off += frameHeaderSize + n
+		s := l.streams[string(h.key)]
+		if s == nil {
+			s = l.streamLocked(string(h.key))
+		}
+		s.add(h.id, h.sec, h.nsec, l.cfg.MaxBatch)
+	}
+	l.durable = b.last
+	l.mu.Unlock()
+	if l.nsubs.Load() > 0 {
+		l.publish(b.recs)
+	}
+}
+
+// Subscribe returns a channel of the records made durable from now on,
+// until ctx is done or the Log is closed (then the channel is closed). A
+// subscriber that falls behind by more than Config.SubscriberBuffer records
+// misses records: Append never waits for subscribers. The records are
+// copies shared by all subscribers: do not modify them.
+func (l *Log) Subscribe(ctx context.Context) <-chan *Record {
+	sub := &subscriber{ch: make(chan *Record, l.cfg.SubscriberBuffer)}
+	l.subsMu.Lock()
+	if l.subsClosed {
+		l.subsMu.Unlock()
+		close(sub.ch)
+		return sub.ch
+	}
+	l.subs[sub] = struct{}{}
+	l.nsubs.Add(1)
+	l.subsMu.Unlock()
+	context.AfterFunc(ctx, func() { l.unsubscribe(sub) })
+	return sub.ch
+}
+
+func (l *Log) unsubscribe(sub *subscriber) {
+	l.subsMu.Lock()
+	defer l.subsMu.Unlock()
+	if _, ok := l.subs[sub]; !ok {
+		return
+	}
+	delete(l.subs, sub)
+	l.nsubs.Add(-1)
+	close(sub.ch)
+	if sub.dropped > 0 {
+		l.log.Debug("access log subscriber dropped records", "dropped", sub.dropped)
+	}
+}
+
+func (l *Log) publish(recs []*Record) {
+	for _, r := range recs {
+		c := *r
+		c.Extra = slices.Clone(r.Extra)
+		l.subsMu.Lock()
+		for sub := range l.subs {
+			select {
+			case sub.ch <- &c:
+			default:
+				sub.dropped++
+			}
+		}
+		l.subsMu.Unlock()
+	}
+}
+
+// BucketStatus is the delivery state of one source bucket.
+type BucketStatus struct {
+	Bucket        string    // source bucket
+	Pending       int64     // records appended and not yet delivered
+	OldestPending time.Time // request time of the oldest pending record; zero if none
+	LastError     error     // why the last delivery failed; nil once one succeeds
+	LastErrorTime time.Time
+	LastObject    string    // "target-bucket/key" of the last object delivered
+	LastDelivered time.Time // when LastObject was stored
+	NextAttempt   time.Time // when a failed delivery is retried; zero: at the next tick
+}
+
+// Status reports every source bucket seen since Open, sorted by name.
+func (l *Log) Status() []BucketStatus {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	by := make(map[string]*BucketStatus)
+	for _, s := range l.streams {
+		b := by[s.source]
+		if b == nil {
+			b = &BucketStatus{Bucket: s.source}
+			by[s.source] = b
+		}
+		b.Pending += s.pending
+		for _, c := range s.chunks {
+			if t := time.Unix(c.minSec, int64(c.minNsec)); b.OldestPending.IsZero() || t.Before(b.OldestPending) {
+				b.OldestPending = t
+			}
+		}
+		if s.lastErr != nil && (b.LastError == nil || s.lastErrAt.After(b.LastErrorTime)) {
+			b.LastError, b.LastErrorTime = s.lastErr, s.lastErrAt
+		}
+		if s.lastErr != nil && (b.NextAttempt.IsZero() || s.nextAttempt.Before(b.NextAttempt)) {
+			b.NextAttempt = s.nextAttempt
+		}
+		if s.lastDelivered.After(b.LastDelivered) {
+			b.LastObject, b.LastDelivered = s.target+"/"+s.lastObject, s.lastDelivered
+		}
+	}
+	out := make([]BucketStatus, 0, len(by))
+	for _, b := range by {
+		out = append(out, *b)
+	}
+	slices.SortFunc(out, func(a, b BucketStatus) int { return strings.Compare(a.Bucket, b.Bucket) })
+	return out
+}
+
+// Start runs delivery on the clock until ctx is done or Close: at every
+// Interval tick it delivers what was appended before the tick, and it
+// retries failed deliveries when their backoff expires. Start returns at
+// once; calling it again does nothing.
+func (l *Log) Start(ctx context.Context) {
+	if l.closed.Load() || !l.started.CompareAndSwap(false, true) {
+		return
+	}
+	go l.loop(ctx)
+}
+
+// Close stops delivery (waiting for a round in progress, whose puts are
+// cancelled), writes the records already queued, and closes the journal and
+// the subscriber channels. Records not yet delivered stay in the journal
+// for the next Open. Call Flush first to deliver them now.
+func (l *Log) Close() error {
+	l.closeOnce.Do(func() {
+		l.closed.Store(true)
+		close(l.stop)
+		if l.started.Load() {
+			<-l.loopDone
+		}
+		l.roundMu.Lock() // wait for a Flush in progress
+		l.j.close()
+		l.roundMu.Unlock()
+		l.subsMu.Lock()
+		l.subsClosed = true
+		for sub := range l.subs {
+			delete(l.subs, sub)
+			close(sub.ch)
+		}
+		l.nsubs.Store(0)
+		l.subsMu.Unlock()
+	})
+	return nil
+}

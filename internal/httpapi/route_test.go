@@ -1,0 +1,131 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/ossd/ossd/internal/oss"
+)
+
+func testHandler() *Handler {
+	return New(Config{Region: "cn-hangzhou", Domains: []string{"localhost", "oss-cn-hangzhou.aliyuncs.com"}})
+}
+
+func TestResolveTarget(t *testing.T) {
+	h := testHandler()
+	for _, tc := range []struct {
+		host, path string
+		want       Target
+	}{
+		{"127.0.0.1:9800", "/", Target{}},
+		{"127.0.0.1:9800", "/b1", Target{Bucket: "b1"}},
+		{"127.0.0.1:9800", "/b1/", Target{Bucket: "b1"}},
+		{"127.0.0.1:9800", "/b1/a/b/../c", Target{Bucket: "b1", Key: "a/b/../c"}},
+		{"127.0.0.1:9800", "/b1//x", Target{Bucket: "b1", Key: "/x"}},
+		{"b1.localhost:9800", "/", Target{Bucket: "b1", Virtual: true}},
+		{"b1.localhost:9800", "/k/ey", Target{Bucket: "b1", Key: "k/ey", Virtual: true}},
+		{"B1.OSS-cn-hangzhou.aliyuncs.com", "/k", Target{Bucket: "b1", Key: "k", Virtual: true}},
+		{"localhost:9800", "/b1/k", Target{Bucket: "b1", Key: "k"}},
+		{"example.com", "/b1/k", Target{Bucket: "b1", Key: "k"}},
+	} {
+		if got := h.ResolveTarget(tc.host, tc.path); got != tc.want {
+			t.Errorf("ResolveTarget(%q, %q) = %+v, want %+v", tc.host, tc.path, got, tc.want)
+		}
+	}
+}
+
+func TestRoute(t *testing.T) {
+	for _, tc := range []struct {
+		method, target string
+		hdr            string
+		want           oss.Op
+	}{
+		{"GET", "/", "", oss.OpListBuckets},
+		{"PUT", "/", "", oss.OpUnknown},
+		{"GET", "/b", "", oss.OpListObjects},
+		{"GET", "/b?list-type=2", "", oss.OpListObjectsV2},
+		{"GET", "/b?versions", "", oss.OpListObjectVersions},
+		{"GET", "/b?logging", "", oss.OpGetBucketLogging},
+		{"PUT", "/b?logging", "", oss.OpPutBucketLogging},
+		{"DELETE", "/b?logging", "", oss.OpDeleteBucketLogging},
+		{"PUT", "/b?userDefinedLogFieldsConfig", "", oss.OpPutUserDefinedLogFieldsConfig},
+		{"GET", "/b?cors", "", oss.OpNotImplemented},
+		{"PUT", "/b?lifecycle", "", oss.OpNotImplemented},
+		{"POST", "/b?delete", "", oss.OpDeleteMultipleObjects},
+		{"PUT", "/b", "", oss.OpPutBucket},
+		{"DELETE", "/b", "", oss.OpDeleteBucket},
+		{"GET", "/b/k", "", oss.OpGetObject},
+		{"HEAD", "/b/k", "", oss.OpHeadObject},
+		{"HEAD", "/b/k?objectMeta", "", oss.OpGetObjectMeta},
+		{"PUT", "/b/k", "", oss.OpPutObject},
+		{"PUT", "/b/k", "x-oss-copy-source", oss.OpCopyObject},
+		{"PUT", "/b/k?uploadId=1&partNumber=2", "", oss.OpUploadPart},
+		{"PUT", "/b/k?uploadId=1&partNumber=2", "x-oss-copy-source", oss.OpUploadPartCopy},
+		{"POST", "/b/k?uploads", "", oss.OpInitiateMultipartUpload},
+		{"POST", "/b/k?uploadId=1", "", oss.OpCompleteMultipartUpload},
+		{"DELETE", "/b/k?uploadId=1", "", oss.OpAbortMultipartUpload},
+		{"GET", "/b/k?uploadId=1", "", oss.OpListParts},
+		{"POST", "/b/k?append&position=0", "", oss.OpAppendObject},
+		{"PUT", "/b/k?symlink", "", oss.OpPutSymlink},
+		{"GET", "/b/k?symlink", "", oss.OpGetSymlink},
+		{"GET", "/b/k?x-oss-process=image/resize", "", oss.OpNotImplemented},
+		{"POST", "/b/k?restore", "", oss.OpNotImplemented},
+		{"PATCH", "/b/k", "", oss.OpUnknown},
+	} {
+		u, _ := url.Parse(tc.target)
+		q, _ := url.ParseQuery(u.RawQuery)
+		hdr := http.Header{}
+		if tc.hdr != "" {
+			hdr.Set(tc.hdr, "/src/key")
+		}
+		tg := testHandler().ResolveTarget("127.0.0.1", u.Path)
+		if got := Route(tc.method, tg.Bucket != "", tg.Key != "", query(q), hdr); got != tc.want {
+			t.Errorf("%s %s = %s, want %s", tc.method, tc.target, got, tc.want)
+		}
+	}
+}
+
+// FuzzRouter checks the router's properties on arbitrary hosts, paths and
+// queries: it never panics; the bucket never contains '/'; path-style
+// bucket+key reassemble the path; an operation is always one of the known
+// names; a key never resolves without a bucket.
+func FuzzRouter(f *testing.F) {
+	for _, s := range [][3]string{
+		{"127.0.0.1:9800", "/b/k", "acl"}, {"b.localhost", "/", "logging"}, {"x", "//", "uploads&uploadId=1"},
+		{"a.b.localhost:1", "/../../etc/passwd", ""}, {"", "/b/\x00", "list-type=2"}, {"b.oss-cn-hangzhou.aliyuncs.com.", "/k?", "%zz"},
+	} {
+		f.Add(s[0], s[1], s[2], "GET")
+	}
+	h := testHandler()
+	known := map[oss.Op]bool{oss.OpUnknown: true, oss.OpNotImplemented: true, oss.OpListBuckets: true}
+	for op := range handlers {
+		known[op] = true
+	}
+	f.Fuzz(func(t *testing.T, host, path, rawQuery, method string) {
+		tg := h.ResolveTarget(host, path)
+		if strings.Contains(tg.Bucket, "/") {
+			t.Fatalf("bucket %q contains '/'", tg.Bucket)
+		}
+		if tg.Key != "" && tg.Bucket == "" {
+			t.Fatalf("key %q without bucket", tg.Key)
+		}
+		if !tg.Virtual && tg.Bucket != "" {
+			p := "/" + strings.TrimPrefix(path, "/")
+			ok := p == "/"+tg.Bucket+"/"+tg.Key || (tg.Key == "" && p == "/"+tg.Bucket)
+			if !ok {
+				t.Fatalf("path %q resolved to %+v", path, tg)
+			}
+		}
+		q, _ := url.ParseQuery(rawQuery)
+		op := Route(method, tg.Bucket != "", tg.Key != "", query(q), http.Header{})
+		if !known[op] {
+			t.Fatalf("unknown op %q", op)
+		}
+		if err := oss.CheckKey(tg.Key); err == nil && !utf8.ValidString(tg.Key) {
+			t.Fatalf("invalid UTF-8 key accepted: %q", tg.Key)
+		}
+	})
+}
