@@ -1,0 +1,194 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+
+	"github.com/ossd/ossd/internal/auth"
+	"github.com/ossd/ossd/ossdtest"
+)
+
+type rawResp struct {
+	status int
+	hdr    http.Header
+	body   string
+}
+
+func rawDo(t *testing.T, srv *ossdtest.Server, method, bucket, key, query string, body io.Reader, hdr map[string]string) rawResp {
+	t.Helper()
+	u := srv.Endpoint + "/" + bucket
+	if bucket != "" {
+		u += "/" + (&urlPath{key}).String()
+	}
+	if query != "" {
+		u += "?" + query
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	auth.SignV1(req, bucket, key, srv.AccessKeyID, srv.AccessKeySecret, time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return rawResp{resp.StatusCode, resp.Header, string(b)}
+}
+
+type urlPath struct{ p string }
+
+func (u *urlPath) String() string {
+	var b strings.Builder
+	for _, seg := range strings.Split(u.p, "/") {
+		if b.Len() > 0 || strings.HasPrefix(u.p, "/") {
+			b.WriteByte('/')
+		}
+		b.WriteString(escapeSeg(seg))
+	}
+	return strings.TrimPrefix(b.String(), "/")
+}
+
+func escapeSeg(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+func wantXMLError(t *testing.T, r rawResp, status int, code string) {
+	t.Helper()
+	if r.status != status || !strings.Contains(r.body, "<Code>"+code+"</Code>") || r.hdr.Get("x-oss-request-id") == "" || r.hdr.Get("x-oss-ec") == "" {
+		t.Fatalf("got %d %s, want %d %s", r.status, r.body, status, code)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	srv := ossdtest.Start(t)
+	c := v2Client(srv, modes[0])
+	b := newBucket(t, c)
+
+	t.Run("dot-dot keys are literal", func(t *testing.T) {
+		for _, key := range []string{"../../etc/passwd", "a/../../b", "./x", "..", "a//b"} {
+			r := rawDo(t, srv, "PUT", b, key, "", strings.NewReader("literal "+key), nil)
+			if r.status != 200 {
+				t.Fatalf("PUT %q = %d %s", key, r.status, r.body)
+			}
+			g := rawDo(t, srv, "GET", b, key, "", nil, nil)
+			if g.status != 200 || g.body != "literal "+key {
+				t.Fatalf("GET %q = %d %q", key, g.status, g.body)
+			}
+		}
+		// Nothing was written outside the data directory.
+		if _, err := os.Stat(filepath.Join(srv.DataDir, "..", "etc")); err == nil {
+			t.Fatal("a key escaped the data directory")
+		}
+	})
+	t.Run("NUL in key", func(t *testing.T) {
+		wantXMLError(t, rawDo(t, srv, "PUT", b, "a\x00b", "", strings.NewReader("x"), nil), 400, "InvalidObjectName")
+	})
+	t.Run("key too long", func(t *testing.T) {
+		wantXMLError(t, rawDo(t, srv, "PUT", b, strings.Repeat("k", 1024), "", strings.NewReader("x"), nil), 400, "InvalidObjectName")
+		if r := rawDo(t, srv, "PUT", b, strings.Repeat("k", 1023), "", strings.NewReader("x"), nil); r.status != 200 {
+			t.Fatalf("1023-byte key: %d %s", r.status, r.body)
+		}
+	})
+	t.Run("invalid UTF-8 key", func(t *testing.T) {
+		wantXMLError(t, rawDo(t, srv, "PUT", b, "bad\xffkey", "", strings.NewReader("x"), nil), 400, "InvalidObjectName")
+	})
+	t.Run("oversized XML", func(t *testing.T) {
+		big := "<Tagging><TagSet>" + strings.Repeat("<Tag><Key>k</Key><Value>v</Value></Tag>", 60000) + "</TagSet></Tagging>"
+		r := rawDo(t, srv, "PUT", b, "", "tagging", strings.NewReader(big), nil)
+		if r.status != 400 || r.hdr.Get("x-oss-request-id") == "" {
+			t.Fatalf("oversized XML: %d %.200s", r.status, r.body)
+		}
+	})
+	t.Run("malformed XML", func(t *testing.T) {
+		wantXMLError(t, rawDo(t, srv, "PUT", b, "", "tagging", strings.NewReader("<Tagging><TagSet>"), nil), 400, "MalformedXML")
+		wantXMLError(t, rawDo(t, srv, "POST", b, "", "delete", strings.NewReader("<Delete></Delete>"), nil), 400, "MalformedXML")
+	})
+	t.Run("bad Content-MD5", func(t *testing.T) {
+		wantXMLError(t, rawDo(t, srv, "PUT", b, "md5", "", strings.NewReader("abc"), map[string]string{"Content-MD5": "not base64!"}), 400, "InvalidDigest")
+		other := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 16))
+		wantXMLError(t, rawDo(t, srv, "PUT", b, "md5", "", strings.NewReader("abc"), map[string]string{"Content-MD5": other}), 400, "BadDigest")
+		if g := rawDo(t, srv, "GET", b, "md5", "", nil, nil); g.status != 404 {
+			t.Fatalf("object with bad digest is visible: %d", g.status)
+		}
+	})
+	t.Run("bad CRC64", func(t *testing.T) {
+		wantXMLError(t, rawDo(t, srv, "PUT", b, "crc", "", strings.NewReader("abc"), map[string]string{"x-oss-hash-crc64ecma": "12345"}), 400, "InvalidDigest")
+	})
+	t.Run("not implemented", func(t *testing.T) {
+		for _, q := range []string{"cors", "lifecycle", "website", "policy", "replication"} {
+			wantXMLError(t, rawDo(t, srv, "GET", b, "", q, nil, nil), 501, "NotImplemented")
+		}
+		wantXMLError(t, rawDo(t, srv, "POST", b, "obj", "restore", nil, nil), 501, "NotImplemented")
+	})
+	t.Run("method not allowed", func(t *testing.T) {
+		wantXMLError(t, rawDo(t, srv, "PATCH", b, "obj", "", nil, nil), 405, "MethodNotAllowed")
+	})
+	t.Run("invalid bucket name", func(t *testing.T) {
+		wantXMLError(t, rawDo(t, srv, "GET", "Bad_Name", "", "", nil, nil), 400, "InvalidBucketName")
+	})
+	t.Run("invalid range values", func(t *testing.T) {
+		c.PutObject(context.Background(), &oss.PutObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("r"), Body: strings.NewReader("0123456789")})
+		wantXMLError(t, rawDo(t, srv, "GET", b, "r", "", nil, map[string]string{"Range": "bytes=10-"}), 416, "InvalidRange")
+		if r := rawDo(t, srv, "GET", b, "r", "", nil, map[string]string{"Range": "bytes=5-2"}); r.status != 200 || r.body != "0123456789" {
+			t.Fatalf("reversed range = %d %q, want the whole object", r.status, r.body)
+		}
+	})
+	t.Run("truncated body", func(t *testing.T) {
+		conn, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("PUT", srv.Endpoint+"/"+b+"/cut", strings.NewReader(strings.Repeat("x", 10)))
+		req.ContentLength = 1000
+		auth.SignV1(req, b, "cut", srv.AccessKeyID, srv.AccessKeySecret, time.Now())
+		var buf bytes.Buffer
+		req.Write(&buf)
+		raw := buf.Bytes()
+		conn.Write(raw[:len(raw)-0]) // headers and 10 of 1000 bytes
+		conn.(*net.TCPConn).CloseWrite()
+		resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				t.Fatalf("truncated upload acknowledged")
+			}
+		}
+		conn.Close()
+		if g := rawDo(t, srv, "GET", b, "cut", "", nil, nil); g.status != 404 {
+			t.Fatalf("truncated upload visible: %d", g.status)
+		}
+	})
+	t.Run("huge header", func(t *testing.T) {
+		r := rawDo(t, srv, "GET", b, "r", "", nil, map[string]string{"X-Big": strings.Repeat("a", 2<<20)})
+		if r.status != 431 && r.status != 400 {
+			t.Fatalf("2 MiB header: status %d", r.status)
+		}
+	})
+}
