@@ -184,6 +184,17 @@ func TestAnonymousAndACL(t *testing.T) {
 			t.Fatal(err)
 		}
 		owner.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("obj"), Body: strings.NewReader("data")})
+		// New buckets block public access, as OSS's do: public ACLs
+		// grant nothing until the block is lifted.
+		if tc.acl != oss.BucketACLPrivate {
+			if got := anonGet(b, "obj"); got != 403 {
+				t.Errorf("%s with public access blocked: anonymous GET = %d, want 403", tc.acl, got)
+			}
+		}
+		if _, err := owner.PutBucketPublicAccessBlock(ctx, &oss.PutBucketPublicAccessBlockRequest{Bucket: oss.Ptr(b),
+			PublicAccessBlockConfiguration: &oss.PublicAccessBlockConfiguration{BlockPublicAccess: oss.Ptr(false)}}); err != nil {
+			t.Fatal(err)
+		}
 		if got := anonGet(b, "obj"); got != tc.get {
 			t.Errorf("%s: anonymous GET = %d, want %d", tc.acl, got, tc.get)
 		}
@@ -205,6 +216,8 @@ func TestAnonymousAndACL(t *testing.T) {
 	// An object ACL overrides the bucket's.
 	b := randName("objacl")
 	owner.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(b)})
+	owner.PutBucketPublicAccessBlock(ctx, &oss.PutBucketPublicAccessBlockRequest{Bucket: oss.Ptr(b),
+		PublicAccessBlockConfiguration: &oss.PublicAccessBlockConfiguration{BlockPublicAccess: oss.Ptr(false)}})
 	owner.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("pub"), Body: strings.NewReader("x"), Acl: oss.ObjectACLPublicRead})
 	if got := anonGet(b, "pub"); got != 200 {
 		t.Errorf("public-read object in private bucket: anonymous GET = %d", got)

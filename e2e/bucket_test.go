@@ -43,8 +43,11 @@ func TestBucketOperations(t *testing.T) {
 			bi.Owner == nil || oss.ToString(bi.Owner.ID) != srv.AccountID || bi.CreationDate == nil {
 			t.Errorf("GetBucketInfo = %+v", bi)
 		}
-		if ep := oss.ToString(bi.ExtranetEndpoint); !strings.Contains(srv.Endpoint+srv.VirtualHostEndpoint(), ep) || ep == "" {
-			t.Errorf("ExtranetEndpoint = %q, want this server (%s)", ep, srv.Endpoint)
+		if oss.ToString(bi.ExtranetEndpoint) != "oss-cn-hangzhou.aliyuncs.com" || oss.ToString(bi.IntranetEndpoint) != "oss-cn-hangzhou-internal.aliyuncs.com" {
+			t.Errorf("GetBucketInfo endpoints = %q %q, want OSS's", oss.ToString(bi.ExtranetEndpoint), oss.ToString(bi.IntranetEndpoint))
+		}
+		if bi.BlockPublicAccess == nil || !*bi.BlockPublicAccess || bi.SseRule.SSEAlgorithm == nil {
+			t.Errorf("GetBucketInfo BlockPublicAccess %v SSE %v, want true and an empty SSEAlgorithm", bi.BlockPublicAccess, bi.SseRule.SSEAlgorithm)
 		}
 		loc, err := c.GetBucketLocation(ctx, &oss.GetBucketLocationRequest{Bucket: oss.Ptr(b)})
 		if err != nil || oss.ToString(loc.LocationConstraint) != "oss-cn-hangzhou" {
@@ -53,6 +56,10 @@ func TestBucketOperations(t *testing.T) {
 		lb, err := c.ListBuckets(ctx, &oss.ListBucketsRequest{})
 		if err != nil || len(lb.Buckets) != 1 || oss.ToString(lb.Buckets[0].Name) != b || oss.ToString(lb.Buckets[0].Region) != "cn-hangzhou" {
 			t.Fatalf("ListBuckets = %+v, %v", lb, err)
+		}
+		// ListBuckets' endpoints point back at the server the client used.
+		if ep := oss.ToString(lb.Buckets[0].ExtranetEndpoint); ep == "" || !strings.Contains(srv.Endpoint+srv.VirtualHostEndpoint(), ep) {
+			t.Errorf("ListBuckets ExtranetEndpoint = %q, want this server (%s)", ep, srv.Endpoint)
 		}
 		if _, err := c.PutBucketAcl(ctx, &oss.PutBucketAclRequest{Bucket: oss.Ptr(b), Acl: oss.BucketACLPrivate}); err != nil {
 			t.Fatalf("PutBucketAcl: %v", err)

@@ -302,12 +302,6 @@ func (l *Log) round(ctx context.Context, o roundOpts) (ran bool, failed map[*str
 		st, stPlans = l.snapshotLocked()
 	}
 	l.mu.Unlock()
-	if len(failed) > 0 {
-		select {
-		case l.kick <- struct{}{}:
-		default:
-		}
-	}
 	if !committed {
 		return true, failed, nil
 	}
@@ -561,6 +555,12 @@ func (l *Log) Flush(ctx context.Context) error {
 		}
 		if !ran {
 			break
+		}
+	}
+	if len(failed) > 0 { // let the loop schedule the retries
+		select {
+		case l.kick <- struct{}{}:
+		default:
 		}
 	}
 	var errs []error

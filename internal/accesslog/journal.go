@@ -402,7 +402,7 @@ func (j *journal) run() {
 
 func (j *journal) commit(b *batch) {
 	if err := j.write(b); err != nil {
-		b.err = fmt.Errorf("%w: %v", ErrJournalUnavailable, err)
+		b.err = fmt.Errorf("%w: %w", ErrJournalUnavailable, err)
 	} else {
 		j.onDurable(b)
 	}

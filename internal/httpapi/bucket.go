@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,8 @@ func (h *Handler) endpoint(rq *request) string {
 	}
 	return host
 }
+
+var taggingFilter = regexp.MustCompile(`^"([^"]*)"\s*:\s*"([^"]*)"$`)
 
 func location(region string) string { return "oss-" + region }
 
@@ -50,6 +53,14 @@ func (h *Handler) listBuckets(rq *request) error {
 	}
 	in := service.ListBucketsInput{Owner: rq.p.ID, Prefix: rq.q.get("prefix"), Marker: rq.q.get("marker"), MaxKeys: max,
 		TagKey: rq.q.get("tag-key"), TagValue: rq.q.get("tag-value")}
+	if t := rq.q.get("tagging"); t != "" {
+		// tagging="key":"value", the form the SDKs send.
+		m := taggingFilter.FindStringSubmatch(t)
+		if m == nil {
+			return oss.ErrInvalidArgument.WithMessage("The tagging filter is invalid.").With("ArgumentName", "tagging").With("ArgumentValue", t)
+		}
+		in.TagKey, in.TagValue = m[1], m[2]
+	}
 	bs, truncated, err := h.svc.ListBuckets(rq.ctx, in)
 	if err != nil {
 		return err
@@ -119,7 +130,6 @@ func (h *Handler) deleteBucket(rq *request) error {
 
 func (h *Handler) getBucketInfo(rq *request) error {
 	b := rq.b
-	ep := h.endpoint(rq)
 	versioning := b.Versioning
 	type info struct {
 		Name                   string   `xml:"Name"`
@@ -149,8 +159,11 @@ func (h *Handler) getBucketInfo(rq *request) error {
 	}
 	in := info{
 		Name: b.Name, AccessMonitor: "Disabled", Location: location(b.Region), CreationDate: isoTime(b.Created),
-		ExtranetEndpoint: ep, IntranetEndpoint: ep, ACL: b.ACL, DataRedundancyType: b.Redundancy,
-		Owner: h.owner(b.Owner), StorageClass: b.StorageClass, ResourceGroupID: b.ResourceGroup, SSEAlgorithm: "None",
+		// OSS's public endpoints, as OSS reports them; they reach this
+		// server through the default virtual-host domains.
+		ExtranetEndpoint: "oss-" + b.Region + ".aliyuncs.com", IntranetEndpoint: "oss-" + b.Region + "-internal.aliyuncs.com",
+		ACL: b.ACL, DataRedundancyType: b.Redundancy, BlockPublicAccess: b.PublicBlocked(),
+		Owner: h.owner(b.Owner), StorageClass: b.StorageClass, ResourceGroupID: resourceGroup(b), SSEAlgorithm: "",
 		Versioning: versioning, TransferAcceleration: "Disabled", CrossRegionReplication: "Disabled", Region: b.Region,
 	}
 	if b.Logging != nil {
@@ -210,6 +223,9 @@ func (h *Handler) getBucketStat(rq *request) error {
 		ColdArchiveStorage: c("ColdArchive")[0], ColdArchiveRealStorage: c("ColdArchive")[0], ColdArchiveObjectCount: c("ColdArchive")[1],
 		DeepColdArchiveStorage: c("DeepColdArchive")[0], DeepColdArchiveRealStorage: c("DeepColdArchive")[0], DeepColdArchiveObjectCount: c("DeepColdArchive")[1],
 		MultipartPartCount: st.MultipartParts, DeleteMarkerCount: st.DeleteMarkers,
+	}
+	if res.LastModifiedTime == 0 {
+		res.LastModifiedTime = rq.b.Created.Unix() // an empty bucket was last changed when created
 	}
 	return h.writeXML(rq, http.StatusOK, res)
 }
@@ -352,4 +368,46 @@ func hostOnly(h string) string {
 		return x
 	}
 	return h
+}
+
+// resourceGroup is the bucket's resource group, or the account's default
+// group id that OSS reports when none was chosen.
+func resourceGroup(b *meta.Bucket) string {
+	if b.ResourceGroup != "" {
+		return b.ResourceGroup
+	}
+	return "rg-default"
+}
+
+type publicAccessBlockXML struct {
+	XMLName           xml.Name `xml:"PublicAccessBlockConfiguration"`
+	BlockPublicAccess bool     `xml:"BlockPublicAccess"`
+}
+
+func (h *Handler) putPublicAccessBlock(rq *request) error {
+	var c publicAccessBlockXML
+	if err := h.decodeXML(rq, "PublicAccessBlockConfiguration", &c, oss.ErrMalformedXML); err != nil {
+		return err
+	}
+	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error {
+		v := c.BlockPublicAccess
+		b.BlockPublicAccess = &v
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return writeEmpty(rq, http.StatusOK)
+}
+
+func (h *Handler) getPublicAccessBlock(rq *request) error {
+	return h.writeXML(rq, http.StatusOK, publicAccessBlockXML{BlockPublicAccess: rq.b.PublicBlocked()})
+}
+
+func (h *Handler) deletePublicAccessBlock(rq *request) error {
+	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.BlockPublicAccess = nil; return nil })
+	if err != nil {
+		return err
+	}
+	return writeEmpty(rq, http.StatusNoContent)
 }

@@ -94,7 +94,7 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 		return err
 	}
 	rq.entry.ObjectSize = p.Size
-	if src.VersionID != "null" {
+	if src.VersionID != "null" || rq.srcVersioned {
 		rq.w.Header().Set("x-oss-copy-source-version-id", src.VersionID)
 	}
 	type result struct {
@@ -114,7 +114,7 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 	var list []service.CompletePart
 	if all {
 		if len(strings.TrimSpace(string(body))) > 0 {
-			return oss.ErrInvalidArgument.WithMessage("Should not speficy both complete all header and http body.")
+			return oss.ErrInvalidArgument.WithMessage("Should not speficy both complete all header and http body.").WithEC("0042-00000216")
 		}
 	} else {
 		var req struct {
@@ -138,9 +138,7 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 	rq.entry.ObjectSize = v.Size
 	hdr := rq.w.Header()
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
-	if v.VersionID != "null" {
-		hdr.Set("x-oss-version-id", v.VersionID)
-	}
+	setVersionID(rq, v.VersionID)
 	if rq.r.Header.Get("x-oss-callback") != "" {
 		hdr.Set("ETag", quoteETag(v.ETag))
 		return h.runCallback(rq, v)

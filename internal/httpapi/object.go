@@ -18,6 +18,43 @@ import (
 	"github.com/ossd/ossd/internal/service"
 )
 
+// SSE headers are recorded and echoed so clients that ask for server-side
+// encryption work; ossd does not encrypt data at rest (see README).
+var sseNames = []string{"x-oss-server-side-encryption", "x-oss-server-side-data-encryption", "x-oss-server-side-encryption-key-id"}
+
+func sseHeaders(in http.Header, out map[string]string) error {
+	alg := in.Get("x-oss-server-side-encryption")
+	if alg == "" {
+		return nil
+	}
+	if alg != "AES256" && alg != "KMS" && alg != "SM4" {
+		return oss.ErrInvalidEncryptionAlgo.With("ArgumentName", "x-oss-server-side-encryption").With("ArgumentValue", alg)
+	}
+	out["x-oss-server-side-encryption"] = alg
+	if d := in.Get("x-oss-server-side-data-encryption"); d != "" {
+		if d != "SM4" {
+			return oss.ErrInvalidEncryptionAlgo.With("ArgumentName", "x-oss-server-side-data-encryption").With("ArgumentValue", d)
+		}
+		out["x-oss-server-side-data-encryption"] = d
+	}
+	if alg == "KMS" {
+		id := in.Get("x-oss-server-side-encryption-key-id")
+		if id == "" {
+			id = "ossd-local-kms-key"
+		}
+		out["x-oss-server-side-encryption-key-id"] = id
+	}
+	return nil
+}
+
+func echoSSE(hdr http.Header, stored map[string]string) {
+	for _, k := range sseNames {
+		if v := stored[k]; v != "" {
+			hdr.Set(k, v)
+		}
+	}
+}
+
 // storedHeaders are the standard headers an object keeps and returns.
 var storedHeaders = []string{"Content-Type", "Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
 
@@ -63,8 +100,8 @@ func (h *Handler) template(rq *request) (meta.Version, error) {
 		}
 		v.Tags = tags
 	}
-	if sse := hdr.Get("x-oss-server-side-encryption"); sse != "" {
-		return v, oss.ErrNotImplemented.WithMessage("Server-side encryption is not supported by ossd.")
+	if err := sseHeaders(hdr, v.Headers); err != nil {
+		return v, err
 	}
 	return v, nil
 }
@@ -163,14 +200,13 @@ func (h *Handler) writeWritten(rq *request, w *service.Written, callback bool) e
 	hdr := rq.w.Header()
 	hdr.Set("ETag", quoteETag(v.ETag))
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
+	echoSSE(hdr, v.Headers)
 	if v.Type == service.TypeNormal && !strings.Contains(v.ETag, "-") {
 		if raw, err := hexDecode(v.ETag); err == nil {
 			hdr.Set("Content-MD5", base64.StdEncoding.EncodeToString(raw))
 		}
 	}
-	if v.VersionID != "null" {
-		hdr.Set("x-oss-version-id", v.VersionID)
-	}
+	setVersionID(rq, v.VersionID)
 	if callback && rq.r.Header.Get("x-oss-callback") != "" {
 		return h.runCallback(rq, v)
 	}
@@ -197,9 +233,8 @@ func (h *Handler) objectHeaders(rq *request, v *meta.Version) {
 	hdr.Set("x-oss-storage-class", v.StorageClass)
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
 	hdr.Set("Accept-Ranges", "bytes")
-	if v.VersionID != "null" {
-		hdr.Set("x-oss-version-id", v.VersionID)
-	}
+	echoSSE(hdr, v.Headers)
+	setVersionID(rq, v.VersionID)
 	if v.Type == service.TypeAppendable {
 		hdr.Set("x-oss-next-append-position", strconv.FormatInt(v.Size, 10))
 	}
@@ -394,9 +429,7 @@ func (h *Handler) getObjectMeta(rq *request) error {
 	hdr.Set("Last-Modified", v.Modified.UTC().Format(http.TimeFormat))
 	hdr.Set("x-oss-last-access-time", v.Modified.UTC().Format(http.TimeFormat))
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
-	if v.VersionID != "null" {
-		hdr.Set("x-oss-version-id", v.VersionID)
-	}
+	setVersionID(rq, v.VersionID)
 	hdr.Set("Content-Length", strconv.FormatInt(v.Size, 10))
 	rq.w.WriteHeader(http.StatusOK)
 	return nil
@@ -449,6 +482,7 @@ func (h *Handler) deleteMultipleObjects(rq *request) error {
 	}
 	out := result{EncodingType: et}
 	for _, o := range req.Objects {
+		o.Key = restoreControl(o.Key)
 		if err := oss.CheckKey(o.Key); err != nil {
 			return err.With("Key", o.Key)
 		}
@@ -498,12 +532,13 @@ func (h *Handler) copySource(rq *request) (string, *meta.Version, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if err := service.Authorize(rq.p, service.AccessRead, sb.Owner, sb.ACL, v.ACL); err != nil {
+	if err := service.Authorize(rq.p, service.AccessRead, sb, v.ACL); err != nil {
 		return "", nil, err
 	}
 	if err := checkConditions(rq.r.Header, v.ETag, v.Modified, "x-oss-copy-source-"); err != nil {
 		return "", nil, err
 	}
+	rq.srcVersioned = sb.Versioning != ""
 	return bucket, v, nil
 }
 
@@ -535,12 +570,10 @@ func (h *Handler) copyObject(rq *request) error {
 	rq.entry.Delta, rq.entry.HasDelta = w.Delta, true
 	hdr := rq.w.Header()
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
-	if src.VersionID != "null" {
+	if src.VersionID != "null" || rq.srcVersioned {
 		hdr.Set("x-oss-copy-source-version-id", src.VersionID)
 	}
-	if v.VersionID != "null" {
-		hdr.Set("x-oss-version-id", v.VersionID)
-	}
+	setVersionID(rq, v.VersionID)
 	type result struct {
 		XMLName      xml.Name `xml:"CopyObjectResult"`
 		ETag         string   `xml:"ETag"`
@@ -576,9 +609,7 @@ func (h *Handler) getObjectACL(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if v.VersionID != "null" {
-		rq.w.Header().Set("x-oss-version-id", v.VersionID)
-	}
+	setVersionID(rq, v.VersionID)
 	return h.writeXML(rq, http.StatusOK, aclXML{Owner: h.owner(rq.b.Owner), Grant: v.ACL})
 }
 
@@ -591,9 +622,7 @@ func (h *Handler) putObjectACL(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if v.VersionID != "null" {
-		rq.w.Header().Set("x-oss-version-id", v.VersionID)
-	}
+	setVersionID(rq, v.VersionID)
 	return writeEmpty(rq, http.StatusOK)
 }
 
@@ -602,9 +631,7 @@ func (h *Handler) getObjectTagging(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if v.VersionID != "null" {
-		rq.w.Header().Set("x-oss-version-id", v.VersionID)
-	}
+	setVersionID(rq, v.VersionID)
 	return h.writeXML(rq, http.StatusOK, toTagXML(v.Tags))
 }
 
@@ -617,9 +644,7 @@ func (h *Handler) putObjectTagging(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if v.VersionID != "null" {
-		rq.w.Header().Set("x-oss-version-id", v.VersionID)
-	}
+	setVersionID(rq, v.VersionID)
 	return writeEmpty(rq, http.StatusOK)
 }
 
@@ -628,9 +653,7 @@ func (h *Handler) deleteObjectTagging(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if v.VersionID != "null" {
-		rq.w.Header().Set("x-oss-version-id", v.VersionID)
-	}
+	setVersionID(rq, v.VersionID)
 	return writeEmpty(rq, http.StatusNoContent)
 }
 
@@ -648,9 +671,7 @@ func (h *Handler) putSymlink(rq *request) error {
 		return err
 	}
 	rq.w.Header().Set("ETag", quoteETag(w.Version.ETag))
-	if w.Version.VersionID != "null" {
-		rq.w.Header().Set("x-oss-version-id", w.Version.VersionID)
-	}
+	setVersionID(rq, w.Version.VersionID)
 	return writeEmpty(rq, http.StatusOK)
 }
 
@@ -672,9 +693,7 @@ func (h *Handler) getSymlink(rq *request) error {
 	for k, val := range v.UserMeta {
 		hdr.Set(k, val)
 	}
-	if v.VersionID != "null" {
-		hdr.Set("x-oss-version-id", v.VersionID)
-	}
+	setVersionID(rq, v.VersionID)
 	return writeEmpty(rq, http.StatusOK)
 }
 
@@ -688,4 +707,13 @@ func hexDecode(s string) ([]byte, error) {
 		out[i/2] = byte(n)
 	}
 	return out, nil
+}
+
+// setVersionID reports a version id: always on a bucket that has (or had)
+// versioning, where objects written before it show as "null"; never on a
+// bucket that never had it, as OSS.
+func setVersionID(rq *request, id string) {
+	if id != "null" || (rq.b != nil && rq.b.Versioning != "") {
+		rq.w.Header().Set("x-oss-version-id", id)
+	}
 }

@@ -101,7 +101,7 @@ var unimplemented = []string{
 	"cors", "lifecycle", "website", "referer", "policy", "policyStatus", "encryption", "replication",
 	"replicationLocation", "replicationProgress", "worm", "wormId", "wormExtend", "inventory",
 	"qos", "requestPayment", "transferAcceleration", "cname", "restore", "x-oss-process",
-	"accessPoint", "resourceGroup", "httpsConfig", "publicAccessBlock", "archiveDirectRead",
+	"accessPoint", "resourceGroup", "httpsConfig", "archiveDirectRead",
 	"overwriteConfig", "metaQuery", "style", "accessMonitor", "dataRedundancyTransition",
 	"regionList", "live", "vod", "objectWorm",
 	"redundancyTransition", "asyncFetch", "channel", "processConfiguration", "select",
@@ -155,6 +155,8 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpGetUserDefinedLogFieldsConfig
 		case q.has("uploads"):
 			return oss.OpListMultipartUploads
+		case q.has("publicAccessBlock"):
+			return oss.OpGetPublicAccessBlock
 		case q.get("list-type") == "2":
 			return oss.OpListObjectsV2
 		}
@@ -171,6 +173,8 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpPutBucketLogging
 		case q.has("userDefinedLogFieldsConfig"):
 			return oss.OpPutUserDefinedLogFieldsConfig
+		case q.has("publicAccessBlock"):
+			return oss.OpPutPublicAccessBlock
 		}
 		return oss.OpPutBucket
 	case http.MethodDelete:
@@ -181,6 +185,8 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpDeleteBucketLogging
 		case q.has("userDefinedLogFieldsConfig"):
 			return oss.OpDelUserDefinedLogFieldsConfig
+		case q.has("publicAccessBlock"):
+			return oss.OpDeletePublicAccessBlock
 		}
 		return oss.OpDeleteBucket
 	case http.MethodPost:

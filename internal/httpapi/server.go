@@ -92,7 +92,10 @@ type request struct {
 	p      service.Principal
 	b      *meta.Bucket // loaded for bucket- and object-level requests
 	entry  *Entry
-	ctx    context.Context
+	// srcVersioned: the copy source's bucket has versioning, so its
+	// version id is reported even when it is "null".
+	srcVersioned bool
+	ctx          context.Context
 }
 
 // newRequestID returns 24 upper-case hex digits, as OSS's request ids:
@@ -136,6 +139,16 @@ func (h *Handler) serve(rq *request) error {
 	if err := h.parse(rq); err != nil {
 		return err
 	}
+	// OSS answers NoSuchBucket before it looks at the signature: a missing
+	// bucket is reported as such whatever key signed the request (SDKs'
+	// IsBucketExist relies on it).
+	if rq.bucket != "" && rq.op != oss.OpPutBucket {
+		b, err := h.svc.Bucket(rq.ctx, rq.bucket)
+		if err != nil {
+			return err
+		}
+		rq.b = b
+	}
 	res, err := auth.Verify(auth.Input{
 		Method: rq.r.Method, Host: rq.r.Host, Bucket: rq.bucket, Key: rq.key, RawQuery: rq.r.URL.RawQuery,
 		Header: rq.r.Header, Now: h.cfg.Now(), Region: h.cfg.Region,
@@ -143,10 +156,6 @@ func (h *Handler) serve(rq *request) error {
 	rq.auth = res
 	rq.entry.AccessKeyID = res.AccessKeyID
 	if err != nil {
-		// Load the bucket anyway so the failure is logged to its owner.
-		if rq.bucket != "" {
-			rq.b, _ = h.svc.Bucket(rq.ctx, rq.bucket)
-		}
 		return err
 	}
 	if res.PayloadSHA256 != "" && rq.r.Body != nil {
@@ -160,9 +169,6 @@ func (h *Handler) serve(rq *request) error {
 		rq.entry.Requester = acct.ID
 	}
 	if rq.op == oss.OpNotImplemented {
-		if rq.bucket != "" {
-			rq.b, _ = h.svc.Bucket(rq.ctx, rq.bucket)
-		}
 		return oss.ErrNotImplemented
 	}
 	switch rq.op {
@@ -172,17 +178,13 @@ func (h *Handler) serve(rq *request) error {
 		rq.b, _ = h.svc.Bucket(rq.ctx, rq.bucket)
 		return h.putBucket(rq)
 	}
-	b, err := h.svc.Bucket(rq.ctx, rq.bucket)
-	if err != nil {
-		return err
-	}
-	rq.b = b
+	b := rq.b
 	hd := handlers[rq.op]
 	if hd.fn == nil {
 		return oss.ErrNotImplemented
 	}
 	if hd.access == service.AccessOwner || rq.key == "" || hd.objectACL == false {
-		if err := service.Authorize(rq.p, hd.access, b.Owner, b.ACL, ""); err != nil {
+		if err := service.Authorize(rq.p, hd.access, b, ""); err != nil {
 			return err
 		}
 	}
@@ -196,7 +198,7 @@ func (h *Handler) lookupSecret(ak string) (string, bool) {
 
 // authorizeObject checks access that depends on the object's own ACL.
 func (h *Handler) authorizeObject(rq *request, access service.Access, objectACL string) error {
-	return service.Authorize(rq.p, access, rq.b.Owner, rq.b.ACL, objectACL)
+	return service.Authorize(rq.p, access, rq.b, objectACL)
 }
 
 // finish completes the access-log entry; it runs once per request, after

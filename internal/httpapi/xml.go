@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -85,8 +86,45 @@ func (h *Handler) decodeXML(rq *request, root string, v any, malformed *oss.Erro
 	return nil
 }
 
+// controlRef matches character references to control characters, which
+// XML 1.0 forbids but OSS SDKs send for keys that contain them.
+var controlRef = regexp.MustCompile(`&#(x[0-9a-fA-F]{1,2}|[0-9]{1,2});`)
+
+// controlBase is where control characters are parked in the Private Use
+// Area while encoding/xml decodes the body; restoreControl moves them back.
+const controlBase = 0xF700
+
+func protectControl(body []byte) []byte {
+	if !bytes.Contains(body, []byte("&#")) {
+		return body
+	}
+	return controlRef.ReplaceAllFunc(body, func(m []byte) []byte {
+		s := string(m[2 : len(m)-1])
+		var n int64
+		var err error
+		if s[0] == 'x' {
+			n, err = strconv.ParseInt(s[1:], 16, 32)
+		} else {
+			n, err = strconv.ParseInt(s, 10, 32)
+		}
+		if err != nil || n >= 0x20 || n == '\t' || n == '\n' || n == '\r' {
+			return m
+		}
+		return []byte(string(rune(controlBase + n)))
+	})
+}
+
+func restoreControl(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= controlBase && r < controlBase+0x20 {
+			return r - controlBase
+		}
+		return r
+	}, s)
+}
+
 func unmarshalRoot(body []byte, root string, v any) error {
-	d := xml.NewDecoder(bytes.NewReader(body))
+	d := xml.NewDecoder(bytes.NewReader(protectControl(body)))
 	for {
 		t, err := d.Token()
 		if err != nil {

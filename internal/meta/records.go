@@ -4,20 +4,25 @@ import "time"
 
 // Bucket is a bucket's record, with every per-bucket configuration.
 type Bucket struct {
-	Name          string            `json:"name"`
-	Owner         string            `json:"owner"` // account id
-	Created       time.Time         `json:"created"`
-	Region        string            `json:"region"`
-	ACL           string            `json:"acl"` // private, public-read, public-read-write
-	StorageClass  string            `json:"storageClass"`
-	Redundancy    string            `json:"redundancy"` // LRS, ZRS
-	Versioning    string            `json:"versioning,omitempty"`
-	Tags          []Tag             `json:"tags,omitempty"`
-	Logging       *LoggingConfig    `json:"logging,omitempty"`
-	LogFields     *LogFieldsConfig  `json:"logFields,omitempty"`
-	ResourceGroup string            `json:"resourceGroup,omitempty"`
-	Extra         map[string]string `json:"extra,omitempty"`
+	Name          string           `json:"name"`
+	Owner         string           `json:"owner"` // account id
+	Created       time.Time        `json:"created"`
+	Region        string           `json:"region"`
+	ACL           string           `json:"acl"` // private, public-read, public-read-write
+	StorageClass  string           `json:"storageClass"`
+	Redundancy    string           `json:"redundancy"` // LRS, ZRS
+	Versioning    string           `json:"versioning,omitempty"`
+	Tags          []Tag            `json:"tags,omitempty"`
+	Logging       *LoggingConfig   `json:"logging,omitempty"`
+	LogFields     *LogFieldsConfig `json:"logFields,omitempty"`
+	ResourceGroup string           `json:"resourceGroup,omitempty"`
+	// BlockPublicAccess nil means OSS's default for new buckets: blocked.
+	BlockPublicAccess *bool             `json:"bpa,omitempty"`
+	Extra             map[string]string `json:"extra,omitempty"`
 }
+
+// PublicBlocked reports whether public ACLs are ignored for the bucket.
+func (b *Bucket) PublicBlocked() bool { return b.BlockPublicAccess == nil || *b.BlockPublicAccess }
 
 // Tag is one key/value tag; order is the order the client gave.
 type Tag struct {

@@ -1,6 +1,9 @@
 package service
 
-import "github.com/ossd/ossd/internal/oss"
+import (
+	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/oss"
+)
 
 // Access is what an operation needs from the bucket or object ACL.
 type Access int
@@ -30,15 +33,23 @@ func ValidBucketACL(acl string) bool {
 // ValidObjectACL reports whether acl may be set on an object.
 func ValidObjectACL(acl string) bool { return acl == ACLDefault || ValidBucketACL(acl) }
 
-// Authorize decides whether p may perform an operation needing access on a
-// bucket owned by owner with ACL bucketACL, where objectACL is the target
-// object's ACL ("" or "default" when it inherits the bucket's). The owner
-// may do anything; others get what the effective ACL grants, which is how
-// OSS treats both anonymous users and other accounts.
-func Authorize(p Principal, access Access, owner, bucketACL, objectACL string) error {
-	if p.Internal || (p.ID != "" && p.ID == owner) {
+// Authorize decides whether p may perform an operation needing access on
+// bucket b, where objectACL is the target object's ACL ("" or "default"
+// when it inherits the bucket's). The owner may do anything; others get
+// what the effective ACL grants, which is how OSS treats both anonymous
+// users and other accounts — unless the bucket blocks public access, in
+// which case public ACLs grant nothing.
+func Authorize(p Principal, access Access, b *meta.Bucket, objectACL string) error {
+	if p.Internal || (p.ID != "" && p.ID == b.Owner) {
 		return nil
 	}
+	if b.PublicBlocked() {
+		if access == AccessOwner {
+			return oss.ErrAccessDenied.WithMessage("You do not have the permission to perform this operation on the bucket.")
+		}
+		return oss.ErrAccessDenied.WithMessage("Public access is blocked for this bucket.")
+	}
+	bucketACL := b.ACL
 	acl := bucketACL
 	if objectACL != "" && objectACL != ACLDefault {
 		acl = objectACL

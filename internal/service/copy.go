@@ -45,5 +45,6 @@ func (s *Service) CopyPart(ctx context.Context, in CopyInput, part PartInput) (*
 	defer r.Close()
 	part.Body = r
 	part.Size = in.N
+	part.Copy = true
 	return s.UploadPart(ctx, part)
 }

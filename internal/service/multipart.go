@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -55,6 +56,15 @@ func (s *Service) Upload(ctx context.Context, bucket, key, id string) (*meta.Upl
 	return u, internalErr("get upload", err)
 }
 
+// noSuchUpload carries the EC OSS gives for the operation that missed.
+func noSuchUpload(id, ec string) error {
+	e := oss.ErrNoSuchUpload.With("UploadId", id)
+	if ec != "" {
+		e = e.WithEC(ec)
+	}
+	return e
+}
+
 func (s *Service) upload(tx meta.Tx, bucket, key, id string) (*meta.Upload, error) {
 	b, err := meta.GetBucket(tx, bucket)
 	if err != nil {
@@ -68,7 +78,7 @@ func (s *Service) upload(tx meta.Tx, bucket, key, id string) (*meta.Upload, erro
 		return nil, err
 	}
 	if u == nil {
-		return nil, oss.ErrNoSuchUpload.With("UploadId", id)
+		return nil, noSuchUpload(id, "")
 	}
 	return u, nil
 }
@@ -81,6 +91,14 @@ type PartInput struct {
 	Size                  int64
 	ContentMD5            []byte
 	CRC64                 *uint64
+	Copy                  bool // UploadPartCopy (for OSS's error codes)
+}
+
+func (in *PartInput) missingEC() string {
+	if in.Copy {
+		return "0042-00000311"
+	}
+	return "0042-00000104"
 }
 
 // UploadPart stores a part durably, replacing a part of the same number.
@@ -89,6 +107,9 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.Part, err
 		return nil, oss.ErrInvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive.").With("ArgumentName", "partNumber").With("ArgumentValue", fmt.Sprint(in.Number))
 	}
 	if _, err := s.Upload(ctx, in.Bucket, in.Key, in.UploadID); err != nil {
+		if errors.Is(err, oss.ErrNoSuchUpload) {
+			return nil, noSuchUpload(in.UploadID, in.missingEC())
+		}
 		return nil, err
 	}
 	b, err := s.receive(in.Body, in.Size, in.ContentMD5, in.CRC64, false)

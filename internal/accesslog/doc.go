@@ -1,0 +1,110 @@
+// Package accesslog is ossd's bucket access logging: it makes each request's
+// [Record] durable before the request completes, and delivers the records
+// as OSS-format log objects into the target buckets, none lost and none
+// twice, across crashes (kill -9 included).
+//
+// It depends only on the osslog line format, the standard library and the
+// interfaces it declares: [Sink] (where log objects go; cmd/ossd wires it to
+// the object store), [Clock] and [FS].
+//
+// # Appending
+//
+// [Log.Append] encodes the record into a frame and queues it in the batch
+// being filled; a single writer goroutine takes the whole batch, writes it
+// at the end of the active journal segment with one write and makes it
+// durable with one fsync, then releases every caller of the batch: group
+// commit. While one batch is being synced the next one fills, so under load
+// one fsync covers many requests. Append returns only after the fsync that
+// covers its record.
+//
+// The journal is append-only segment files in Config.Dir, named by the ID of
+// their first record. Each frame is [u32 length][u32 CRC-32C][payload], the
+// payload a binary encoding of the record starting with its ID (record.go).
+// IDs increase strictly. A segment is sealed at Config.SegmentSize; the next
+// one is created (header written, file and directory fsynced) before any
+// record goes into it. At Open a torn or corrupt frame at the end of the
+// newest segment — a crash in the middle of a write — is cut off (and the
+// cut synced); anywhere else it is corruption and Open fails rather than
+// drop records silently.
+//
+// # Full disk and other write errors
+//
+// When the write or the fsync of a batch fails (ENOSPC, EIO), every Append
+// of the batch returns an error wrapping [ErrJournalUnavailable], and the
+// HTTP layer refuses those requests with an OSS error: ossd never
+// acknowledges a request whose log record is not durable. The writer then
+// truncates the segment back to its last synced byte and syncs, before it
+// writes anything else, so no record a caller was told failed can surface
+// after a crash, and none is written after garbage. Later batches retry
+// (first the truncation if it failed too): when space comes back, Append
+// works again, with no restart. Records acknowledged earlier are not
+// affected: they were synced before the failure.
+//
+// # Delivering
+//
+// Records are grouped into streams by (target bucket, target prefix, source
+// bucket), the logging configuration captured with each record, so changing
+// or deleting a bucket's logging configuration never drops or re-routes
+// records already appended. A delivery round, on each Interval tick of the
+// Clock (aligned in Config.Location: hourly means on the hour), on a retry,
+// or on [Log.Flush], does per stream:
+//
+//  1. plan: the batch is the stream's records with lo < ID <= hi (at most
+//     MaxBatch). The plan is saved in the state file before anything else.
+//  2. build: read the batch from the journal; one object per hour of request
+//     time in Location, lines in request-time order, each "\n"-terminated.
+//     The object is named
+//     <TargetPrefix><SourceBucket>YYYY-mm-DD-HH-MM-SS-<UniqueString>
+//     where the time is the start of the records' hour (so 10:59:59 and
+//     11:00:00 land in different objects, and a name tells which hour its
+//     lines are from) and UniqueString is the ID of the object's first
+//     record in 16 upper-case hex digits: unique, and a function of the
+//     plan alone.
+//  3. put every object through the Sink (which overwrites).
+//  4. commit: the stream's cursor moves to hi in the state file.
+//  5. delete the journal segments all of whose records are delivered.
+//
+// The state file (STATE: a floor below which every record is delivered,
+// and the cursor and in-flight plan of each stream above it) is replaced
+// atomically: write STATE.tmp, fsync, rename over STATE, fsync the
+// directory (state.go).
+//
+// A failed put (a missing target bucket, [ErrTargetMissing], or any Sink
+// error) fails only that stream: its records stay in the journal, its plan
+// stays as it was, and it is retried with exponential backoff from
+// RetryMin, capped at RetryMax; the reason is logged once per failing
+// spell (and the recovery once), and shown in [Log.Status]. Other streams
+// go on.
+//
+// # Why nothing is lost or duplicated
+//
+// No loss: a record is acknowledged only after its fsync; segments are
+// deleted only after a state whose floor covers all their records has been
+// made durable, and that floor only covers records of committed plans,
+// which are committed only after the Sink said every object is stored
+// durably.
+//
+// No duplicate: a record belongs to exactly one stream and, once planned,
+// to exactly one plan, which is never re-cut: the plan is durable before
+// its first put, and after a crash at any later point Open finds it and the
+// next round executes it again with the same record range. The records in
+// that range are immutable (they were durable when planned), and the line
+// encoding, the hour grouping and the names depend only on them and on
+// Location, so the redo produces the same objects under the same names,
+// and the Sink's overwrite replaces what the interrupted run stored. A crash
+// before the plan is saved leaves nothing in the target buckets, so a
+// different plan then is harmless. A crash after the commit is saved leaves
+// the cursor past the batch: it is not redone.
+//
+// The fsync points, in order of a record's life: the batch write (Append
+// returns after it); a new segment's header and its directory entry, before
+// records go in; the torn-tail truncation at Open and after a failed write;
+// the state file (plan, then commit), each write-fsync-rename-fsync-dir.
+//
+// What is not promised: a record whose Append failed may still appear if
+// the process dies between the failed write and its truncation (the write
+// error may have been partial); the line then logs a request the client saw
+// fail, which is better than the reverse. A target bucket that never comes
+// back keeps its records, and the journal segments holding them, forever:
+// Status shows it.
+package accesslog

@@ -1,0 +1,274 @@
+package accesslog
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// memFS is an in-memory FS that models what survives a crash: a file's data
+// only as of its last Sync, and a directory's entries only as of its last
+// SyncDir. CrashClone returns that surviving state. It can also crash at the
+// n-th mutating operation (that operation and every later one fail without
+// effect) and inject errors, e.g. ENOSPC.
+type memFS struct {
+	mu      sync.Mutex
+	files   map[string]*memNode // the namespace now
+	durable map[string]*memNode // the namespace as of the last SyncDir of each directory
+	dirs    map[string]bool
+
+	ops     int // mutating operations so far
+	crashAt int // if > 0: the crashAt-th mutating operation and all later fail
+	crashed bool
+	// inject, if set, is consulted before each mutating operation; an error
+	// fails it. A failing WriteAt first writes half its bytes (a short
+	// write, as on a full disk).
+	inject func(op, path string) error
+	// onSync, if set, is called (without the lock) before a file Sync.
+	onSync func(path string)
+}
+
+type memNode struct {
+	data   []byte
+	synced []byte
+}
+
+var errCrash = errors.New("memfs: crashed")
+
+func newMemFS() *memFS {
+	return &memFS{files: map[string]*memNode{}, durable: map[string]*memNode{}, dirs: map[string]bool{}}
+}
+
+// op accounts for one mutating operation and says whether it may proceed.
+func (fs *memFS) op(name, path string) error {
+	if fs.crashed {
+		return errCrash
+	}
+	fs.ops++
+	if fs.crashAt > 0 && fs.ops >= fs.crashAt {
+		fs.crashed = true
+		return errCrash
+	}
+	if fs.inject != nil {
+		return fs.inject(name, path)
+	}
+	return nil
+}
+
+// CrashClone returns the filesystem a restart after a crash now would see.
+func (fs *memFS) CrashClone() *memFS {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	c := newMemFS()
+	for d := range fs.dirs {
+		c.dirs[d] = true
+	}
+	for p, n := range fs.durable {
+		nn := &memNode{data: slices.Clone(n.synced), synced: slices.Clone(n.synced)}
+		c.files[p], c.durable[p] = nn, nn
+	}
+	return c
+}
+
+func (fs *memFS) Create(name string) (File, error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if err := fs.op("create", name); err != nil {
+		return nil, err
+	}
+	if !fs.dirs[filepath.Dir(name)] {
+		return nil, os.ErrNotExist
+	}
+	n := fs.files[name]
+	if n == nil {
+		n = &memNode{}
+		fs.files[name] = n
+	}
+	n.data = nil // O_TRUNC: the same inode, its synced content unchanged until Sync
+	return &memFile{fs: fs, node: n, path: name}, nil
+}
+
+func (fs *memFS) Open(name string) (File, error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	n := fs.files[name]
+	if n == nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: os.ErrNotExist}
+	}
+	return &memFile{fs: fs, node: n, path: name}, nil
+}
+
+func (fs *memFS) Rename(oldname, newname string) error {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if err := fs.op("rename", newname); err != nil {
+		return err
+	}
+	n := fs.files[oldname]
+	if n == nil {
+		return os.ErrNotExist
+	}
+	fs.files[newname] = n
+	delete(fs.files, oldname)
+	return nil
+}
+
+func (fs *memFS) Remove(name string) error {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if err := fs.op("remove", name); err != nil {
+		return err
+	}
+	if fs.files[name] == nil {
+		return os.ErrNotExist
+	}
+	delete(fs.files, name)
+	return nil
+}
+
+func (fs *memFS) List(dir string) ([]string, error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if !fs.dirs[filepath.Clean(dir)] {
+		return nil, os.ErrNotExist
+	}
+	var names []string
+	for p := range fs.files {
+		if filepath.Dir(p) == filepath.Clean(dir) {
+			names = append(names, filepath.Base(p))
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// MkdirAll creates directories durably at once (the tests' directories
+// exist before any crash that matters).
+func (fs *memFS) MkdirAll(dir string) error {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.dirs[filepath.Clean(dir)] = true
+	return nil
+}
+
+func (fs *memFS) SyncDir(dir string) error {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if err := fs.op("syncdir", dir); err != nil {
+		return err
+	}
+	dir = filepath.Clean(dir)
+	for p := range fs.durable {
+		if filepath.Dir(p) == dir {
+			delete(fs.durable, p)
+		}
+	}
+	for p, n := range fs.files {
+		if filepath.Dir(p) == dir {
+			fs.durable[p] = n
+		}
+	}
+	return nil
+}
+
+// names lists the files now present, for assertions.
+func (fs *memFS) names() []string {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	var out []string
+	for p := range fs.files {
+		out = append(out, filepath.Base(p))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// segments lists the journal segment files now present.
+func (fs *memFS) segments() []string {
+	var out []string
+	for _, n := range fs.names() {
+		if strings.HasSuffix(n, segSuffix) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+type memFile struct {
+	fs   *memFS
+	node *memNode
+	path string
+}
+
+func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if off >= int64(len(f.node.data)) {
+		return 0, io.EOF
+	}
+	n := copy(p, f.node.data[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	err := f.fs.op("write", f.path)
+	if errors.Is(err, errCrash) {
+		return 0, err
+	}
+	q := p
+	if err != nil {
+		q = p[:len(p)/2]
+	}
+	if end := off + int64(len(q)); end > int64(len(f.node.data)) {
+		f.node.data = append(f.node.data, make([]byte, end-int64(len(f.node.data)))...)
+	}
+	copy(f.node.data[off:], q)
+	if err != nil {
+		return len(q), err
+	}
+	return len(p), nil
+}
+
+func (f *memFile) Size() (int64, error) {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	return int64(len(f.node.data)), nil
+}
+
+func (f *memFile) Truncate(size int64) error {
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if err := f.fs.op("truncate", f.path); err != nil {
+		return err
+	}
+	if size <= int64(len(f.node.data)) {
+		f.node.data = f.node.data[:size:size]
+	} else {
+		f.node.data = append(f.node.data, make([]byte, size-int64(len(f.node.data)))...)
+	}
+	return nil
+}
+
+func (f *memFile) Sync() error {
+	if f.fs.onSync != nil {
+		f.fs.onSync(f.path)
+	}
+	f.fs.mu.Lock()
+	defer f.fs.mu.Unlock()
+	if err := f.fs.op("sync", f.path); err != nil {
+		return err
+	}
+	f.node.synced = slices.Clone(f.node.data)
+	return nil
+}
+
+func (f *memFile) Close() error { return nil }
