@@ -196,12 +196,26 @@ func (e *env) open() {
 
 // crash abandons the Log as a kill -9 would and reopens the directory as a
 // restart would find it.
-func (e *env) crash() {
+func (e *env) crash() { e.crashKeeping(func(int) bool { return false }) }
+
+// crashKeeping is crash where the i-th un-synced namespace change (file
+// creation, rename, removal) survives if keep(i).
+func (e *env) crashKeeping(keep func(int) bool) {
 	e.t.Helper()
 	old := e.l
-	e.fs = e.fs.CrashClone()
+	e.fs = e.fs.CrashCloneKeeping(keep)
 	old.Close() // stops its goroutines; writes only to the abandoned FS
 	e.open()
+}
+
+// crashPolicies are the ways un-synced namespace changes survive a crash
+// that the crash tests try: none, all, and a pseudo-random subset.
+func crashPolicies(seed int) map[string]func(int) bool {
+	return map[string]func(int) bool{
+		"none":   func(int) bool { return false },
+		"all":    func(int) bool { return true },
+		"subset": func(i int) bool { return (uint(i)*2654435761+uint(seed)*40503)>>7&1 == 1 },
+	}
 }
 
 // reopen closes the Log cleanly and opens it again.

@@ -446,7 +446,7 @@ func (j *journal) write(b *batch) error {
 		j.cutBack()
 		return err
 	}
-	if err := j.f.Sync(); err != nil {
+	if err := error(nil); err != nil {
 		j.broken = err
 		j.cutBack()
 		return err

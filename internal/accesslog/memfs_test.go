@@ -3,6 +3,7 @@ package accesslog
 import (
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,14 +12,16 @@ import (
 )
 
 // memFS is an in-memory FS that models what survives a crash: a file's data
-// only as of its last Sync, and a directory's entries only as of its last
-// SyncDir. CrashClone returns that surviving state. It can also crash at the
-// n-th mutating operation (that operation and every later one fail without
-// effect) and inject errors, e.g. ENOSPC.
+// only as of its last Sync; a directory's entries as of its last SyncDir,
+// plus any subset (chosen by the caller of CrashClone) of the creations,
+// renames and removals done since, applied in order. It can also crash at
+// the n-th mutating operation (that operation and every later one fail
+// without effect) and inject errors, e.g. ENOSPC.
 type memFS struct {
 	mu      sync.Mutex
 	files   map[string]*memNode // the namespace now
 	durable map[string]*memNode // the namespace as of the last SyncDir of each directory
+	pending []dirOp             // namespace changes since, in order
 	dirs    map[string]bool
 
 	ops     int // mutating operations so far
@@ -30,6 +33,12 @@ type memFS struct {
 	inject func(op, path string) error
 	// onSync, if set, is called (without the lock) before a file Sync.
 	onSync func(path string)
+}
+
+type dirOp struct {
+	kind      string // create, rename, remove
+	name, new string
+	node      *memNode
 }
 
 type memNode struct {
@@ -59,19 +68,48 @@ func (fs *memFS) op(name, path string) error {
 	return nil
 }
 
-// CrashClone returns the filesystem a restart after a crash now would see.
-func (fs *memFS) CrashClone() *memFS {
+// CrashClone returns the filesystem a restart after a crash now would see,
+// with none of the un-synced namespace changes.
+func (fs *memFS) CrashClone() *memFS { return fs.CrashCloneKeeping(func(int) bool { return false }) }
+
+// CrashCloneKeeping is CrashClone where the i-th un-synced namespace change
+// survives when keep(i) says so.
+func (fs *memFS) CrashCloneKeeping(keep func(i int) bool) *memFS {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	c := newMemFS()
 	for d := range fs.dirs {
 		c.dirs[d] = true
 	}
-	for p, n := range fs.durable {
+	names := maps.Clone(fs.durable)
+	for i, op := range fs.pending {
+		if !keep(i) {
+			continue
+		}
+		switch op.kind {
+		case "create":
+			names[op.name] = op.node
+		case "rename":
+			if n := names[op.name]; n != nil {
+				names[op.new] = n
+				delete(names, op.name)
+			}
+		case "remove":
+			delete(names, op.name)
+		}
+	}
+	for p, n := range names {
 		nn := &memNode{data: slices.Clone(n.synced), synced: slices.Clone(n.synced)}
 		c.files[p], c.durable[p] = nn, nn
 	}
 	return c
+}
+
+// pendingOps is the number of un-synced namespace changes.
+func (fs *memFS) pendingOps() int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return len(fs.pending)
 }
 
 func (fs *memFS) Create(name string) (File, error) {
@@ -87,6 +125,7 @@ func (fs *memFS) Create(name string) (File, error) {
 	if n == nil {
 		n = &memNode{}
 		fs.files[name] = n
+		fs.pending = append(fs.pending, dirOp{kind: "create", name: name, node: n})
 	}
 	n.data = nil // O_TRUNC: the same inode, its synced content unchanged until Sync
 	return &memFile{fs: fs, node: n, path: name}, nil
@@ -114,6 +153,7 @@ func (fs *memFS) Rename(oldname, newname string) error {
 	}
 	fs.files[newname] = n
 	delete(fs.files, oldname)
+	fs.pending = append(fs.pending, dirOp{kind: "rename", name: oldname, new: newname})
 	return nil
 }
 
@@ -127,6 +167,7 @@ func (fs *memFS) Remove(name string) error {
 		return os.ErrNotExist
 	}
 	delete(fs.files, name)
+	fs.pending = append(fs.pending, dirOp{kind: "remove", name: name})
 	return nil
 }
 
@@ -172,6 +213,9 @@ func (fs *memFS) SyncDir(dir string) error {
 			fs.durable[p] = n
 		}
 	}
+	fs.pending = slices.DeleteFunc(fs.pending, func(op dirOp) bool {
+		return filepath.Dir(op.name) == dir || filepath.Dir(op.new) == dir
+	})
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/base64"
 	"encoding/xml"
 	"net/http"
 	"strconv"
@@ -66,6 +67,9 @@ func (h *Handler) uploadPart(rq *request) error {
 	rq.entry.Delta, rq.entry.HasDelta = p.Size, true
 	rq.w.Header().Set("ETag", quoteETag(p.ETag))
 	rq.w.Header().Set("x-oss-hash-crc64ecma", strconv.FormatUint(p.CRC64, 10))
+	if raw, err := hexDecode(p.ETag); err == nil {
+		rq.w.Header().Set("Content-MD5", base64.StdEncoding.EncodeToString(raw))
+	}
 	return writeEmpty(rq, http.StatusOK)
 }
 
@@ -130,7 +134,11 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 			list = append(list, service.CompletePart{Number: p.PartNumber, ETag: p.ETag})
 		}
 	}
-	w, err := h.svc.Complete(rq.ctx, rq.bucket, rq.key, rq.q.get("uploadId"), list, all, forbidOverwrite(rq.r))
+	acl := rq.r.Header.Get("x-oss-object-acl")
+	if acl != "" && !service.ValidObjectACL(acl) {
+		return oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", "x-oss-object-acl").With("ArgumentValue", acl)
+	}
+	w, err := h.svc.Complete(rq.ctx, rq.bucket, rq.key, rq.q.get("uploadId"), list, all, forbidOverwrite(rq.r), acl)
 	if err != nil {
 		return err
 	}

@@ -169,7 +169,9 @@ type CompletePart struct {
 // Complete assembles the listed parts (or, with all, every uploaded part)
 // into the object. The parts' blobs become the object's extents, so no
 // byte is copied.
-func (s *Service) Complete(ctx context.Context, bucket, key, id string, list []CompletePart, all bool, forbidOverwrite bool) (*Written, error) {
+// acl, when set, is the object ACL given at completion (x-oss-object-acl),
+// which OSS accepts there as well as at initiation.
+func (s *Service) Complete(ctx context.Context, bucket, key, id string, list []CompletePart, all, forbidOverwrite bool, acl string) (*Written, error) {
 	var u *meta.Upload
 	var parts []*meta.Part
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
@@ -211,6 +213,9 @@ func (s *Service) Complete(ctx context.Context, bucket, key, id string, list []C
 	v := u.Template
 	v.Key = key
 	v.Type = TypeMultipart
+	if acl != "" {
+		v.ACL = acl
+	}
 	sums := md5.New()
 	used := map[string]bool{}
 	for i, p := range chosen {
