@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+
+	"github.com/ossd/ossd/internal/auth"
+	"github.com/ossd/ossd/ossdtest"
+)
+
+// Benchmarks of the hot paths through HTTP: a real ossd on a temp dir,
+// raw signed requests (so the figures are the server's, not an SDK's),
+// run in parallel with b.RunParallel. Allocations include the client's.
+//
+//	go test ./e2e -run XXX -bench . -benchmem
+
+func benchServer(b *testing.B) (*ossdtest.Server, string, *http.Client) {
+	srv := ossdtest.Start(b)
+	c := v2Client(srv, modes[0])
+	bucket := "bench"
+	if _, err := c.PutBucket(context.Background(), &oss.PutBucketRequest{Bucket: oss.Ptr(bucket)}); err != nil {
+		b.Fatal(err)
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	return srv, bucket, hc
+}
+
+func benchPut(b *testing.B, size int) {
+	srv, bucket, hc := benchServer(b)
+	data := bytes.Repeat([]byte("x"), size)
+	var n atomic.Int64
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			key := fmt.Sprintf("k%d", n.Add(1))
+			req, _ := http.NewRequest(http.MethodPut, srv.Endpoint+"/"+bucket+"/"+key, bytes.NewReader(data))
+			auth.SignV1(req, bucket, key, srv.AccessKeyID, srv.AccessKeySecret, time.Now())
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+	})
+}
+
+func benchGet(b *testing.B, size int) {
+	srv, bucket, hc := benchServer(b)
+	c := v2Client(srv, modes[0])
+	data := bytes.Repeat([]byte("x"), size)
+	const keys = 64
+	for i := 0; i < keys; i++ {
+		if _, err := c.PutObject(context.Background(), &oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(fmt.Sprint("g", i)), Body: bytes.NewReader(data)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var n atomic.Int64
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			key := fmt.Sprint("g", n.Add(1)%keys)
+			req, _ := http.NewRequest(http.MethodGet, srv.Endpoint+"/"+bucket+"/"+key, nil)
+			auth.SignV1(req, bucket, key, srv.AccessKeyID, srv.AccessKeySecret, time.Now())
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			got, _ := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || got != int64(size) {
+				b.Fatalf("status %d, %d bytes", resp.StatusCode, got)
+			}
+		}
+	})
+}
+
+func BenchmarkPut4KiB(b *testing.B)  { benchPut(b, 4<<10) }
+func BenchmarkGet4KiB(b *testing.B)  { benchGet(b, 4<<10) }
+func BenchmarkPut1MiB(b *testing.B)  { benchPut(b, 1<<20) }
+func BenchmarkGet1MiB(b *testing.B)  { benchGet(b, 1<<20) }
+func BenchmarkPut64MiB(b *testing.B) { benchPut(b, 64<<20) }
+func BenchmarkGet64MiB(b *testing.B) { benchGet(b, 64<<20) }
