@@ -26,8 +26,10 @@
 # does not make every later test's cleanup (cleanBuckets loops until no bucket
 # with the prefix is left) spin until its timeout.
 #
-# Output: one "PASS|FAIL|SKIP <sig> <Test>" line per test, a "<sig>: N passed,
-# M failed" line per signature version and "N passed, M failed" as last line.
+# Output: one "PASS|FAIL|SKIP|XFAIL <sig> <Test>" line per test, a "<sig>: N
+# passed, M failed" line per signature version and "N passed, M failed" as
+# last line, with ", K skipped" when tests were skipped or failed only on an
+# assertion that needs outbound network (XFAIL, see needs_network).
 # Exit status: 0 if all passed (or ALLOW_FAIL=1), 1 if some failed, 2 on a
 # setup error (build, SDK download, server start).
 set -euo pipefail
@@ -245,7 +247,21 @@ run_one() { # sig idx test -> sets $outcome
 		outcome=PASS
 	elif [ $rc -eq 0 ] && grep -q -- "^--- SKIP: $t " "$log"; then
 		outcome=SKIP
+	elif needs_network "$t" "$log"; then
+		outcome=XFAIL
 	fi
+}
+
+# needs_network: TestPutObject and TestCompleteMultipartUpload end with an
+# upload callback to http://www.aliyun.com and assert the 301 that site
+# answers; this machine has no outbound network. Such a run is an expected
+# failure only when that callback assertion is the test's one and only
+# failed assertion — any other failure in these tests still fails.
+needs_network() { # test log
+	case $1 in TestPutObject | TestCompleteMultipartUpload) ;; *) return 1 ;; esac
+	[ "$(grep -c 'Error Trace:' "$2")" = 1 ] &&
+		grep -q 'expected: "Error status : 301."' "$2" &&
+		! grep -q '^panic:' "$2"
 }
 
 for sig in $SIG; do
@@ -257,6 +273,10 @@ for sig in $SIG; do
 		case $outcome in
 		PASS) pass=$((pass + 1)) ;;
 		SKIP) skip=$((skip + 1)) ;;
+		XFAIL)
+			skip=$((skip + 1))
+			echo "  (expected: its last assertion needs an upload callback to http://www.aliyun.com; no outbound network here)"
+			;;
 		*)
 			fail=$((fail + 1))
 			failed_list+=("$sig $t")
