@@ -125,3 +125,34 @@ func TestBucketNameErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestListBucketsPrefix: a bucket whose name equals the prefix is listed,
+// and marker paging with a prefix sees every bucket once.
+func TestListBucketsPrefix(t *testing.T) {
+	srv := ossdtest.Start(t)
+	c := v2Client(srv, modes[0])
+	ctx := context.Background()
+	for _, n := range []string{"pfx-b1", "pfx-b1x", "pfx-b2", "other"} {
+		if _, err := c.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lb, err := c.ListBuckets(ctx, &oss.ListBucketsRequest{Prefix: oss.Ptr("pfx-b1")})
+	if err != nil || len(lb.Buckets) != 2 {
+		t.Fatalf("prefix pfx-b1 = %+v, %v; want pfx-b1 and pfx-b1x", lb, err)
+	}
+	var names []string
+	p := c.NewListBucketsPaginator(&oss.ListBucketsRequest{Prefix: oss.Ptr("pfx-"), MaxKeys: 1})
+	for p.HasNext() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range page.Buckets {
+			names = append(names, oss.ToString(b.Name))
+		}
+	}
+	if strings.Join(names, ",") != "pfx-b1,pfx-b1x,pfx-b2" {
+		t.Fatalf("paged = %v", names)
+	}
+}

@@ -10,6 +10,8 @@ package ossdtest
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossd/ossd/internal/accesslog"
+	"github.com/ossd/ossd/internal/auth"
 	"github.com/ossd/ossd/internal/server"
 )
 
@@ -42,6 +46,18 @@ type Options struct {
 	DataDir string // default: t.TempDir()
 	Users   []server.User
 	Now     func() time.Time
+	// LogInterval is the access-log delivery interval (default 1h).
+	LogInterval time.Duration
+	// LogClock drives access-log delivery (a fake clock in tests).
+	LogClock Clock
+}
+
+// Clock is what drives access-log delivery: the time now, and a channel
+// that fires after a duration. A test clock lets tests cross hour
+// boundaries without sleeping.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
 }
 
 // Start starts an ossd that is stopped when the test ends.
@@ -60,7 +76,8 @@ func StartWith(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatalf("ossdtest: credentials: %v", err)
 	}
-	srv, err := server.New(server.Config{DataDir: o.DataDir, Region: o.Region, Root: root, Users: o.Users, Now: o.Now})
+	srv, err := server.New(server.Config{DataDir: o.DataDir, Region: o.Region, Root: root, Users: o.Users, Now: o.Now,
+		LogInterval: o.LogInterval, LogClock: logClock(o.LogClock)})
 	if err != nil {
 		t.Fatalf("ossdtest: start: %v", err)
 	}
@@ -77,6 +94,27 @@ func StartWith(t testing.TB, o Options) *Server {
 func (s *Server) Close() {
 	s.http.Close()
 	s.srv.Close()
+}
+
+// FlushLogs asks the server, through its admin endpoint as `ossd logs
+// flush` does, to deliver every pending access-log record now, and returns
+// once the log objects are stored.
+func (s *Server) FlushLogs() error {
+	req, err := http.NewRequest(http.MethodPost, s.Endpoint+"/-/ossd/logs/flush", nil)
+	if err != nil {
+		return err
+	}
+	auth.SignV1(req, "", "", s.AccessKeyID, s.AccessKeySecret, time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("flush: %s: %s", resp.Status, body)
+	}
+	return nil
 }
 
 // Addr is the listener's host:port.
@@ -101,4 +139,11 @@ func (s *Server) VirtualHostClient() *http.Client {
 func (s *Server) VirtualHostEndpoint() string {
 	_, port, _ := net.SplitHostPort(s.Addr())
 	return "http://localhost:" + port
+}
+
+func logClock(c Clock) accesslog.Clock {
+	if c == nil {
+		return nil
+	}
+	return c
 }

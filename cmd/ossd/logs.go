@@ -1,12 +1,138 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"os/signal"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ossd/ossd/internal/auth"
+	"github.com/ossd/ossd/internal/server"
 )
 
-// logsCommand implements `ossd logs flush|status|tail`.
+// parseZone reads --log-timezone: ±hhmm or an IANA zone name.
+func parseZone(s string) (*time.Location, error) {
+	if m := regexp.MustCompile(`^([+-])(\d\d)(\d\d)$`).FindStringSubmatch(s); m != nil {
+		h, _ := strconv.Atoi(m[2])
+		mm, _ := strconv.Atoi(m[3])
+		off := h*3600 + mm*60
+		if m[1] == "-" {
+			off = -off
+		}
+		if h > 14 || mm > 59 {
+			return nil, fmt.Errorf("--log-timezone %q: offset out of range", s)
+		}
+		return time.FixedZone("UTC"+s, off), nil
+	}
+	loc, err := time.LoadLocation(s)
+	if err != nil {
+		return nil, fmt.Errorf("--log-timezone %q: want ±hhmm or an IANA zone name: %w", s, err)
+	}
+	return loc, nil
+}
+
+// logsCommand implements `ossd logs flush|status|tail`: it talks to a
+// running ossd's admin endpoints, signing with the root key.
 func logsCommand(args []string) int {
-	fmt.Fprintln(os.Stderr, "ossd logs: not available yet in this build")
-	return 2
+	if len(args) == 0 || (args[0] != "flush" && args[0] != "status" && args[0] != "tail") {
+		fmt.Fprintln(os.Stderr, `usage: ossd logs flush|status|tail [--addr host:port] [--data dir] [--bucket B] [--json]
+
+  flush   deliver every pending access-log record now; returns when the log
+          objects are stored (exit 1 when a target could not take them)
+  status  per source bucket: records pending, oldest, last error, last object
+  tail    stream records as the server commits them (OSS lines, or --json)
+
+Credentials: OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET, else <data>/credentials.json.`)
+		return 2
+	}
+	cmd := args[0]
+	fs := flag.NewFlagSet("ossd logs "+cmd, flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:9800", "address of the running ossd")
+	data := fs.String("data", "./ossd-data", "data directory of the running ossd (for its credentials)")
+	bucket := fs.String("bucket", "", "tail: only this source bucket")
+	asJSON := fs.Bool("json", false, "tail: JSON lines with every field and user_defined_log_fields")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	id, secret := os.Getenv("OSS_ACCESS_KEY_ID"), os.Getenv("OSS_ACCESS_KEY_SECRET")
+	if id == "" || secret == "" {
+		root, err := readCredentials(*data)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ossd logs:", err)
+			return 1
+		}
+		id, secret = root.AccessKeyID, root.AccessKeySecret
+	}
+	base := *addr
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var method, path string
+	switch cmd {
+	case "flush":
+		method, path = http.MethodPost, "logs/flush"
+	case "status":
+		method, path = http.MethodGet, "logs/status"
+	case "tail":
+		method, path = http.MethodGet, "logs/tail"
+		q := []string{}
+		if *bucket != "" {
+			q = append(q, "bucket="+*bucket)
+		}
+		if *asJSON {
+			q = append(q, "format=json")
+		}
+		if len(q) > 0 {
+			path += "?" + strings.Join(q, "&")
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+"/-/ossd/"+path, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ossd logs:", err)
+		return 1
+	}
+	auth.SignV1(req, "", "", id, secret, time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ossd logs %s: is ossd running at %s? %v\n", cmd, *addr, err)
+		return 1
+	}
+	defer resp.Body.Close()
+	if cmd == "tail" && resp.StatusCode == http.StatusOK {
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 8<<20)
+		for sc.Scan() {
+			fmt.Println(sc.Text())
+		}
+		if err := sc.Err(); err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "ossd logs tail:", err)
+			return 1
+		}
+		return 0
+	}
+	io.Copy(os.Stdout, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(os.Stderr, "ossd logs %s: %s\n", cmd, resp.Status)
+		return 1
+	}
+	return 0
+}
+
+func readCredentials(dataDir string) (server.User, error) {
+	u, err := server.ReadRootCredentials(dataDir)
+	if err != nil {
+		return u, fmt.Errorf("no credentials: set OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET or pass --data of the running server (%v)", err)
+	}
+	return u, nil
 }

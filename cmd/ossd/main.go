@@ -35,6 +35,8 @@ type options struct {
 	maxHeaderBytes                     int
 	shutdownTimeout                    time.Duration
 	verbose                            bool
+	logInterval                        time.Duration
+	logTZ                              string
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -63,11 +65,19 @@ Flags:
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request header block accepted")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
+	fs.DurationVar(&o.logInterval, "log-delivery-interval", time.Hour, "how often access-log objects are delivered (OSS: hourly; down to 1s); `ossd logs flush` delivers at once")
+	fs.StringVar(&o.logTZ, "log-timezone", "+0800", "time zone of access-log lines and log object names: ±hhmm or an IANA name (OSS's China regions: +0800)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if o.logInterval < time.Second {
+		return nil, fmt.Errorf("--log-delivery-interval %v: must be at least 1s", o.logInterval)
+	}
+	if _, err := parseZone(o.logTZ); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -105,7 +115,9 @@ func run(args []string) error {
 			}
 		}
 	}
-	srv, err := server.New(server.Config{DataDir: o.data, Region: o.region, Domains: domains, Root: root, Users: users, Logger: logger})
+	loc, _ := parseZone(o.logTZ)
+	srv, err := server.New(server.Config{DataDir: o.data, Region: o.region, Domains: domains, Root: root, Users: users, Logger: logger,
+		LogInterval: o.logInterval, LogLocation: loc})
 	if err != nil {
 		return err
 	}
@@ -149,6 +161,7 @@ func printBanner(w *os.File, addr string, o *options, root server.User, generate
 	fmt.Fprintf(w, "  endpoint:   %s\n", ep)
 	fmt.Fprintf(w, "  region:     %s\n", o.region)
 	fmt.Fprintf(w, "  data:       %s\n", o.data)
+	fmt.Fprintf(w, "  access log: delivered every %v (time zone %s); ossd logs flush|status|tail\n", o.logInterval, o.logTZ)
 	fmt.Fprintf(w, "  access key: %s\n", root.AccessKeyID)
 	if generated {
 		fmt.Fprintf(w, "  secret:     %s   (generated; stored in %s/credentials.json)\n", root.AccessKeySecret, o.data)

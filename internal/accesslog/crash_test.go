@@ -74,9 +74,24 @@ func TestCrashAtEachDeliveryStep(t *testing.T) {
 			t.Fatalf("crash at hook call %d (%s): Flush = %v", k, crashedAt, err)
 		}
 		steps[crashedAt] = true
+		before := e.sink.snapshot()
 		e.cfg.hook = nil
-		e.crashKeeping(crashPolicies(k)["subset"])
+		e.crashWith(subset(k))
+		// New records of the same streams and hours arrive before the
+		// redo: they must not change the redone objects.
+		for _, src := range []string{"a", "b", "c"} {
+			target := map[string]string{"a": "logs", "b": "logs", "c": "logs2"}[src]
+			prefix := map[string]string{"a": "p/", "b": "p/", "c": ""}[src]
+			id := "new-" + src
+			e.append(rec(id, src, target, prefix, at(10, 1, 0)))
+			ids = append(ids, id)
+		}
 		recoverAndCheck(t, e, ids)
+		for key, body := range before {
+			if got := e.sink.snapshot()[key]; got != body {
+				t.Fatalf("crash at %s: object %s redone with other content:\n%s\nnow:\n%s", crashedAt, key, body, got)
+			}
+		}
 	}
 	for _, s := range []string{"plan-saved", "object-put", "before-commit", "after-commit"} {
 		if !steps[s] {
@@ -108,14 +123,14 @@ func TestCrashAtEachFSOp(t *testing.T) {
 	runs := 0
 	for k1 := 1; ; k1++ {
 		done := false
-		for name, keep := range crashPolicies(k1) {
+		for name, policy := range crashPolicies(k1) {
 			e, ids := setup()
 			if !flushCrashing(e, k1) {
 				done = true
 				break
 			}
 			pending := e.fs.pendingOps()
-			e.crashKeeping(keep)
+			e.crashWith(policy)
 			t.Run(fmt.Sprintf("op%d-%s-of-%d", k1, name, pending), func(t *testing.T) {
 				recoverAndCheck(t, e, ids)
 			})
@@ -131,12 +146,12 @@ func TestCrashAtEachFSOp(t *testing.T) {
 		for k2 := 1; ; k2++ {
 			e, ids := setup()
 			flushCrashing(e, k1)
-			e.crashKeeping(crashPolicies(k2)["subset"])
+			e.crashWith(subset(k2))
 			e.sink.createBucket("later")
 			if !flushCrashing(e, k2) {
 				break
 			}
-			e.crashKeeping(crashPolicies(k1 + k2)["subset"])
+			e.crashWith(crashPolicies(k1 + k2)[[]string{"none", "all", "subset"}[k2%3]])
 			recoverAndCheck(t, e, ids)
 			runs++
 		}
@@ -172,7 +187,7 @@ func TestCrashDuringAppends(t *testing.T) {
 		if !crashed {
 			break
 		}
-		e.crashKeeping(crashPolicies(k)["subset"])
+		e.crashWith(crashPolicies(k)[[]string{"none", "all", "subset"}[k%3]])
 		e.append(rec("after", "src", "logs", "", at(10, 59, 0)))
 		if err := e.l.Flush(context.Background()); err != nil {
 			t.Fatal(err)

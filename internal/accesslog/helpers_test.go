@@ -85,6 +85,19 @@ func (s *memSink) keys() []string {
 	return out
 }
 
+// snapshot returns every object's content by "bucket/key".
+func (s *memSink) snapshot() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for b, objs := range s.objects {
+		for k, v := range objs {
+			out[b+"/"+k] = string(v)
+		}
+	}
+	return out
+}
+
 func (s *memSink) object(bucket, key string) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -196,26 +209,41 @@ func (e *env) open() {
 
 // crash abandons the Log as a kill -9 would and reopens the directory as a
 // restart would find it.
-func (e *env) crash() { e.crashKeeping(func(int) bool { return false }) }
+func (e *env) crash() { e.crashWith(crashPolicy{}) }
 
-// crashKeeping is crash where the i-th un-synced namespace change (file
-// creation, rename, removal) survives if keep(i).
-func (e *env) crashKeeping(keep func(int) bool) {
+// crashPolicy says what of the un-synced state survives a crash: the i-th
+// namespace change (file creation, rename, removal) if keep(i), and with
+// zeroFill a grown file's new size, reading zeros.
+type crashPolicy struct {
+	keep     func(i int) bool
+	zeroFill bool
+}
+
+func (e *env) crashWith(p crashPolicy) {
 	e.t.Helper()
 	old := e.l
-	e.fs = e.fs.CrashCloneKeeping(keep)
+	keep := p.keep
+	if keep == nil {
+		keep = func(int) bool { return false }
+	}
+	e.fs = e.fs.CrashCloneKeeping(keep, p.zeroFill)
 	old.Close() // stops its goroutines; writes only to the abandoned FS
 	e.open()
 }
 
-// crashPolicies are the ways un-synced namespace changes survive a crash
-// that the crash tests try: none, all, and a pseudo-random subset.
-func crashPolicies(seed int) map[string]func(int) bool {
-	return map[string]func(int) bool{
-		"none":   func(int) bool { return false },
-		"all":    func(int) bool { return true },
-		"subset": func(i int) bool { return (uint(i)*2654435761+uint(seed)*40503)>>7&1 == 1 },
+// crashPolicies are the crashes the crash tests try: nothing un-synced
+// survives; everything survives but data, which reads as zeros; a
+// pseudo-random subset of the namespace changes survives.
+func crashPolicies(seed int) map[string]crashPolicy {
+	return map[string]crashPolicy{
+		"none":   {},
+		"all":    {keep: func(int) bool { return true }, zeroFill: true},
+		"subset": subset(seed),
 	}
+}
+
+func subset(seed int) crashPolicy {
+	return crashPolicy{keep: func(i int) bool { return (uint(i)*2654435761+uint(seed)*40503)>>7&1 == 1 }}
 }
 
 // reopen closes the Log cleanly and opens it again.

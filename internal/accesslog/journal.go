@@ -125,17 +125,19 @@ func openJournal(fs FS, dir string, segSize int64, minNext uint64, onDurable fun
 	}
 	slices.Sort(bases)
 
-	// A segment shorter than its header was being created when the process
-	// died (or its creation failed): it holds no record. Remove it.
+	// A segment no longer than its header was being created when the
+	// process died (or its creation failed): records go in only after the
+	// header is synced, so it holds none. Its header may be short, or zeros
+	// (the size reached the disk, the data did not). Remove it.
 	var removed bool
 	kept := bases[:0]
 	for _, b := range bases {
 		path := filepath.Join(dir, segName(b))
-		size, err := fileSize(fs, path)
+		empty, err := headerOnly(fs, path, b)
 		if err != nil {
 			return nil, err
 		}
-		if size < segHeaderSize {
+		if empty {
 			if err := fs.Remove(path); err != nil {
 				return nil, err
 			}
@@ -175,13 +177,27 @@ func openJournal(fs FS, dir string, segSize int64, minNext uint64, onDurable fun
 	return j, nil
 }
 
-func fileSize(fs FS, path string) (int64, error) {
+// headerOnly reports whether segment base at path holds no record and no
+// valid header: shorter than a header, or a header's length of anything but
+// a valid header.
+func headerOnly(fs FS, path string, base uint64) (bool, error) {
 	f, err := fs.Open(path)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
 	defer f.Close()
-	return f.Size()
+	size, err := f.Size()
+	if err != nil || size > segHeaderSize {
+		return false, err
+	}
+	if size < segHeaderSize {
+		return true, nil
+	}
+	hdr, err := readAll(f)
+	if err != nil {
+		return false, err
+	}
+	return hdr[:8] != segMagic || le64(hdr[8:]) != base, nil
 }
 
 // replaySegment reads one segment. A torn or corrupt frame at the end of the

@@ -565,3 +565,57 @@ func TestFakeClockTicksAligned(t *testing.T) {
 		t.Fatalf("next 15s tick %v", got)
 	}
 }
+
+// TestFailedBatchIsCutBack fails the fsync of a two-record batch, then
+// appends one record of the same size: without cutting the failed batch
+// off first, its second frame would survive behind the new record, valid
+// and out of ID order.
+func TestFailedBatchIsCutBack(t *testing.T) {
+	e := newEnv(t, nil, "logs")
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e.fs.onSync = func(path string) {
+		if strings.HasSuffix(path, segSuffix) {
+			once.Do(func() { close(entered); <-release })
+		}
+	}
+	failSync := 0 // when > 0, the failSync-th segment fsync from now fails
+	e.fs.inject = func(op, path string) error { // called with e.fs.mu held
+		if op == "sync" && failSync > 0 && strings.HasSuffix(path, segSuffix) {
+			if failSync--; failSync == 0 {
+				return syscall.EIO
+			}
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { e.append(rec("lead", "src", "logs", "", at(10, 0, 0))) })
+	<-entered
+	errs := make([]error, 2)
+	for i, id := range []string{"b1", "b2"} {
+		wg.Go(func() { errs[i] = e.l.Append(context.Background(), rec(id, "src", "logs", "", at(10, 0, 1))) })
+	}
+	for queued := 0; queued < 2; runtime.Gosched() {
+		e.l.j.mu.Lock()
+		if e.l.j.cur != nil {
+			queued = len(e.l.j.cur.recs)
+		}
+		e.l.j.mu.Unlock()
+	}
+	e.fs.mu.Lock()
+	failSync = 2 // the lead's (held in onSync), then the batch b1+b2
+	e.fs.mu.Unlock()
+	close(release)
+	wg.Wait()
+	for _, err := range errs {
+		if !errors.Is(err, ErrJournalUnavailable) || !errors.Is(err, syscall.EIO) {
+			t.Fatalf("Append in the failed batch = %v", err)
+		}
+	}
+	e.append(rec("d1", "src", "logs", "", at(10, 0, 1)))
+	e.crash()
+	if err := e.l.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	exactlyOnce(t, e.sink, []string{"lead", "d1"})
+}

@@ -70,11 +70,13 @@ func (fs *memFS) op(name, path string) error {
 
 // CrashClone returns the filesystem a restart after a crash now would see,
 // with none of the un-synced namespace changes.
-func (fs *memFS) CrashClone() *memFS { return fs.CrashCloneKeeping(func(int) bool { return false }) }
+func (fs *memFS) CrashClone() *memFS { return fs.CrashCloneKeeping(func(int) bool { return false }, false) }
 
 // CrashCloneKeeping is CrashClone where the i-th un-synced namespace change
-// survives when keep(i) says so.
-func (fs *memFS) CrashCloneKeeping(keep func(i int) bool) *memFS {
+// survives when keep(i) says so, and, with zeroFill, a file that grew since
+// its last Sync keeps its new size but reads zeros past the synced part (a
+// size update that reached the disk before the data).
+func (fs *memFS) CrashCloneKeeping(keep func(i int) bool, zeroFill bool) *memFS {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	c := newMemFS()
@@ -99,7 +101,11 @@ func (fs *memFS) CrashCloneKeeping(keep func(i int) bool) *memFS {
 		}
 	}
 	for p, n := range names {
-		nn := &memNode{data: slices.Clone(n.synced), synced: slices.Clone(n.synced)}
+		data := slices.Clone(n.synced)
+		if zeroFill && len(n.data) > len(data) {
+			data = append(data, make([]byte, len(n.data)-len(data))...)
+		}
+		nn := &memNode{data: data, synced: slices.Clone(data)}
 		c.files[p], c.durable[p] = nn, nn
 	}
 	return c

@@ -19,8 +19,10 @@ import (
 //	               CanonicalizedOSSHeaders CanonicalizedResource
 //
 // The Date line is the Date header even when x-oss-date is present (both
-// SDKs, and spec vector 1, sign the Date header; x-oss-date only sets the
-// time that the skew check uses). In a presigned URL it is Expires.
+// Go SDKs, and spec vector 1, sign the Date header; x-oss-date only sets
+// the time that the skew check uses). A client that sends no Date header
+// (ali-oss for Node.js sends only x-oss-date) signs x-oss-date's value
+// there instead. In a presigned URL it is Expires.
 
 // v1Parts is what StringToSign is built from, so signers and verifiers
 // share one builder.
@@ -154,7 +156,11 @@ func verifyV1Header(r *request, creds string, lookup Lookup) (Result, *oss.Error
 	if err := checkSkew(t, r.in.Now); err != nil {
 		return Result{}, err
 	}
-	if err := checkV1(r, ak, secret, sig, hget(r.in.Header, "Date")); err != nil {
+	date := hget(r.in.Header, "Date")
+	if date == "" {
+		date = hget(r.in.Header, "x-oss-date")
+	}
+	if err := checkV1(r, ak, secret, sig, date); err != nil {
 		return Result{}, err
 	}
 	return Result{

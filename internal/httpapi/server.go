@@ -34,6 +34,9 @@ type Accounts interface {
 // response is completed after it returns, and an error fails the request.
 type LogSink interface {
 	Log(ctx context.Context, e *Entry) error
+	// Healthy returns an error while the log cannot take records; requests
+	// to logged buckets are then refused before anything is done.
+	Healthy() error
 }
 
 // Config configures a Handler.
@@ -95,7 +98,10 @@ type request struct {
 	// srcVersioned: the copy source's bucket has versioning, so its
 	// version id is reported even when it is "null".
 	srcVersioned bool
-	ctx          context.Context
+	// unlogged: refused because the access log is unavailable; nothing
+	// was done, and there is nowhere to log it.
+	unlogged bool
+	ctx      context.Context
 }
 
 // newRequestID returns 24 upper-case hex digits, as OSS's request ids:
@@ -148,6 +154,13 @@ func (h *Handler) serve(rq *request) error {
 			return err
 		}
 		rq.b = b
+		if b.Logging != nil && h.cfg.LogSink != nil {
+			if err := h.cfg.LogSink.Healthy(); err != nil {
+				h.log.Error("access log unavailable: refusing request to logged bucket", "bucket", rq.bucket, "err", err)
+				rq.unlogged = true
+				return oss.ErrInsufficientStorage
+			}
+		}
 	}
 	res, err := auth.Verify(auth.Input{
 		Method: rq.r.Method, Host: rq.r.Host, Bucket: rq.bucket, Key: rq.key, RawQuery: rq.r.URL.RawQuery,
@@ -213,7 +226,7 @@ func (h *Handler) finish(rq *request) {
 			h.writeError(rq, errors.New("panic"))
 		}
 	}
-	if h.cfg.LogSink == nil || rq.b == nil || rq.b.Logging == nil || rq.internal() {
+	if h.cfg.LogSink == nil || rq.b == nil || rq.b.Logging == nil || rq.internal() || rq.unlogged {
 		return
 	}
 	e := rq.entry

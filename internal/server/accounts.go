@@ -152,3 +152,17 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// ReadRootCredentials reads <data>/credentials.json without changing it
+// (for the `ossd logs` client commands).
+func ReadRootCredentials(dataDir string) (User, error) {
+	raw, err := os.ReadFile(filepath.Join(dataDir, "credentials.json"))
+	if err != nil {
+		return User{}, fmt.Errorf("read credentials: %w", err)
+	}
+	var u User
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return User{}, fmt.Errorf("parse credentials: %w", err)
+	}
+	return u, nil
+}

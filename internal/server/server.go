@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ossd/ossd/internal/accesslog"
 	"github.com/ossd/ossd/internal/blob"
 	"github.com/ossd/ossd/internal/httpapi"
 	"github.com/ossd/ossd/internal/meta/boltmeta"
@@ -27,6 +28,14 @@ type Config struct {
 	Users   []User
 	Now     func() time.Time
 	Logger  *slog.Logger
+
+	// LogInterval is how often access logs are delivered (default 1h).
+	LogInterval time.Duration
+	// LogLocation is the time zone of log lines and log object names
+	// (default UTC+8, as OSS's China regions).
+	LogLocation *time.Location
+	// LogClock drives delivery; tests inject a fake one.
+	LogClock accesslog.Clock
 }
 
 // Server is an assembled ossd.
@@ -35,8 +44,12 @@ type Server struct {
 	meta    *boltmeta.Store
 	Service *service.Service
 	handler *httpapi.Handler
+	// Log is the access log (journal and delivery).
+	Log  *accesslog.Log
+	root User
 	// stopSweep cancels the start-up blob sweep and waits for it.
 	stopSweep func()
+	stopLog   context.CancelFunc
 }
 
 // DefaultDomains are the base domains of virtual-hosted addressing.
@@ -90,10 +103,25 @@ func New(cfg Config) (*Server, error) {
 			cfg.Logger.Info("removed unreferenced blobs", "count", n)
 		}
 	}()
-	s := &Server{cfg: cfg, meta: m, Service: svc, stopSweep: func() { cancelSweep(); <-sweepDone }}
+	s := &Server{cfg: cfg, meta: m, Service: svc, root: cfg.Root, stopSweep: func() { cancelSweep(); <-sweepDone }}
+	al, err := accesslog.Open(accesslog.Config{
+		Dir: filepath.Join(cfg.DataDir, "accesslog"), Clock: cfg.LogClock, Sink: objectSink{svc},
+		Interval: cfg.LogInterval, Location: cfg.LogLocation, Logger: cfg.Logger,
+	})
+	if err != nil {
+		s.stopSweep()
+		m.Close()
+		return nil, fmt.Errorf("open access log: %w", err)
+	}
+	s.Log = al
+	sink := &journalSink{log: al}
 	s.handler = httpapi.New(httpapi.Config{
 		Service: svc, Accounts: accts, Region: cfg.Region, Domains: cfg.Domains, Now: cfg.Now, Logger: cfg.Logger,
+		LogSink: sink, Admin: s.adminHandler(accts),
 	})
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopLog = cancel
+	al.Start(ctx)
 	return s, nil
 }
 
@@ -101,7 +129,14 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close releases the data directory.
+// Records already appended stay in the journal and are delivered after the
+// next start.
 func (s *Server) Close() error {
 	s.stopSweep()
-	return s.meta.Close()
+	s.stopLog()
+	lerr := s.Log.Close()
+	if err := s.meta.Close(); err != nil {
+		return err
+	}
+	return lerr
 }

@@ -148,10 +148,9 @@ type ListBucketsInput struct {
 func (s *Service) ListBuckets(ctx context.Context, in ListBucketsInput) ([]*meta.Bucket, bool, error) {
 	var out []*meta.Bucket
 	truncated := false
+	// meta.ListBuckets lists names after its start, so the scan starts
+	// at the marker (exclusive) and prefix filtering happens below.
 	start := in.Marker
-	if in.Prefix > start {
-		start = in.Prefix
-	}
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
 		return meta.ListBuckets(tx, start, func(b *meta.Bucket) bool {
 			if b.Name <= in.Marker {
