@@ -175,6 +175,7 @@ func printBanner(w *os.File, addr string, o *options, root server.User, generate
 	fmt.Fprintf(w, "  Go SDK v2:  oss.LoadDefaultConfig().WithEndpoint(%q).WithRegion(%q).WithUsePathStyle(true)\n", ep, o.region)
 	fmt.Fprintf(w, "  Go SDK v1:  oss.New(%q, id, secret, oss.ForcePathStyle(true)) // add oss.AuthVersion(oss.AuthV4), oss.Region(%q) for V4\n", ep, o.region)
 	fmt.Fprintf(w, "  Python oss2: oss2.Bucket(oss2.Auth(id, secret), %q, 'bucket', is_path_style=True)\n", ep)
-	fmt.Fprintf(w, "  ossutil:    ossutil --endpoint %s --region %s --addressing-style path -i <id> -k <secret> ls\n", ep, o.region)
+	fmt.Fprintf(w, "  ossutil:    ossutil -e %s --region %s --sign-version v4 --force-path-style -i <id> -k <secret> ls\n", ep, o.region)
+	fmt.Fprintf(w, "  ali-oss:    new OSS({endpoint: %q, region: \"oss-%s\", authorizationV4: true, accessKeyId, accessKeySecret, bucket})\n", ep, o.region)
 	fmt.Fprintf(w, "  S3 tools:   aws --endpoint-url %s s3 ls   (S3 API: see README)\n", ep)
 }
