@@ -1,0 +1,253 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+
+	"github.com/ossd/ossd/internal/accesslog"
+	"github.com/ossd/ossd/internal/auth"
+	"github.com/ossd/ossd/ossdtest"
+)
+
+func enableLogging(t *testing.T, c *oss.Client, src, dst, prefix string) {
+	t.Helper()
+	_, err := c.PutBucketLogging(context.Background(), &oss.PutBucketLoggingRequest{Bucket: oss.Ptr(src),
+		BucketLoggingStatus: &oss.BucketLoggingStatus{LoggingEnabled: &oss.LoggingEnabled{TargetBucket: oss.Ptr(dst), TargetPrefix: oss.Ptr(prefix)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoggedRequestKinds: failures, anonymous, presigned, HEAD and each
+// multipart part produce a line; deliveries into the source bucket itself
+// produce none.
+func TestLoggedRequestKinds(t *testing.T) {
+	srv := ossdtest.Start(t)
+	c := v2Client(srv, modes[0])
+	ctx := context.Background()
+	b := newBucket(t, c)
+	enableLogging(t, c, b, b, "self-log/") // the source is its own target
+	c.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("k"), Body: strings.NewReader("v")})
+
+	// Anonymous: AccessDenied (public access is blocked).
+	resp, err := http.Get(srv.Endpoint + "/" + b + "/k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// Wrong secret: SignatureDoesNotMatch.
+	bad := *srv
+	bad.AccessKeySecret = "nope"
+	_, err = v2Client(&bad, modes[0]).GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("k")})
+	wantServiceError(t, err, "SignatureDoesNotMatch", 403, "")
+	// Presigned GET.
+	pr, _ := c.Presign(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("k")})
+	resp, err = http.Get(pr.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// HEAD of a missing key.
+	c.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("absent")})
+	// Three parts.
+	if err := multipartPut(ctx, c, b, "mp", bytes.Repeat([]byte("m"), 250<<10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.FlushLogs(); err != nil {
+		t.Fatal(err)
+	}
+	lines := readLogLines(t, c, b, "self-log/", b)
+	count := map[string]int{}
+	var sawAnon, sawSig, sawPresign, sawHead bool
+	for _, l := range lines {
+		count[l.Operation]++
+		switch {
+		case l.ErrorCode == "AccessDenied" && l.RequesterID == "" && l.HTTPStatus == 403:
+			sawAnon = true
+		case l.ErrorCode == "SignatureDoesNotMatch" && l.HTTPStatus == 403:
+			sawSig = true
+		case strings.Contains(l.RequestURI, "x-oss-signature=") && l.HTTPStatus == 200:
+			sawPresign = l.AccessKeyID == srv.AccessKeyID
+		case l.Operation == "HeadObject" && l.HTTPStatus == 404 && l.ErrorCode == "NoSuchKey":
+			sawHead = true
+		}
+	}
+	if !sawAnon || !sawSig || !sawPresign || !sawHead {
+		t.Errorf("anonymous %v, bad signature %v, presigned %v, HEAD 404 %v; lines: %d", sawAnon, sawSig, sawPresign, sawHead, len(lines))
+	}
+	if count["UploadPart"] != 3 || count["InitiateMultipartUpload"] != 1 || count["CompleteMultipartUpload"] != 1 {
+		t.Errorf("multipart lines = %v", count)
+	}
+	// Deliveries into the bucket are not logged: a second flush adds no
+	// PutObject line for the log object written by the first.
+	puts := count["PutObject"]
+	if err := srv.FlushLogs(); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range readLogLines(t, c, b, "self-log/", b) {
+		if l.Operation == "PutObject" {
+			n++
+		}
+	}
+	if n != puts {
+		t.Errorf("PutObject lines went from %d to %d after delivering into the source bucket", puts, n)
+	}
+}
+
+// TestHourlyDelivery drives delivery with a fake clock: records of 10:59
+// and of 11:00 (+0800) land in different objects, each delivered at the
+// top of the following hour without any flush.
+func TestHourlyDelivery(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	clock := accesslog.NewFakeClock(time.Date(2026, 11, 24, 10, 59, 58, 0, cst))
+	srv := ossdtest.StartWith(t, ossdtest.Options{Now: clock.Now, LogClock: clock})
+	do := func(method, bucket, key, query string, body string) int {
+		u := srv.Endpoint + "/" + bucket + "/" + key
+		if query != "" {
+			u += "?" + query
+		}
+		req, _ := http.NewRequest(method, u, strings.NewReader(body))
+		auth.SignV1(req, bucket, key, srv.AccessKeyID, srv.AccessKeySecret, clock.Now())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, b := range []string{"src-bkt", "log-bkt"} {
+		if s := do("PUT", b, "", "", ""); s != 200 {
+			t.Fatalf("create %s: %d", b, s)
+		}
+	}
+	body := "<BucketLoggingStatus><LoggingEnabled><TargetBucket>log-bkt</TargetBucket><TargetPrefix>h/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>"
+	if s := do("PUT", "src-bkt", "", "logging", body); s != 200 {
+		t.Fatalf("PutBucketLogging: %d", s)
+	}
+	do("PUT", "src-bkt", "before", "", "1") // 10:59:58
+	list := func() []string {
+		req, _ := http.NewRequest("GET", srv.Endpoint+"/log-bkt/?prefix=h/", nil)
+		auth.SignV1(req, "log-bkt", "", srv.AccessKeyID, srv.AccessKeySecret, clock.Now())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Keys []string `xml:"Contents>Key"`
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		xmlUnmarshal(t, raw, &r)
+		return r.Keys
+	}
+	waitFor := func(n int) []string {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if keys := list(); len(keys) >= n || time.Now().After(deadline) {
+				return keys
+			}
+			time.Sleep(20 * time.Millisecond) // delivery runs on its own goroutine
+		}
+	}
+	if keys := list(); len(keys) != 0 {
+		t.Fatalf("delivered before the hour: %v", keys)
+	}
+	clock.Set(time.Date(2026, 11, 24, 11, 0, 0, 0, cst))
+	keys := waitFor(1)
+	if len(keys) != 1 || !strings.HasPrefix(keys[0], "h/src-bkt2026-11-24-1") {
+		t.Fatalf("after 11:00: %v, want one object for the 10:00 hour", keys)
+	}
+	do("PUT", "src-bkt", "after", "", "2") // 11:00:00
+	clock.Set(time.Date(2026, 11, 24, 12, 0, 0, 0, cst))
+	keys = waitFor(2)
+	if len(keys) != 2 {
+		t.Fatalf("after 12:00: %v, want two objects", keys)
+	}
+	hours := map[string]bool{}
+	for _, k := range keys {
+		hours[k[len("h/src-bkt"):len("h/src-bkt")+13]] = true
+	}
+	if !hours["2026-11-24-10"] || !hours["2026-11-24-11"] {
+		t.Errorf("object hours = %v, want 10 and 11", hours)
+	}
+}
+
+// TestLogTail: the real-time view streams committed records, with the
+// user-defined log fields in JSON form.
+func TestLogTail(t *testing.T) {
+	srv := ossdtest.Start(t)
+	c := v2Client(srv, modes[0])
+	ctx := context.Background()
+	b := newBucket(t, c)
+	enableLogging(t, c, b, b, "")
+	_, err := c.PutUserDefinedLogFieldsConfig(ctx, &oss.PutUserDefinedLogFieldsConfigRequest{Bucket: oss.Ptr(b),
+		UserDefinedLogFieldsConfiguration: &oss.UserDefinedLogFieldsConfiguration{
+			HeaderSet: &oss.LoggingHeaderSet{Headers: []string{"x-trace"}}, ParamSet: &oss.LoggingParamSet{Parameters: []string{"tag"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", srv.Endpoint+"/-/ossd/logs/tail?format=json&bucket="+b, nil)
+	auth.SignV1(req, "", "", srv.AccessKeyID, srv.AccessKeySecret, time.Now())
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req = req.WithContext(tctx)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("tail: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	greq, _ := http.NewRequest("GET", srv.Endpoint+"/"+b+"/nokey?tag=blue&x-other=1", nil)
+	greq.Header.Set("X-Trace", "abc123")
+	auth.SignV1(greq, b, "nokey", srv.AccessKeyID, srv.AccessKeySecret, time.Now())
+	gr, err := http.DefaultClient.Do(greq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gr.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	if !sc.Scan() {
+		t.Fatalf("tail ended: %v", sc.Err())
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+		t.Fatalf("tail line is not JSON: %s", sc.Text())
+	}
+	if rec["operation"] != "GetObject" || rec["error_code"] != "NoSuchKey" || rec["http_status"] != float64(404) {
+		t.Errorf("tail record = %v", rec)
+	}
+	raw, err := base64.StdEncoding.DecodeString(fmt.Sprint(rec["user_defined_log_fields"]))
+	if err != nil {
+		t.Fatalf("user_defined_log_fields not base64: %v", rec["user_defined_log_fields"])
+	}
+	var udf struct {
+		Truncated bool              `json:"truncated"`
+		Headers   map[string]string `json:"headers"`
+		Querys    map[string]string `json:"querys"`
+	}
+	if err := json.Unmarshal(raw, &udf); err != nil || udf.Headers["x-trace"] != "abc123" || udf.Querys["tag"] != "blue" || udf.Truncated {
+		t.Errorf("user_defined_log_fields = %s (%v)", raw, err)
+	}
+	// The hourly line keeps exactly 28 fields.
+	cancel()
+	if err := srv.FlushLogs(); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range readLogLines(t, c, b, "", b) {
+		if len(l.Extra) != 0 {
+			t.Errorf("delivered line has %d extra fields", len(l.Extra))
+		}
+	}
+}
