@@ -6,20 +6,33 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/ossd/ossd/internal/oss"
 )
 
-// respWriter records status and body bytes for the access log. It keeps
-// io.ReaderFrom so that object bodies still reach sendfile.
+// respWriter records status and body bytes for the access log, keeps
+// io.ReaderFrom so that object bodies still reach sendfile, and holds back
+// the last byte of a body whose length was declared: the client cannot
+// finish reading the response until release, which runs after the
+// request's access-log record is durable. (Bodies that fit net/http's
+// buffers are not sent before the handler returns anyway; large ones are
+// streamed, and without the held byte a client could see a complete
+// response whose record a crash then loses.)
 type respWriter struct {
 	http.ResponseWriter
 	status      int
 	n           int64
 	wroteHeader bool
+	// remaining is the declared body length not yet written; -1 when
+	// undeclared (or no body is sent).
+	remaining int64
+	held      []byte
 }
 
-func newRespWriter(w http.ResponseWriter) *respWriter { return &respWriter{ResponseWriter: w} }
+func newRespWriter(w http.ResponseWriter) *respWriter {
+	return &respWriter{ResponseWriter: w, remaining: -1}
+}
 
 func (w *respWriter) WriteHeader(code int) {
 	if w.wroteHeader {
@@ -27,12 +40,31 @@ func (w *respWriter) WriteHeader(code int) {
 	}
 	w.wroteHeader = true
 	w.status = code
+	if cl := w.Header().Get("Content-Length"); cl != "" && code != http.StatusNoContent && code != http.StatusNotModified {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n > 0 {
+			w.remaining = n
+		}
+	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *respWriter) Write(p []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
+	}
+	if w.remaining > 0 && int64(len(p)) >= w.remaining {
+		k := w.remaining - 1
+		n, err := w.ResponseWriter.Write(p[:k])
+		w.n += int64(n)
+		if err != nil {
+			return n, err
+		}
+		w.held = append(w.held[:0], p[k])
+		w.remaining = 0
+		return len(p), nil
+	}
+	if w.remaining > 0 {
+		w.remaining -= int64(len(p))
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.n += int64(n)
@@ -43,10 +75,50 @@ func (w *respWriter) ReadFrom(r io.Reader) (int64, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
-	n, err := w.ResponseWriter.(io.ReaderFrom).ReadFrom(r)
+	rf := w.ResponseWriter.(io.ReaderFrom)
+	lr, ok := r.(*io.LimitedReader)
+	if w.remaining <= 0 || !ok || lr.N < w.remaining {
+		if w.remaining > 0 && !ok {
+			return io.Copy(writerOnly{w}, r) // keeps the hold-back in Write
+		}
+		n, err := rf.ReadFrom(r)
+		w.n += n
+		if w.remaining > 0 {
+			w.remaining -= n
+		}
+		return n, err
+	}
+	// This read completes the body: send all but the last byte (still by
+	// sendfile, as lr keeps its *os.File), then hold that byte.
+	extra := lr.N - (w.remaining - 1)
+	lr.N -= extra
+	n, err := rf.ReadFrom(lr)
+	lr.N += extra
 	w.n += n
-	return n, err
+	w.remaining -= n
+	if err != nil || w.remaining != 1 {
+		return n, err
+	}
+	var last [1]byte
+	if _, err := io.ReadFull(lr, last[:]); err != nil {
+		return n, err
+	}
+	w.held = append(w.held[:0], last[0])
+	w.remaining = 0
+	return n + 1, nil
 }
+
+// release sends the held byte, completing the response.
+func (w *respWriter) release() {
+	if len(w.held) > 0 {
+		n, _ := w.ResponseWriter.Write(w.held)
+		w.n += int64(n)
+		w.held = nil
+	}
+}
+
+// writerOnly hides ReadFrom so io.Copy uses Write.
+type writerOnly struct{ io.Writer }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

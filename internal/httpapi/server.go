@@ -226,16 +226,21 @@ func (h *Handler) finish(rq *request) {
 			h.writeError(rq, errors.New("panic"))
 		}
 	}
+	// The held-back last byte goes out once the record is durable (or when
+	// there is nothing to log); a failed append aborts the connection
+	// instead, so the client never sees the response complete.
+	defer rq.w.release()
 	if h.cfg.LogSink == nil || rq.b == nil || rq.b.Logging == nil || rq.internal() || rq.unlogged {
 		return
 	}
 	e := rq.entry
 	e.complete(rq, h.cfg.Now())
+	e.SentBytes += int64(len(rq.w.held)) // sent right after the append
 	if err := h.cfg.LogSink.Log(context.WithoutCancel(rq.ctx), e); err != nil {
 		h.log.Error("access log append failed", "request_id", rq.id, "bucket", rq.bucket, "err", err)
-		// The response is not complete until this handler returns; abort
-		// the connection so the client never sees an acknowledged but
-		// unlogged request.
+		// Abort the connection with the last byte still held, so the
+		// client never sees an acknowledged but unlogged request.
+		rq.w.held = nil
 		panic(http.ErrAbortHandler)
 	}
 }
