@@ -22,12 +22,25 @@ import (
 //
 //	go test ./e2e -run XXX -bench . -benchmem
 
+// logged turns access logging on for the benchmark bucket (into another
+// bucket), to compare the cost of logging with the same run without it.
+var logged bool
+
 func benchServer(b *testing.B) (*ossdtest.Server, string, *http.Client) {
 	srv := ossdtest.Start(b)
 	c := v2Client(srv, modes[0])
 	bucket := "bench"
-	if _, err := c.PutBucket(context.Background(), &oss.PutBucketRequest{Bucket: oss.Ptr(bucket)}); err != nil {
-		b.Fatal(err)
+	for _, n := range []string{bucket, "bench-logs"} {
+		if _, err := c.PutBucket(context.Background(), &oss.PutBucketRequest{Bucket: oss.Ptr(n)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if logged {
+		_, err := c.PutBucketLogging(context.Background(), &oss.PutBucketLoggingRequest{Bucket: oss.Ptr(bucket),
+			BucketLoggingStatus: &oss.BucketLoggingStatus{LoggingEnabled: &oss.LoggingEnabled{TargetBucket: oss.Ptr("bench-logs")}}})
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	return srv, bucket, hc
@@ -40,6 +53,7 @@ func benchPut(b *testing.B, size int) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
+	b.SetParallelism(8) // 16 concurrent clients on 2 cores: what group commit is for
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			key := fmt.Sprintf("k%d", n.Add(1))
@@ -72,6 +86,7 @@ func benchGet(b *testing.B, size int) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
+	b.SetParallelism(8) // 16 concurrent clients on 2 cores: what group commit is for
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			key := fmt.Sprint("g", n.Add(1)%keys)
@@ -96,3 +111,18 @@ func BenchmarkPut1MiB(b *testing.B)  { benchPut(b, 1<<20) }
 func BenchmarkGet1MiB(b *testing.B)  { benchGet(b, 1<<20) }
 func BenchmarkPut64MiB(b *testing.B) { benchPut(b, 64<<20) }
 func BenchmarkGet64MiB(b *testing.B) { benchGet(b, 64<<20) }
+
+// withLogging runs a benchmark with access logging on: compare with the
+// same benchmark without (benchstat), e.g.
+//
+//	go test ./e2e -run XXX -bench '4KiB' -count 6 | benchstat -col /logged -
+func withLogging(f func(*testing.B, int), size int) func(*testing.B) {
+	return func(b *testing.B) {
+		logged = true
+		defer func() { logged = false }()
+		f(b, size)
+	}
+}
+
+func BenchmarkPut4KiBLogged(b *testing.B) { withLogging(benchPut, 4<<10)(b) }
+func BenchmarkGet4KiBLogged(b *testing.B) { withLogging(benchGet, 4<<10)(b) }
