@@ -1,0 +1,41 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseZone(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		offset int
+		ok     bool
+	}{
+		{"+0800", 8 * 3600, true}, {"-0530", -(5*3600 + 30*60), true}, {"+0000", 0, true},
+		{"UTC", 0, true}, {"Asia/Shanghai", 8 * 3600, true},
+		{"+2500", 0, false}, {"+08:00", 0, false}, {"Nowhere/City", 0, false},
+	} {
+		loc, err := parseZone(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("parseZone(%q) err = %v, want ok=%v", tc.in, err, tc.ok)
+			continue
+		}
+		if err == nil {
+			if _, off := time.Date(2026, 1, 1, 0, 0, 0, 0, loc).Zone(); off != tc.offset {
+				t.Errorf("parseZone(%q) offset %d, want %d", tc.in, off, tc.offset)
+			}
+		}
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	o, err := parseFlags([]string{"--addr", "127.0.0.1:0", "--log-delivery-interval", "5s", "--log-timezone", "+0000"})
+	if err != nil || o.addr != "127.0.0.1:0" || o.logInterval != 5*time.Second || o.data != "./ossd-data" || o.region != "cn-hangzhou" {
+		t.Fatalf("parseFlags = %+v, %v", o, err)
+	}
+	for _, bad := range [][]string{{"--log-delivery-interval", "500ms"}, {"--log-timezone", "bogus/zone"}, {"extra-arg"}} {
+		if _, err := parseFlags(bad); err == nil {
+			t.Errorf("parseFlags(%v) accepted", bad)
+		}
+	}
+}
