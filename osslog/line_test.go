@@ -110,7 +110,7 @@ func TestAppendEscaping(t *testing.T) {
 		{"negative delta", func(l *Line) { l.DeltaDataSize = -280 }, `-280`, 23},
 		{"zero delta", func(l *Line) { l.DeltaDataSize = 0 }, `0`, 23},
 		{"zero time", func(l *Line) { l.Time = time.Time{} }, `-`, 4},
-		{"negative offset", func(l *Line) { l.Time = time.Date(2020, 2, 29, 23, 5, 6, 999, time.FixedZone("", -(5*3600 + 30*60))) }, `[29/Feb/2020:23:05:06 -0530]`, 4},
+		{"negative offset", func(l *Line) { l.Time = time.Date(2020, 2, 29, 23, 5, 6, 999, time.FixedZone("", -(5*3600+30*60))) }, `[29/Feb/2020:23:05:06 -0530]`, 4},
 		{"odd offset to UTC", func(l *Line) { l.Time = time.Date(2020, 1, 1, 0, 0, 0, 0, time.FixedZone("", 30)) }, `[31/Dec/2019:23:59:30 +0000]`, 4},
 		{"year out of range", func(l *Line) { l.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, `-`, 4},
 	}

@@ -83,7 +83,7 @@ func TestCrashAtEachDeliveryStep(t *testing.T) {
 			target := map[string]string{"a": "logs", "b": "logs", "c": "logs2"}[src]
 			prefix := map[string]string{"a": "p/", "b": "p/", "c": ""}[src]
 			id := "new-" + src
-			e.append(rec(id, src, target, prefix, at(10, 1, 0)))
+			e.append(rec(id, src, target, prefix, at(11, 59, 0)))
 			ids = append(ids, id)
 		}
 		recoverAndCheck(t, e, ids)

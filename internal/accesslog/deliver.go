@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -23,8 +24,9 @@ type stream struct {
 	// cursor: this stream's records with ID <= max(cursor, Log.floor) are
 	// delivered.
 	cursor uint64
-	// chunks are the durable, undelivered records, in ID order, in runs of
-	// at most MaxBatch. A batch plan takes whole chunks from the front.
+	// chunks are the durable, undelivered records, in ID order, in runs
+	// that never straddle a multiple of Log.granule. A plan takes whole
+	// chunks from the front.
 	chunks  []chunk
 	pending int64
 	sealed  bool  // the last chunk is in a plan: start a new one
@@ -36,6 +38,7 @@ type stream struct {
 	nextAttempt   time.Time
 	lastObject    string
 	lastDelivered time.Time
+	lastSeq       uint64 // Log.objects when lastObject was stored
 }
 
 type chunk struct {
@@ -69,9 +72,9 @@ func (l *Log) streamLocked(key string) *stream {
 	return s
 }
 
-func (s *stream) add(id uint64, sec int64, nsec int32, maxBatch int) {
+func (s *stream) add(id uint64, sec int64, nsec int32, granule uint64) {
 	n := len(s.chunks)
-	if n == 0 || s.sealed || s.chunks[n-1].n >= maxBatch ||
+	if n == 0 || s.sealed || (id-1)/granule != (s.chunks[n-1].last-1)/granule ||
 		(s.plan != nil && s.chunks[n-1].last <= s.plan.hi && id > s.plan.hi) {
 		s.chunks = append(s.chunks, chunk{first: id, last: id, n: 1, minSec: sec, minNsec: nsec})
 		s.sealed = false
@@ -94,19 +97,18 @@ func (s *stream) firstPending() uint64 {
 	return s.chunks[0].first
 }
 
-// planLocked gives s a plan if it has none: the front chunks, up to
-// maxBatch records.
-func (s *stream) planLocked(maxBatch int) *plan {
-	if s.plan != nil {
-		return s.plan
-	}
+// planThrough gives s the plan of its front chunks up to ID end, if any.
+func (s *stream) planThrough(end uint64) *plan {
 	n, k := 0, 0
-	for k < len(s.chunks) && (k == 0 || n+s.chunks[k].n <= maxBatch) {
+	for k < len(s.chunks) && s.chunks[k].last <= end {
 		n += s.chunks[k].n
 		k++
 	}
+	if k == 0 {
+		return nil
+	}
 	if k == len(s.chunks) {
-		s.sealed = true
+		s.sealed = true // later records start a new chunk
 	}
 	s.plan = &plan{lo: s.chunks[0].first - 1, hi: s.chunks[k-1].last, n: n}
 	return s.plan
@@ -185,12 +187,19 @@ type roundOpts struct {
 	skip  map[*stream]error
 }
 
-// round runs one delivery round: pick streams and plan their batches (at
-// most MaxBatch records in all), save the plans, build the objects from the
-// journal, put them, then commit the cursors of the streams whose objects
-// were all stored and save again. ran reports whether any stream was tried;
-// failed holds the streams whose delivery failed. err is a local failure
-// (state, journal, ctx): the round stopped and nothing was marked failed.
+// round runs one delivery round: pick streams and plan their batches, save
+// the plans, build the objects from the journal, put them, then commit the
+// cursors of the streams whose objects were all stored and save again. ran
+// reports whether any stream was tried; failed holds the streams whose
+// delivery failed. err is a local failure (state, journal, ctx): the round
+// stopped and nothing was marked failed.
+//
+// A round either redoes saved plans (retries, or a round a crash
+// interrupted), as they are, or plans a window of the journal: whole
+// granules from the oldest pending record of the eligible streams, as many
+// as hold at most MaxBatch of their records, each stream's plan being its
+// records in the window. So a round reads about MaxBatch records, once,
+// whatever the number of streams.
 //
 // The steps and what a crash after each leaves:
 //
@@ -222,17 +231,20 @@ func (l *Log) round(ctx context.Context, o roundOpts) (ran bool, failed map[*str
 	var picked []*stream
 	budget, unsaved := 0, false
 	for _, s := range cands {
-		hadPlan := s.plan != nil
-		p := s.planLocked(l.cfg.MaxBatch)
-		if len(picked) > 0 && budget+p.n > l.cfg.MaxBatch {
-			if !hadPlan { // leave it for the next round, unplanned
-				s.plan, s.sealed = nil, false
-			}
-			break
+		if p := s.plan; p != nil && (len(picked) == 0 || budget+p.n <= l.cfg.MaxBatch) {
+			picked = append(picked, s)
+			budget += p.n
+			unsaved = unsaved || !p.saved
 		}
-		budget += p.n
-		unsaved = unsaved || !p.saved
-		picked = append(picked, s)
+	}
+	if len(picked) == 0 && len(cands) > 0 {
+		end := l.windowLocked(cands)
+		for _, s := range cands {
+			if s.planThrough(end) != nil {
+				picked = append(picked, s)
+				unsaved = true
+			}
+		}
 	}
 	var st *persisted
 	var stPlans []*plan
@@ -295,7 +307,8 @@ func (l *Log) round(ctx context.Context, o roundOpts) (ran bool, failed map[*str
 	}
 	for _, ob := range objs {
 		if failed[ob.s] == nil {
-			ob.s.lastObject, ob.s.lastDelivered = ob.name, now
+			l.objects++
+			ob.s.lastObject, ob.s.lastDelivered, ob.s.lastSeq = ob.name, now, l.objects
 		}
 	}
 	if committed {
@@ -318,6 +331,27 @@ func (l *Log) round(ctx context.Context, o roundOpts) (ran bool, failed map[*str
 		l.log.Warn("removing delivered journal segments", "err", err)
 	}
 	return true, failed, nil
+}
+
+// windowLocked returns the last ID of the window a round plans: whole
+// granules from the oldest pending record of cands, as many as hold at most
+// MaxBatch of their records (at least one).
+func (l *Log) windowLocked(cands []*stream) uint64 {
+	counts := make(map[uint64]int)
+	for _, s := range cands {
+		for _, c := range s.chunks {
+			counts[(c.first-1)/l.granule] += c.n
+		}
+	}
+	granules := slices.Sorted(maps.Keys(counts))
+	last, total := granules[0], counts[granules[0]]
+	for _, g := range granules[1:] {
+		if total+counts[g] > l.cfg.MaxBatch {
+			break
+		}
+		last, total = g, total+counts[g]
+	}
+	return (last + 1) * l.granule
 }
 
 // failLocked records a failed delivery of s and schedules its retry with
@@ -345,11 +379,12 @@ type object struct {
 	first uint64 // smallest record ID in it
 	hour  int64  // Unix time of its hour start
 	start time.Time
-	body  []byte
-	refs  []lineRef
+	size  int       // bytes of its lines
+	refs  []lineRef // its lines in the plan's buffer
 	// sorted is false once a record came earlier (by request time) than
 	// the one before it.
 	sorted bool
+	body   []byte
 }
 
 type lineRef struct {
@@ -361,7 +396,8 @@ type lineRef struct {
 
 // build reads the records of the picked streams' plans from the journal,
 // in one pass, and encodes them into objects: one per stream and hour,
-// lines in request-time order.
+// lines in request-time order. A plan's lines are encoded into one buffer,
+// then copied out per object in order.
 func (l *Log) build(picked []*stream) ([]*object, error) {
 	type exec struct {
 		s     *stream
@@ -370,20 +406,31 @@ func (l *Log) build(picked []*stream) ([]*object, error) {
 		n     int
 		objs  []*object
 		count int
+		buf   []byte // the lines of all objs, in ID order
 	}
 	l.mu.Lock()
 	byKey := make(map[string]*exec, len(picked))
-	lo, hi := ^uint64(0), uint64(0)
+	var ranges [][2]uint64
 	for _, s := range picked {
 		byKey[s.key] = &exec{s: s, lo: s.plan.lo, hi: s.plan.hi, n: s.plan.n}
-		lo, hi = min(lo, s.plan.lo), max(hi, s.plan.hi)
+		ranges = append(ranges, [2]uint64{s.plan.lo, s.plan.hi})
 	}
 	l.mu.Unlock()
+	// Read each stretch of the journal once: merge overlapping ranges.
+	slices.SortFunc(ranges, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
+	merged := ranges[:1]
+	for _, r := range ranges[1:] {
+		if m := &merged[len(merged)-1]; r[0] <= m[1] {
+			m[1] = max(m[1], r[1])
+		} else {
+			merged = append(merged, r)
+		}
+	}
 
 	loc := l.cfg.Location
 	var hc hourCache
 	var rec Record
-	err := l.j.scan(lo, hi, func(id uint64, p string) error {
+	visit := func(id uint64, p string) error {
 		h, err := decodeHead(p)
 		if err != nil {
 			return err
@@ -407,21 +454,27 @@ func (l *Log) build(picked []*stream) ([]*object, error) {
 		if _, err := decodeRecord(p, &rec, loc); err != nil {
 			return fmt.Errorf("%w: record %d: %v", ErrCorrupt, id, err)
 		}
-		off := len(ob.body)
-		ob.body = rec.Line.Append(ob.body)
-		ob.body = append(ob.body, '\n')
+		off := len(e.buf)
+		e.buf = rec.Line.Append(e.buf)
+		e.buf = append(e.buf, '\n')
+		if e.count == 0 { // size the buffer once, guessing from the first line
+			e.buf = slices.Grow(e.buf, (len(e.buf)+len(e.buf)/8)*(e.n-1))
+		}
+		ob.size += len(e.buf) - off
 		if n := len(ob.refs); n > 0 {
 			prev := ob.refs[n-1]
 			if h.sec < prev.sec || h.sec == prev.sec && h.nsec < prev.nsec {
 				ob.sorted = false
 			}
 		}
-		ob.refs = append(ob.refs, lineRef{h.sec, h.nsec, id, off, len(ob.body)})
+		ob.refs = append(ob.refs, lineRef{h.sec, h.nsec, id, off, len(e.buf)})
 		e.count++
 		return nil
-	})
-	if err != nil {
-		return nil, err
+	}
+	for _, r := range merged {
+		if err := l.j.scan(r[0], r[1], visit); err != nil {
+			return nil, err
+		}
 	}
 	var objs []*object
 	for _, s := range picked {
@@ -434,7 +487,7 @@ func (l *Log) build(picked []*stream) ([]*object, error) {
 		}
 		slices.SortFunc(e.objs, func(a, b *object) int { return cmp.Compare(a.hour, b.hour) })
 		for _, ob := range e.objs {
-			ob.finish()
+			ob.finish(e.buf)
 			objs = append(objs, ob)
 		}
 	}
@@ -445,16 +498,15 @@ func (l *Log) build(picked []*stream) ([]*object, error) {
 // <prefix><source>YYYY-mm-DD-HH-MM-SS-<first record ID, 16 hex digits>,
 // where the time is the start of the records' hour in Config.Location. The
 // name depends only on the plan, so a redo lands on the same object.
-func (ob *object) finish() {
+func (ob *object) finish(buf []byte) {
 	if !ob.sorted {
-		slices.SortStableFunc(ob.refs, func(a, b lineRef) int {
+		slices.SortFunc(ob.refs, func(a, b lineRef) int {
 			return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.id, b.id))
 		})
-		body := make([]byte, 0, len(ob.body))
-		for _, r := range ob.refs {
-			body = append(body, ob.body[r.off:r.end]...)
-		}
-		ob.body = body
+	}
+	ob.body = make([]byte, 0, ob.size)
+	for _, r := range ob.refs {
+		ob.body = append(ob.body, buf[r.off:r.end]...)
 	}
 	ob.refs = nil
 	name := make([]byte, 0, len(ob.s.prefix)+len(ob.s.source)+36)

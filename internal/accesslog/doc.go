@@ -49,8 +49,11 @@
 // Clock (aligned in Config.Location: hourly means on the hour), on a retry,
 // or on [Log.Flush], does per stream:
 //
-//  1. plan: the batch is the stream's records with lo < ID <= hi (at most
-//     MaxBatch). The plan is saved in the state file before anything else.
+//  1. plan: the batch is the stream's records with lo < ID <= hi. A round
+//     plans a window of the journal from the oldest pending record holding
+//     at most MaxBatch records, so every stream with records in the window
+//     gets a batch and each record is read about once. The plans are saved
+//     in the state file before anything else.
 //  2. build: read the batch from the journal; one object per hour of request
 //     time in Location, lines in request-time order, each "\n"-terminated.
 //     The object is named
@@ -93,8 +96,12 @@
 // Location, so the redo produces the same objects under the same names,
 // and the Sink's overwrite replaces what the interrupted run stored. A crash
 // before the plan is saved leaves nothing in the target buckets, so a
-// different plan then is harmless. A crash after the commit is saved leaves
-// the cursor past the batch: it is not redone.
+// different plan then is harmless. Naming an object after its first record
+// is a second line of defence: a plan always starts at the stream's oldest
+// undelivered record, so even a re-cut plan would overwrite, not duplicate,
+// the objects of an interrupted one (the crash tests check the stronger
+// property: a redo rewrites identical bytes). A crash after the commit is
+// saved leaves the cursor past the batch: it is not redone.
 //
 // The fsync points, in order of a record's life: the batch write (Append
 // returns after it); a new segment's header and its directory entry, before

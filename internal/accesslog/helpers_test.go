@@ -29,6 +29,7 @@ type memSink struct {
 	objects map[string]map[string][]byte
 	puts    int
 	fail    func(bucket, key string) error // extra failures, if set
+	log     []string                       // if non-nil, a line per put (scripts)
 }
 
 func newMemSink(buckets ...string) *memSink {
@@ -68,6 +69,9 @@ func (s *memSink) PutLogObject(ctx context.Context, bucket, key string, body io.
 	}
 	b[key] = data
 	s.puts++
+	if s.log != nil {
+		s.log = append(s.log, logPut(bucket, key, data))
+	}
 	return nil
 }
 
@@ -295,4 +299,16 @@ func exactlyOnce(t testing.TB, sink *memSink, ids []string) {
 	for id, n := range got {
 		t.Errorf("unexpected record %s delivered %d times", id, n)
 	}
+}
+
+// dueBy reports whether a timer of c falls due by t.
+func (c *FakeClock) dueBy(t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.waiters {
+		if !w.at.After(t) {
+			return true
+		}
+	}
+	return false
 }

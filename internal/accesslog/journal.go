@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The journal is a directory of segment files named <first ID, 16 hex
@@ -89,6 +90,8 @@ type journal struct {
 	act    *segment // the active segment
 	broken error    // a write or sync failed and the tail is not yet cut back
 
+	batches atomic.Int64 // batches made durable (for benchmarks)
+
 	wake   chan struct{}
 	exited chan struct{}
 }
@@ -101,7 +104,7 @@ func segName(base uint64) string { return fmt.Sprintf("%016x%s", base, segSuffix
 // record in ID order, truncates a torn tail, starts a new active segment
 // and the writer. minNext is a lower bound for the next ID (from the
 // delivery state, so IDs never repeat even when every segment was deleted).
-func openJournal(fs FS, dir string, segSize int64, minNext uint64, onDurable func(*batch), visit func(id uint64, payload string) error) (*journal, error) {
+func openJournal(fs FS, dir string, segSize int64, minNext uint64, onDurable func(*batch), visit func(id uint64, payload []byte) error) (*journal, error) {
 	if err := fs.MkdirAll(dir); err != nil {
 		return nil, err
 	}
@@ -163,12 +166,16 @@ func openJournal(fs FS, dir string, segSize int64, minNext uint64, onDurable fun
 
 	j.nextID = max(lastID+1, minNext, 1)
 	if n := len(j.segs); n > 0 && j.segs[n-1].last < j.segs[n-1].base {
-		// The newest segment is empty; startSegment re-creates it or a
-		// successor, so forget it here.
-		if j.segs[n-1].base > j.nextID {
-			j.nextID = j.segs[n-1].base
-		}
+		// The newest segment is empty. Its name may be the next ID (IDs
+		// never go back): startSegment re-creates it under that name.
+		empty := j.segs[n-1]
 		j.segs = j.segs[:n-1]
+		j.nextID = max(j.nextID, empty.base)
+		if empty.base != j.nextID {
+			if err := fs.Remove(empty.path); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := j.startSegment(j.nextID); err != nil {
 		return nil, err
@@ -197,14 +204,14 @@ func headerOnly(fs FS, path string, base uint64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return hdr[:8] != segMagic || le64(hdr[8:]) != base, nil
+	return string(hdr[:8]) != segMagic || le64(hdr[8:]) != base, nil
 }
 
 // replaySegment reads one segment. A torn or corrupt frame at the end of the
 // newest segment is where a crash interrupted a write: the segment is
 // truncated there (and synced) so that new records never follow garbage.
 // Anywhere else it is corruption.
-func (j *journal) replaySegment(base uint64, newest bool, lastID *uint64, visit func(uint64, string) error) (*segment, error) {
+func (j *journal) replaySegment(base uint64, newest bool, lastID *uint64, visit func(uint64, []byte) error) (*segment, error) {
 	seg := &segment{base: base, path: filepath.Join(j.dir, segName(base)), last: base - 1}
 	f, err := j.fs.Open(seg.path)
 	if err != nil {
@@ -215,7 +222,7 @@ func (j *journal) replaySegment(base uint64, newest bool, lastID *uint64, visit 
 	if err != nil {
 		return nil, err
 	}
-	if data[:8] != segMagic || le64(data[8:]) != base {
+	if string(data[:8]) != segMagic || le64(data[8:]) != base {
 		return nil, fmt.Errorf("%w: %s: bad segment header", ErrCorrupt, seg.path)
 	}
 	off := segHeaderSize
@@ -261,58 +268,41 @@ func (j *journal) replaySegment(base uint64, newest bool, lastID *uint64, visit 
 
 // frameAt returns the payload of the frame at off, or false when the frame
 // is incomplete or fails its CRC.
-func frameAt(data string, off int) (string, bool) {
+func frameAt(data []byte, off int) ([]byte, bool) {
 	if len(data)-off < frameHeaderSize {
-		return "", false
+		return nil, false
 	}
 	n := int(le32(data[off:]))
 	crc := le32(data[off+4:])
 	if n < minPayload || n > maxPayload || n > len(data)-off-frameHeaderSize {
-		return "", false
+		return nil, false
 	}
 	p := data[off+frameHeaderSize : off+frameHeaderSize+n]
-	if crc32Str(p) != crc {
-		return "", false
+	if crc32.Checksum(p, castagnoli) != crc {
+		return nil, false
 	}
 	return p, true
 }
 
-func crc32Str(s string) uint32 {
-	// crc32.Update has no string form; the segment text was read into a
-	// string once, so hash it in slices through a small buffer instead of
-	// copying the whole payload.
-	var buf [512]byte
-	crc := uint32(0)
-	for len(s) > 0 {
-		n := copy(buf[:], s)
-		crc = crc32.Update(crc, castagnoli, buf[:n])
-		s = s[n:]
-	}
-	return crc
-}
-
-// readAll reads the whole file into a string (one copy).
-func readAll(f File) (string, error) {
+// readAll reads the whole file.
+func readAll(f File) ([]byte, error) {
 	size, err := f.Size()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	return readRange(f, 0, size)
 }
 
-func readRange(f File, start, end int64) (string, error) {
-	var b strings.Builder
-	b.Grow(int(end - start))
-	buf := make([]byte, min(end-start, 1<<20))
-	for off := start; off < end; {
-		n, err := f.ReadAt(buf[:min(int64(len(buf)), end-off)], off)
-		b.Write(buf[:n])
-		off += int64(n)
-		if err != nil && off < end {
-			return "", err
+func readRange(f File, start, end int64) ([]byte, error) {
+	buf := make([]byte, end-start)
+	for off := 0; off < len(buf); {
+		n, err := f.ReadAt(buf[off:], start+int64(off))
+		off += n
+		if err != nil && off < len(buf) {
+			return nil, err
 		}
 	}
-	return b.String(), nil
+	return buf, nil
 }
 
 // startSegment creates segment base, makes it and its directory entry
@@ -462,7 +452,7 @@ func (j *journal) write(b *batch) error {
 		j.cutBack()
 		return err
 	}
-	if err := error(nil); err != nil {
+	if err := j.f.Sync(); err != nil {
 		j.broken = err
 		j.cutBack()
 		return err
@@ -474,6 +464,7 @@ func (j *journal) write(b *batch) error {
 	seg.size = off + int64(len(b.buf))
 	seg.last = b.last
 	j.mu.Unlock()
+	j.batches.Add(1)
 	return nil
 }
 
@@ -506,36 +497,34 @@ func (j *journal) close() {
 }
 
 // scan calls fn for every record with lo < ID <= hi, in ID order. Only
-// durable records are visited.
+// durable records are visited. The payload is a substring of a string
+// holding a stretch of the segment, so fn may decode into substrings
+// without allocating; it must not retain them.
 func (j *journal) scan(lo, hi uint64, fn func(id uint64, payload string) error) error {
 	type view struct {
 		seg   *segment
 		size  int64
-		last  uint64
 		index []indexEntry
 	}
 	j.mu.Lock()
 	var views []view
 	for _, s := range j.segs {
 		if s.last > lo && s.base <= hi && s.last >= s.base {
-			views = append(views, view{s, s.size, s.last, s.index})
+			views = append(views, view{s, s.size, s.index})
 		}
 	}
 	j.mu.Unlock()
+	byID := func(e indexEntry, id uint64) int { return cmpU64(e.id, id) }
 	for _, v := range views {
-		start, end := int64(segHeaderSize), v.size
 		// Start at the last index entry at or before lo+1, stop at the
 		// first one past hi.
-		if i, _ := slices.BinarySearchFunc(v.index, lo+1, func(e indexEntry, id uint64) int {
-			return cmpU64(e.id, id)
-		}); i < len(v.index) && v.index[i].id == lo+1 {
+		start, end := int64(segHeaderSize), v.size
+		if i, found := slices.BinarySearchFunc(v.index, lo+1, byID); found {
 			start = v.index[i].off
 		} else if i > 0 {
 			start = v.index[i-1].off
 		}
-		if i, _ := slices.BinarySearchFunc(v.index, hi+1, func(e indexEntry, id uint64) int {
-			return cmpU64(e.id, id)
-		}); i < len(v.index) {
+		if i, _ := slices.BinarySearchFunc(v.index, hi+1, byID); i < len(v.index) {
 			end = v.index[i].off
 		}
 		if err := j.scanSegment(v.seg.path, start, end, lo, hi, fn); err != nil {
@@ -565,12 +554,20 @@ func (j *journal) scanSegment(path string, start, end int64, lo, hi uint64, fn f
 	if err != nil {
 		return err
 	}
+	// Check every frame first, then decode from one string copy of the
+	// stretch (crc32 wants bytes; decoding wants strings).
 	for off := 0; off < len(data); {
 		p, ok := frameAt(data, off)
 		if !ok {
 			return fmt.Errorf("%w: %s: bad frame at %d", ErrCorrupt, path, start+int64(off))
 		}
 		off += frameHeaderSize + len(p)
+	}
+	text := string(data)
+	for off := 0; off < len(text); {
+		n := int(le32(text[off:]))
+		p := text[off+frameHeaderSize : off+frameHeaderSize+n]
+		off += frameHeaderSize + n
 		id := le64(p[idOffset:])
 		if id > hi {
 			break
@@ -609,11 +606,4 @@ func (j *journal) removeThrough(floor uint64) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// segmentCount returns the number of segments (for tests and Status).
-func (j *journal) segmentCount() int {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return len(j.segs)
 }

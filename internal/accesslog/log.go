@@ -65,8 +65,11 @@ type Config struct {
 	// SegmentSize is the size at which a journal segment is sealed and a
 	// new one started (default 64 MiB).
 	SegmentSize int64
-	// MaxBatch caps the records of one stream in one log object batch, and
-	// the records one delivery round holds in memory (default 131072).
+	// MaxBatch caps the records one delivery round reads into memory, and
+	// so the lines of one log object (default 262144, about 100 MiB). A
+	// round takes a window of the journal from the oldest pending record
+	// with at most MaxBatch records; a stream with records in the window
+	// gets one object per hour of them.
 	MaxBatch int
 	// RetryMin and RetryMax bound the exponential backoff after a failed
 	// delivery (default 1s and 5m).
@@ -97,6 +100,8 @@ type Log struct {
 	streams map[string]*stream // by stream key
 	durable uint64             // highest durable record ID
 	floor   uint64             // Floor of the last state written
+	granule uint64             // chunks never straddle a multiple of granule (record IDs)
+	objects uint64             // log objects stored since Open
 	waits   int                // times the delivery loop started waiting (tests)
 	waitsCh chan struct{}      // closed and replaced when waits changes
 
@@ -148,7 +153,7 @@ func Open(cfg Config) (*Log, error) {
 		cfg.SegmentSize = 64 << 20
 	}
 	if cfg.MaxBatch <= 0 {
-		cfg.MaxBatch = 1 << 17
+		cfg.MaxBatch = 1 << 18
 	}
 	if cfg.RetryMin <= 0 {
 		cfg.RetryMin = time.Second
@@ -172,6 +177,7 @@ func Open(cfg Config) (*Log, error) {
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 	}
+	l.granule = uint64(min(4096, cfg.MaxBatch))
 	if err := cfg.FS.MkdirAll(cfg.Dir); err != nil {
 		return nil, err
 	}
@@ -188,18 +194,18 @@ func Open(cfg Config) (*Log, error) {
 		}
 	}
 	var lastID uint64
-	j, err := openJournal(cfg.FS, cfg.Dir, cfg.SegmentSize, st.Durable+1, l.durableBatch, func(id uint64, p string) error {
+	j, err := openJournal(cfg.FS, cfg.Dir, cfg.SegmentSize, st.Durable+1, l.durableBatch, func(id uint64, p []byte) error {
 		h, err := decodeHead(p)
 		if err != nil {
 			return err
 		}
 		lastID = id
-		s := l.streams[h.key]
+		s := l.streams[string(h.key)]
 		if s == nil {
-			s = l.streamLocked(strings.Clone(h.key))
+			s = l.streamLocked(string(h.key))
 		}
 		if id > max(l.floor, s.cursor) {
-			s.add(id, h.sec, h.nsec, cfg.MaxBatch)
+			s.add(id, h.sec, h.nsec, l.granule)
 		}
 		return nil
 	})
@@ -262,7 +268,7 @@ func (l *Log) durableBatch(b *batch) {
 		if s == nil {
 			s = l.streamLocked(string(h.key))
 		}
-		s.add(h.id, h.sec, h.nsec, l.cfg.MaxBatch)
+		s.add(h.id, h.sec, h.nsec, l.granule)
 	}
 	l.durable = b.last
 	l.mu.Unlock()
@@ -338,6 +344,7 @@ func (l *Log) Status() []BucketStatus {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	by := make(map[string]*BucketStatus)
+	lastSeq := make(map[string]uint64)
 	for _, s := range l.streams {
 		b := by[s.source]
 		if b == nil {
@@ -356,8 +363,8 @@ func (l *Log) Status() []BucketStatus {
 		if s.lastErr != nil && (b.NextAttempt.IsZero() || s.nextAttempt.Before(b.NextAttempt)) {
 			b.NextAttempt = s.nextAttempt
 		}
-		if s.lastDelivered.After(b.LastDelivered) {
-			b.LastObject, b.LastDelivered = s.target+"/"+s.lastObject, s.lastDelivered
+		if s.lastSeq > lastSeq[s.source] {
+			b.LastObject, b.LastDelivered, lastSeq[s.source] = s.target+"/"+s.lastObject, s.lastDelivered, s.lastSeq
 		}
 	}
 	out := make([]BucketStatus, 0, len(by))

@@ -427,7 +427,7 @@ func TestTornTail(t *testing.T) {
 func frameSize(t *testing.T, data []byte) int {
 	off, last := segHeaderSize, 0
 	for off < len(data) {
-		p, ok := frameAt(string(data), off)
+		p, ok := frameAt(data, off)
 		if !ok {
 			t.Fatalf("bad frame at %d", off)
 		}
@@ -566,56 +566,65 @@ func TestFakeClockTicksAligned(t *testing.T) {
 	}
 }
 
-// TestFailedBatchIsCutBack fails the fsync of a two-record batch, then
-// appends one record of the same size: without cutting the failed batch
-// off first, its second frame would survive behind the new record, valid
-// and out of ID order.
+// TestFailedBatchIsCutBack fails the write (short, as on a full disk) or
+// the fsync of a batch of several records, then appends one record of the
+// same size: unless the failed batch is cut off first, some of its frames
+// survive behind the new record, valid and out of ID order.
 func TestFailedBatchIsCutBack(t *testing.T) {
-	e := newEnv(t, nil, "logs")
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	e.fs.onSync = func(path string) {
-		if strings.HasSuffix(path, segSuffix) {
-			once.Do(func() { close(entered); <-release })
-		}
-	}
-	failSync := 0 // when > 0, the failSync-th segment fsync from now fails
-	e.fs.inject = func(op, path string) error { // called with e.fs.mu held
-		if op == "sync" && failSync > 0 && strings.HasSuffix(path, segSuffix) {
-			if failSync--; failSync == 0 {
-				return syscall.EIO
+	for _, tc := range []struct {
+		op string
+		n  int // records in the failed batch
+	}{{"sync", 2}, {"write", 4}} {
+		t.Run(tc.op, func(t *testing.T) {
+			e := newEnv(t, nil, "logs")
+			entered, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			e.fs.onSync = func(path string) {
+				if strings.HasSuffix(path, segSuffix) {
+					once.Do(func() { close(entered); <-release })
+				}
 			}
-		}
-		return nil
+			failAt := 0                                 // when > 0, the failAt-th segment op tc.op from now fails
+			e.fs.inject = func(op, path string) error { // called with e.fs.mu held
+				if op == tc.op && failAt > 0 && strings.HasSuffix(path, segSuffix) {
+					if failAt--; failAt == 0 {
+						return syscall.EIO
+					}
+				}
+				return nil
+			}
+			var wg sync.WaitGroup
+			wg.Go(func() { e.append(rec("lead", "src", "logs", "", at(10, 0, 0))) })
+			<-entered
+			errs := make([]error, tc.n)
+			for i := range tc.n {
+				wg.Go(func() {
+					errs[i] = e.l.Append(context.Background(), rec(fmt.Sprintf("b%d", i), "src", "logs", "", at(10, 0, 1)))
+				})
+			}
+			for queued := 0; queued < tc.n; runtime.Gosched() {
+				e.l.j.mu.Lock()
+				if e.l.j.cur != nil {
+					queued = len(e.l.j.cur.recs)
+				}
+				e.l.j.mu.Unlock()
+			}
+			e.fs.mu.Lock()
+			failAt = map[string]int{"sync": 2, "write": 1}[tc.op] // the lead's sync is already past inject
+			e.fs.mu.Unlock()
+			close(release)
+			wg.Wait()
+			for _, err := range errs {
+				if !errors.Is(err, ErrJournalUnavailable) || !errors.Is(err, syscall.EIO) {
+					t.Fatalf("Append in the failed batch = %v", err)
+				}
+			}
+			e.append(rec("d1", "src", "logs", "", at(10, 0, 1)))
+			e.crash()
+			if err := e.l.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			exactlyOnce(t, e.sink, []string{"lead", "d1"})
+		})
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { e.append(rec("lead", "src", "logs", "", at(10, 0, 0))) })
-	<-entered
-	errs := make([]error, 2)
-	for i, id := range []string{"b1", "b2"} {
-		wg.Go(func() { errs[i] = e.l.Append(context.Background(), rec(id, "src", "logs", "", at(10, 0, 1))) })
-	}
-	for queued := 0; queued < 2; runtime.Gosched() {
-		e.l.j.mu.Lock()
-		if e.l.j.cur != nil {
-			queued = len(e.l.j.cur.recs)
-		}
-		e.l.j.mu.Unlock()
-	}
-	e.fs.mu.Lock()
-	failSync = 2 // the lead's (held in onSync), then the batch b1+b2
-	e.fs.mu.Unlock()
-	close(release)
-	wg.Wait()
-	for _, err := range errs {
-		if !errors.Is(err, ErrJournalUnavailable) || !errors.Is(err, syscall.EIO) {
-			t.Fatalf("Append in the failed batch = %v", err)
-		}
-	}
-	e.append(rec("d1", "src", "logs", "", at(10, 0, 1)))
-	e.crash()
-	if err := e.l.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	exactlyOnce(t, e.sink, []string{"lead", "d1"})
 }

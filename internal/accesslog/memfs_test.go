@@ -70,7 +70,9 @@ func (fs *memFS) op(name, path string) error {
 
 // CrashClone returns the filesystem a restart after a crash now would see,
 // with none of the un-synced namespace changes.
-func (fs *memFS) CrashClone() *memFS { return fs.CrashCloneKeeping(func(int) bool { return false }, false) }
+func (fs *memFS) CrashClone() *memFS {
+	return fs.CrashCloneKeeping(func(int) bool { return false }, false)
+}
 
 // CrashCloneKeeping is CrashClone where the i-th un-synced namespace change
 // survives when keep(i) says so, and, with zeroFill, a file that grew since

@@ -59,7 +59,7 @@ func readState(fs FS, dir string) (*persisted, error) {
 		return nil, err
 	}
 	var st persisted
-	if err := json.Unmarshal([]byte(data), &st); err != nil {
+	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, stateName, err)
 	}
 	if st.Version != stateVersion {

@@ -1,0 +1,109 @@
+package accesslog
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// discardSink reads each object fully (as a store would) and counts.
+type discardSink struct{ objects, bytes atomic.Int64 }
+
+func (s *discardSink) PutLogObject(ctx context.Context, bucket, key string, body io.Reader, size int64) error {
+	n, err := io.Copy(io.Discard, body)
+	s.objects.Add(1)
+	s.bytes.Add(n)
+	return err
+}
+
+// BenchmarkAppendParallel measures Append with group commit on the real
+// filesystem (each batch is one write and one fsync), at several levels of
+// concurrency: goroutines = parallelism × GOMAXPROCS.
+func BenchmarkAppendParallel(b *testing.B) {
+	for _, par := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("goroutines=%d", par*runtime.GOMAXPROCS(0)), func(b *testing.B) {
+			l, err := Open(Config{Dir: b.TempDir(), Sink: &discardSink{}, Clock: NewFakeClock(at(10, 0, 0))})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			b.SetParallelism(par)
+			b.ReportAllocs()
+			syncs0 := l.j.batches.Load()
+			b.RunParallel(func(pb *testing.PB) {
+				r := rec("5FF16B65F05BC932307A3C3C", "examplebucket", "logbucket", "log/", at(10, 0, 0))
+				for pb.Next() {
+					if err := l.Append(context.Background(), r); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			if n := l.j.batches.Load() - syncs0; n > 0 {
+				b.ReportMetric(float64(b.N)/float64(n), "records/fsync")
+			}
+		})
+	}
+}
+
+// BenchmarkDeliver measures delivering n records already in the journal
+// (10 source buckets, two hours, so 20 streams × hour groups) into an
+// in-memory sink with one Flush. Setup (appending) is not timed.
+func BenchmarkDeliver(b *testing.B) {
+	for _, n := range []int{1_000_000} {
+		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
+			var objects, bytes int64
+			for range b.N {
+				b.StopTimer()
+				sink := &discardSink{}
+				l, err := Open(Config{Dir: b.TempDir(), Sink: sink, Clock: NewFakeClock(at(12, 0, 0))})
+				if err != nil {
+					b.Fatal(err)
+				}
+				fill(b, l, n)
+				b.StartTimer()
+				start := time.Now()
+				if err := l.Flush(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				el := time.Since(start)
+				b.StopTimer()
+				objects, bytes = sink.objects.Load(), sink.bytes.Load()
+				if st := l.Status(); st[0].Pending != 0 {
+					b.Fatalf("%d records left", st[0].Pending)
+				}
+				b.ReportMetric(float64(n)/el.Seconds(), "records/s")
+				l.Close()
+			}
+			b.ReportMetric(float64(objects), "objects")
+			b.ReportMetric(float64(bytes)/float64(n), "B/line")
+		})
+	}
+}
+
+// fill appends n records from 256 goroutines.
+func fill(b *testing.B, l *Log, n int) {
+	const G = 256
+	var wg sync.WaitGroup
+	for g := range G {
+		wg.Go(func() {
+			r := rec("5FF16B65F05BC932307A3C3C", fmt.Sprintf("bucket-%d", g%10), "logbucket", "log/", at(10, 0, 0))
+			r.UserAgent = "aliyun-sdk-go/v2.1.0 (Linux/5.15; amd64) Go/1.26"
+			r.Referer = "http://www.aliyun.com/product/oss"
+			for i := g; i < n; i += G {
+				r.Time = at(10, 0, 0).Add(time.Duration(i) * 7200 * time.Second / time.Duration(n))
+				r.Key = fmt.Sprintf("photos/2026/11/%08d.jpg", i)
+				if err := l.Append(context.Background(), r); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
