@@ -86,7 +86,7 @@ func (h *Handler) listBuckets(rq *request) error {
 	ep := h.endpoint(rq)
 	for _, b := range bs {
 		res.Buckets = append(res.Buckets, bucketXML{
-			Name: b.Name, Location: location(b.Region), CreationDate: isoTime(b.Created), StorageClass: b.StorageClass,
+			Name: b.Name, Location: location(b.Region), CreationDate: isoTime(b.Created), StorageClass: rq.class(b.StorageClass),
 			ExtranetEndpoint: ep, IntranetEndpoint: ep, Region: b.Region, ResourceGroupID: b.ResourceGroup,
 		})
 	}
@@ -182,6 +182,10 @@ func (h *Handler) getBucketLocation(rq *request) error {
 		XMLName  xml.Name `xml:"LocationConstraint"`
 		Location string   `xml:",chardata"`
 	}
+	if rq.s3 {
+		// S3 answers the bare region.
+		return h.writeXML(rq, http.StatusOK, result{Location: rq.b.Region})
+	}
 	return h.writeXML(rq, http.StatusOK, result{Location: location(rq.b.Region)})
 }
 
@@ -237,7 +241,44 @@ type aclXML struct {
 }
 
 func (h *Handler) getBucketACL(rq *request) error {
-	return h.writeXML(rq, http.StatusOK, aclXML{Owner: h.owner(rq.b.Owner), Grant: rq.b.ACL})
+	return h.writeACL(rq, rq.b.ACL)
+}
+
+// writeACL answers an ACL read: OSS's canned-ACL document, or for S3 the
+// grant list a canned ACL stands for.
+func (h *Handler) writeACL(rq *request, acl string) error {
+	if !rq.s3 {
+		return h.writeXML(rq, http.StatusOK, aclXML{Owner: h.owner(rq.b.Owner), Grant: acl})
+	}
+	if acl == "default" {
+		acl = rq.b.ACL
+	}
+	type grantee struct {
+		XSI  string `xml:"xmlns:xsi,attr"`
+		Type string `xml:"xsi:type,attr"`
+		ID   string `xml:"ID,omitempty"`
+		Name string `xml:"DisplayName,omitempty"`
+		URI  string `xml:"URI,omitempty"`
+	}
+	type grant struct {
+		Grantee    grantee `xml:"Grantee"`
+		Permission string  `xml:"Permission"`
+	}
+	type policy struct {
+		XMLName xml.Name `xml:"AccessControlPolicy"`
+		Owner   ownerXML `xml:"Owner"`
+		Grants  []grant  `xml:"AccessControlList>Grant"`
+	}
+	const xsi = "http://www.w3.org/2001/XMLSchema-instance"
+	const allUsers = "http://acs.amazonaws.com/groups/global/AllUsers"
+	p := policy{Owner: h.owner(rq.b.Owner), Grants: []grant{{Grantee: grantee{XSI: xsi, Type: "CanonicalUser", ID: rq.b.Owner, Name: rq.b.Owner}, Permission: "FULL_CONTROL"}}}
+	if acl == "public-read" || acl == "public-read-write" {
+		p.Grants = append(p.Grants, grant{Grantee: grantee{XSI: xsi, Type: "Group", URI: allUsers}, Permission: "READ"})
+	}
+	if acl == "public-read-write" {
+		p.Grants = append(p.Grants, grant{Grantee: grantee{XSI: xsi, Type: "Group", URI: allUsers}, Permission: "WRITE"})
+	}
+	return h.writeXML(rq, http.StatusOK, p)
 }
 
 func (h *Handler) putBucketACL(rq *request) error {
@@ -410,4 +451,11 @@ func (h *Handler) deletePublicAccessBlock(rq *request) error {
 		return err
 	}
 	return writeEmpty(rq, http.StatusNoContent)
+}
+
+// headBucket answers HEAD /bucket (S3's HeadBucket): 200 when the bucket
+// exists and the caller may list it.
+func (h *Handler) headBucket(rq *request) error {
+	rq.w.Header().Set("x-amz-bucket-region", rq.b.Region)
+	return writeEmpty(rq, http.StatusOK)
 }

@@ -54,13 +54,15 @@ func (h *Handler) writeError(rq *request, err error) {
 	if errors.As(err, &pe) {
 		hdr.Set("x-oss-next-append-position", strconv.FormatInt(pe.Next, 10))
 	}
-	body := errorXML(oe, rq.id, h.hostID(rq))
+	body := errorXML(oe, rq.id, h.hostID(rq), rq.s3)
 	hdr.Set("x-oss-ec", oe.EC)
 	for _, k := range []string{"ETag", "Last-Modified", "Content-Range", "Accept-Ranges", "x-oss-hash-crc64ecma", "Content-Disposition", "Content-Encoding", "Cache-Control", "Expires"} {
 		hdr.Del(k)
 	}
 	if oe.Status == http.StatusNotModified || rq.r.Method == http.MethodHead {
-		hdr.Set("x-oss-err", base64.StdEncoding.EncodeToString(body))
+		if !rq.s3 {
+			hdr.Set("x-oss-err", base64.StdEncoding.EncodeToString(body))
+		}
 		hdr.Del("Content-Type")
 		hdr.Set("Content-Length", "0")
 		w.WriteHeader(oe.Status)
@@ -80,7 +82,8 @@ func (h *Handler) hostID(rq *request) string {
 }
 
 // errorXML renders OSS's error body.
-func errorXML(e *oss.Error, requestID, hostID string) []byte {
+// S3 clients get S3's shape: no EC or RecommendDoc.
+func errorXML(e *oss.Error, requestID, hostID string, s3 bool) []byte {
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	b.WriteString("<Error>\n")
@@ -96,8 +99,10 @@ func errorXML(e *oss.Error, requestID, hostID string) []byte {
 	for _, kv := range e.Extra {
 		el(kv.Name, kv.Value)
 	}
-	el("EC", e.EC)
-	el("RecommendDoc", "https://api.aliyun.com/troubleshoot?q="+e.EC)
+	if !s3 {
+		el("EC", e.EC)
+		el("RecommendDoc", "https://api.aliyun.com/troubleshoot?q="+e.EC)
+	}
 	b.WriteString("</Error>\n")
 	return b.Bytes()
 }

@@ -21,6 +21,7 @@ func init() {
 	handlers = map[oss.Op]handler{
 		oss.OpPutBucket:                     {(*Handler).putBucket, own, false},
 		oss.OpDeleteBucket:                  {(*Handler).deleteBucket, own, false},
+		oss.OpHeadBucket:                    {(*Handler).headBucket, read, false},
 		oss.OpGetBucketInfo:                 {(*Handler).getBucketInfo, own, false},
 		oss.OpGetBucketLocation:             {(*Handler).getBucketLocation, own, false},
 		oss.OpGetBucketStat:                 {(*Handler).getBucketStat, own, false},

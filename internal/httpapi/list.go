@@ -49,8 +49,8 @@ type prefixXML struct {
 	Prefix string `xml:"Prefix"`
 }
 
-func (h *Handler) objectEntry(v *meta.Version, enc func(string) string, owner bool) objectXML {
-	o := objectXML{Key: enc(v.Key), LastModified: isoTime(v.Modified), ETag: quoteETag(v.ETag), Type: v.Type, Size: v.Size, StorageClass: v.StorageClass}
+func (h *Handler) objectEntry(rq *request, v *meta.Version, enc func(string) string, owner bool) objectXML {
+	o := objectXML{Key: enc(v.Key), LastModified: isoTime(v.Modified), ETag: quoteETag(v.ETag), Type: v.Type, Size: v.Size, StorageClass: rq.class(v.StorageClass)}
 	if owner {
 		ow := h.owner(v.Owner)
 		o.Owner = &ow
@@ -96,7 +96,7 @@ func (h *Handler) listObjects(rq *request) error {
 	out := result{Name: rq.bucket, Prefix: enc(in.Prefix), Marker: enc(in.After), MaxKeys: max, Delimiter: enc(in.Delimiter),
 		EncodingType: et, IsTruncated: res.Truncated, NextMarker: enc(res.NextAfter), CommonPrefixes: prefixes(res.CommonPrefixes, enc)}
 	for _, v := range res.Objects {
-		out.Contents = append(out.Contents, h.objectEntry(v, enc, true))
+		out.Contents = append(out.Contents, h.objectEntry(rq, v, enc, true))
 	}
 	return h.writeXML(rq, http.StatusOK, out)
 }
@@ -148,7 +148,7 @@ func (h *Handler) listObjectsV2(rq *request) error {
 	}
 	fetchOwner := rq.q.get("fetch-owner") == "true"
 	for _, v := range res.Objects {
-		out.Contents = append(out.Contents, h.objectEntry(v, enc, fetchOwner))
+		out.Contents = append(out.Contents, h.objectEntry(rq, v, enc, fetchOwner))
 	}
 	return h.writeXML(rq, http.StatusOK, out)
 }
@@ -213,7 +213,7 @@ func (h *Handler) listObjectVersions(rq *request) error {
 		} else {
 			e.XMLName.Local = "Version"
 			size := v.Size
-			e.ETag, e.Type, e.Size, e.StorageClass = quoteETag(v.ETag), v.Type, &size, v.StorageClass
+			e.ETag, e.Type, e.Size, e.StorageClass = quoteETag(v.ETag), v.Type, &size, rq.class(v.StorageClass)
 		}
 		out.Entries = append(out.Entries, e)
 	}

@@ -211,7 +211,7 @@ func (h *Handler) listParts(rq *request) error {
 		EncodingType         string   `xml:"EncodingType,omitempty"`
 		Parts                []part   `xml:"Part"`
 	}
-	out := result{Bucket: rq.bucket, Key: enc(rq.key), UploadID: u.UploadID, StorageClass: u.Template.StorageClass,
+	out := result{Bucket: rq.bucket, Key: enc(rq.key), UploadID: u.UploadID, StorageClass: rq.class(u.Template.StorageClass),
 		PartNumberMarker: marker, MaxParts: max, IsTruncated: truncated, EncodingType: et}
 	for _, p := range parts {
 		out.Parts = append(out.Parts, part{p.Number, isoTime(p.Modified), quoteETag(p.ETag), p.Size, strconv.FormatUint(p.CRC64, 10)})

@@ -552,7 +552,7 @@ func (h *Handler) copyObject(rq *request) error {
 		return err
 	}
 	replace := strings.EqualFold(rq.r.Header.Get("x-oss-metadata-directive"), "REPLACE")
-	if !replace && rq.r.Header.Get("x-oss-tagging-directive") != "Replace" {
+	if !replace && !strings.EqualFold(rq.r.Header.Get("x-oss-tagging-directive"), "Replace") {
 		tmpl.Tags = src.Tags
 	}
 	if rq.r.Header.Get("x-oss-storage-class") == "" {
@@ -610,7 +610,7 @@ func (h *Handler) getObjectACL(rq *request) error {
 		return err
 	}
 	setVersionID(rq, v.VersionID)
-	return h.writeXML(rq, http.StatusOK, aclXML{Owner: h.owner(rq.b.Owner), Grant: v.ACL})
+	return h.writeACL(rq, v.ACL)
 }
 
 func (h *Handler) putObjectACL(rq *request) error {

@@ -28,6 +28,9 @@ type respWriter struct {
 	// undeclared (or no body is sent).
 	remaining int64
 	held      []byte
+	// onHeader, when set, edits the headers just before they are sent
+	// (the S3 dialect renames them).
+	onHeader func(http.Header)
 }
 
 func newRespWriter(w http.ResponseWriter) *respWriter {
@@ -40,6 +43,9 @@ func (w *respWriter) WriteHeader(code int) {
 	}
 	w.wroteHeader = true
 	w.status = code
+	if w.onHeader != nil {
+		w.onHeader(w.Header())
+	}
 	if cl := w.Header().Get("Content-Length"); cl != "" && code != http.StatusNoContent && code != http.StatusNotModified {
 		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n > 0 {
 			w.remaining = n

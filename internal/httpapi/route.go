@@ -43,6 +43,8 @@ func (h *Handler) hostBucket(host string) string {
 type Target struct {
 	Bucket, Key string
 	Virtual     bool
+	// Invalid: the path names no bucket but has more (e.g. "//key").
+	Invalid bool
 }
 
 // ResolveTarget splits host and path into bucket and key. It is pure, so
@@ -56,6 +58,9 @@ func (h *Handler) ResolveTarget(host, path string) Target {
 		return Target{}
 	}
 	b, k, _ := strings.Cut(p, "/")
+	if b == "" {
+		return Target{Invalid: true}
+	}
 	return Target{Bucket: b, Key: k}
 }
 
@@ -63,6 +68,9 @@ func (h *Handler) ResolveTarget(host, path string) Target {
 func (h *Handler) parse(rq *request) error {
 	r := rq.r
 	t := h.ResolveTarget(r.Host, r.URL.Path)
+	if t.Invalid {
+		return oss.ErrInvalidURI.WithMessage("The path %q names no bucket.", r.URL.Path)
+	}
 	rq.bucket, rq.key = t.Bucket, t.Key
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
@@ -132,6 +140,9 @@ func Route(method string, hasBucket, hasKey bool, q query, hdr http.Header) oss.
 }
 
 func routeBucket(method string, q query) oss.Op {
+	if method == http.MethodHead && len(q) == 0 {
+		return oss.OpHeadBucket
+	}
 	switch method {
 	case http.MethodGet, http.MethodHead:
 		switch {

@@ -25,6 +25,7 @@ func TestResolveTarget(t *testing.T) {
 		{"127.0.0.1:9800", "/b1/", Target{Bucket: "b1"}},
 		{"127.0.0.1:9800", "/b1/a/b/../c", Target{Bucket: "b1", Key: "a/b/../c"}},
 		{"127.0.0.1:9800", "/b1//x", Target{Bucket: "b1", Key: "/x"}},
+		{"127.0.0.1:9800", "//0", Target{Invalid: true}},
 		{"b1.localhost:9800", "/", Target{Bucket: "b1", Virtual: true}},
 		{"b1.localhost:9800", "/k/ey", Target{Bucket: "b1", Key: "k/ey", Virtual: true}},
 		{"B1.OSS-cn-hangzhou.aliyuncs.com", "/k", Target{Bucket: "b1", Key: "k", Virtual: true}},
@@ -109,10 +110,13 @@ func FuzzRouter(f *testing.F) {
 		if strings.Contains(tg.Bucket, "/") {
 			t.Fatalf("bucket %q contains '/'", tg.Bucket)
 		}
+		if tg.Invalid && (tg.Bucket != "" || tg.Key != "") {
+			t.Fatalf("invalid target carries %+v", tg)
+		}
 		if tg.Key != "" && tg.Bucket == "" {
 			t.Fatalf("key %q without bucket", tg.Key)
 		}
-		if !tg.Virtual && tg.Bucket != "" {
+		if !tg.Virtual && !tg.Invalid && tg.Bucket != "" {
 			p := "/" + strings.TrimPrefix(path, "/")
 			ok := p == "/"+tg.Bucket+"/"+tg.Key || (tg.Key == "" && p == "/"+tg.Bucket)
 			if !ok {

@@ -98,6 +98,8 @@ type request struct {
 	// srcVersioned: the copy source's bucket has versioning, so its
 	// version id is reported even when it is "null".
 	srcVersioned bool
+	// s3: the request speaks the S3 dialect (see s3.go).
+	s3 bool
 	// unlogged: refused because the access log is unavailable; nothing
 	// was done, and there is nowhere to log it.
 	unlogged bool
@@ -126,6 +128,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := h.cfg.Now()
 	rq := &request{r: r, id: h.newRequestID(now), start: now, ctx: r.Context()}
 	rq.w = newRespWriter(w)
+	if rq.s3 = isS3(r); rq.s3 {
+		rq.w.onHeader = func(hdr http.Header) { translateS3Response(rq, hdr) }
+	}
 	if r.Body != nil {
 		r.Body = &countingBody{ReadCloser: r.Body}
 	}
@@ -170,6 +175,9 @@ func (h *Handler) serve(rq *request) error {
 	rq.entry.AccessKeyID = res.AccessKeyID
 	if err != nil {
 		return err
+	}
+	if rq.s3 {
+		translateS3Request(rq)
 	}
 	if res.PayloadSHA256 != "" && rq.r.Body != nil {
 		// The client signed a hash of the body: the service checks it

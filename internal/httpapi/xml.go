@@ -23,12 +23,16 @@ func (h *Handler) writeXML(rq *request, status int, v any) error {
 	if err := xml.NewEncoder(&b).Encode(v); err != nil {
 		return err
 	}
+	doc := b.Bytes()
+	if rq.s3 {
+		doc = withS3Namespace(doc)
+	}
 	hdr := rq.w.Header()
 	hdr.Set("Content-Type", "application/xml")
-	hdr.Set("Content-Length", strconv.Itoa(b.Len()))
+	hdr.Set("Content-Length", strconv.Itoa(len(doc)))
 	rq.w.WriteHeader(status)
 	if rq.r.Method != http.MethodHead {
-		rq.w.Write(b.Bytes())
+		rq.w.Write(doc)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ const (
 	OpListBuckets                   Op = "GetService"
 	OpPutBucket                     Op = "PutBucket"
 	OpDeleteBucket                  Op = "DeleteBucket"
+	OpHeadBucket                    Op = "HeadBucket"
 	OpGetBucketInfo                 Op = "GetBucketInfo"
 	OpGetBucketLocation             Op = "GetBucketLocation"
 	OpGetBucketStat                 Op = "GetBucketStat"
