@@ -207,6 +207,13 @@ func (h *Handler) writeWritten(rq *request, w *service.Written, callback bool) e
 		}
 	}
 	setVersionID(rq, v.VersionID)
+	if rq.s3 {
+		for k, val := range v.Headers {
+			if strings.HasPrefix(k, "x-amz-checksum-") {
+				hdr.Set(k, val)
+			}
+		}
+	}
 	if callback && rq.r.Header.Get("x-oss-callback") != "" {
 		return h.runCallback(rq, v)
 	}
@@ -234,6 +241,7 @@ func (h *Handler) objectHeaders(rq *request, v *meta.Version) {
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
 	hdr.Set("Accept-Ranges", "bytes")
 	echoSSE(hdr, v.Headers)
+	echoChecksums(rq, hdr, v.Headers)
 	setVersionID(rq, v.VersionID)
 	if v.Type == service.TypeAppendable {
 		hdr.Set("x-oss-next-append-position", strconv.FormatInt(v.Size, 10))
@@ -386,6 +394,11 @@ func (h *Handler) getObject(rq *request) error {
 		hdr.Set("Content-Range", "bytes "+strconv.FormatInt(off, 10)+"-"+strconv.FormatInt(off+n-1, 10)+"/"+strconv.FormatInt(v.Size, 10))
 		hdr.Del("x-oss-hash-crc64ecma") // the CRC covers the whole object, not this range
 		hdr.Del("Content-MD5")
+		for k := range hdr {
+			if strings.HasPrefix(k, "X-Amz-Checksum-") {
+				delete(hdr, k)
+			}
+		}
 		status = http.StatusPartialContent
 	}
 	rq.w.WriteHeader(status)

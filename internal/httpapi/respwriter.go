@@ -169,6 +169,11 @@ func (p *payloadVerifier) Read(b []byte) (int, error) {
 
 // Verify reports a mismatch between the signed hash and the bytes read.
 func (p *payloadVerifier) Verify() error {
+	if v, ok := p.ReadCloser.(interface{ Verify() error }); ok {
+		if err := v.Verify(); err != nil {
+			return err
+		}
+	}
 	if hex.EncodeToString(p.h.Sum(nil)) != p.want {
 		return oss.ErrInvalidDigest.WithMessage("The provided 'x-oss-content-sha256' header does not match what was computed.")
 	}

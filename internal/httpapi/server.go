@@ -184,6 +184,11 @@ func (h *Handler) serve(rq *request) error {
 		// once the body is read, before anything becomes visible.
 		rq.r.Body = newPayloadVerifier(rq.r.Body, res.PayloadSHA256)
 	}
+	if rq.s3 && rq.r.Body != nil {
+		if err := wrapChecksum(rq, nil); err != nil {
+			return err
+		}
+	}
 	if res.AccessKeyID != "" {
 		_, acct, _ := h.cfg.Accounts.Lookup(res.AccessKeyID)
 		rq.p = service.Principal{Account: acct, AccessKeyID: res.AccessKeyID}

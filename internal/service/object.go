@@ -10,6 +10,7 @@ import (
 	"hash"
 	"hash/crc64"
 	"io"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -187,6 +188,14 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*Written, error) 
 		return nil, err
 	}
 	v := in.Template
+	if a, ok := in.Body.(interface{ Attributes() map[string]string }); ok {
+		// Attributes the body computed while it was read (S3 checksums).
+		v.Headers = maps.Clone(v.Headers)
+		if v.Headers == nil {
+			v.Headers = map[string]string{}
+		}
+		maps.Copy(v.Headers, a.Attributes())
+	}
 	v.Key = in.Key
 	v.Size = b.size
 	v.ETag = ETagOf(b.md5)
