@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,4 +192,114 @@ func TestBadInput(t *testing.T) {
 			t.Fatalf("2 MiB header: status %d", r.status)
 		}
 	})
+}
+
+func TestLimits(t *testing.T) {
+	srv := ossdtest.Start(t)
+	c := v2Client(srv, modes[0])
+	b := newBucket(t, c)
+	// A declared size over 5 GiB is refused before any byte is read.
+	req, _ := http.NewRequest("PUT", srv.Endpoint+"/"+b+"/huge", strings.NewReader(""))
+	req.ContentLength = 5<<30 + 1
+	req.Body = io.NopCloser(strings.NewReader("x"))
+	auth.SignV1(req, b, "huge", srv.AccessKeyID, srv.AccessKeySecret, time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(body), "EntityTooLarge") {
+			t.Errorf("5 GiB + 1 PUT = %d %s", resp.StatusCode, body)
+		}
+	}
+	init, err := c.InitiateMultipartUpload(context.Background(), &oss.InitiateMultipartUploadRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("mp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"0", "10001", "x"} {
+		r := rawDo(t, srv, "PUT", b, "mp", "partNumber="+n+"&uploadId="+oss.ToString(init.UploadId), strings.NewReader("p"), nil)
+		wantXMLError(t, r, 400, "InvalidArgument")
+	}
+	if r := rawDo(t, srv, "PUT", b, "mp", "partNumber=10000&uploadId="+oss.ToString(init.UploadId), strings.NewReader("p"), nil); r.status != 200 {
+		t.Errorf("part 10000: %d %s", r.status, r.body)
+	}
+}
+
+// TestConcurrentWritersOneKey: many writers race on one key while readers
+// read it; every read sees one writer's whole object, and the survivor is
+// one of them.
+func TestConcurrentWritersOneKey(t *testing.T) {
+	srv := ossdtest.Start(t)
+	c := v2Client(srv, modes[0])
+	b := newBucket(t, c)
+	ctx := context.Background()
+	body := func(w int) []byte { return bytes.Repeat([]byte{byte('a' + w)}, 100<<10+w) }
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				if _, err := c.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("hot"), Body: bytes.NewReader(body(w))}); err != nil {
+					t.Error(err)
+				}
+			}
+		}(w)
+	}
+	stop := make(chan struct{})
+	var rg sync.WaitGroup
+	for r := 0; r < 4; r++ {
+		rg.Add(1)
+		go func() {
+			defer rg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				g, err := c.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("hot")})
+				if err != nil {
+					continue // not written yet
+				}
+				got, err := io.ReadAll(g.Body)
+				g.Body.Close()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				w := int(got[0] - 'a')
+				if w < 0 || w >= 8 || !bytes.Equal(got, body(w)) {
+					t.Errorf("read a mixed or partial object (%d bytes)", len(got))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	rg.Wait()
+}
+
+// TestSlowHeaders: a client that never finishes its headers is cut off by
+// the read-header timeout, and the server keeps serving.
+func TestSlowHeaders(t *testing.T) {
+	p := startProc(t, t.TempDir(), "--read-header-timeout", "300ms")
+	defer p.kill()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.endpoint, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n"))
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 512)
+	if _, err := conn.Read(buf); err == nil || strings.Contains(err.Error(), "timeout") {
+		// net/http answers 408 or closes; either ends the read before 5 s.
+		if err != nil {
+			t.Fatalf("slow client was not cut off: %v", err)
+		}
+	}
+	if _, err := p.client().ListBuckets(context.Background(), &oss.ListBucketsRequest{}); err != nil {
+		t.Fatalf("server stopped serving: %v", err)
+	}
 }
