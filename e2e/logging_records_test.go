@@ -251,3 +251,52 @@ func TestLogTail(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingTarget: when the target bucket is gone, records are kept,
+// flush reports why, status shows it, and once the target exists again
+// the records are delivered once.
+func TestMissingTarget(t *testing.T) {
+	srv := ossdtest.Start(t)
+	c := v2Client(srv, modes[0])
+	ctx := context.Background()
+	src, dst := newBucket(t, c), newBucket(t, c)
+	enableLogging(t, c, src, dst, "")
+	if _, err := c.DeleteBucket(ctx, &oss.DeleteBucketRequest{Bucket: oss.Ptr(dst)}); err != nil {
+		t.Fatal(err)
+	}
+	c.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(src), Key: oss.Ptr("k"), Body: strings.NewReader("v")})
+	if err := srv.FlushLogs(); err == nil || !strings.Contains(err.Error(), dst) {
+		t.Fatalf("flush with the target missing: %v, want an error naming %s", err, dst)
+	}
+	req, _ := http.NewRequest("GET", srv.Endpoint+"/-/ossd/logs/status", nil)
+	auth.SignV1(req, "", "", srv.AccessKeyID, srv.AccessKeySecret, time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st []struct {
+		Bucket    string `json:"bucket"`
+		Pending   int64  `json:"pending"`
+		LastError string `json:"lastError"`
+	}
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if len(st) != 1 || st[0].Bucket != src || st[0].Pending < 1 || st[0].LastError == "" {
+		t.Fatalf("status = %+v, want %s pending with an error", st, src)
+	}
+	if _, err := c.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(dst)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.FlushLogs(); err != nil {
+		t.Fatalf("flush after the target came back: %v", err)
+	}
+	n := 0
+	for _, l := range readLogLines(t, c, dst, "", src) {
+		if l.Operation == "PutObject" && l.Key == "k" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("PutObject k delivered %d times, want once", n)
+	}
+}

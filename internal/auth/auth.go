@@ -1,6 +1,7 @@
 // Package auth verifies the signatures of OSS requests: OSS V1 (HMAC-SHA1)
 // and OSS V4 (OSS4-HMAC-SHA256), each in the Authorization header or in a
-// presigned URL. It takes a canonical view of the request and a credential
+// presigned URL, and of S3 requests: AWS SigV2 and SigV4 likewise, with
+// SigV4's aws-chunked streaming bodies (aws_*.go). It takes a canonical view of the request and a credential
 // lookup and returns who signed it or an *oss.Error; it never touches the
 // ResponseWriter, so it can be table-tested and fuzzed on its own.
 //
@@ -29,23 +30,38 @@ type Input struct {
 	Region   string    // server region, e.g. "cn-hangzhou"
 
 	// Host is r.Host. net/http moves Host out of r.Header, yet a V4 client
-	// may list "host" in AdditionalHeaders; Verify uses Host then, unless
-	// Header carries a Host entry itself. Optional otherwise.
+	// may list "host" in AdditionalHeaders (AWS SigV4 always signs it);
+	// Verify uses Host then, unless Header carries a Host entry itself.
 	Host string
+
+	// Path is r.URL.EscapedPath(), the path as sent. AWS signs the path
+	// (SigV4) or its bucket-prefixed form (SigV2), which for a
+	// virtual-hosted request lacks the bucket; OSS signs Bucket and Key and
+	// ignores Path. "" means the path-style "/bucket/key". When Bucket is
+	// set, Path must decode to "/bucket/key" or, virtual-hosted, to "/key",
+	// else an AWS-signed request is refused as InvalidURI.
+	Path string
 }
 
 // Result says who signed a request that Verify accepted.
 type Result struct {
 	AccessKeyID   string // "" when anonymous
-	Version       string // VersionAnonymous, VersionV1 or VersionV4
+	Version       string // VersionAnonymous, VersionV1, VersionV4, VersionAWS2 or VersionAWS4
 	Presigned     bool
 	SecurityToken string // STS token the client sent (signed); not validated here
 
 	// PayloadSHA256 is the lower-case hex SHA-256 the V4 client declared in
-	// x-oss-content-sha256 and signed. The body has not been read yet, so the
-	// HTTP layer must hash the body and reject a mismatch. "" when the
-	// payload is unsigned (UNSIGNED-PAYLOAD, or V1).
+	// x-oss-content-sha256 (OSS) or x-amz-content-sha256 (AWS) and signed.
+	// The body has not been read yet, so the HTTP layer must hash the body
+	// and, on a mismatch, return PayloadMismatch(res, computed). "" when the
+	// payload is unsigned (UNSIGNED-PAYLOAD, V1, SigV2) or streamed.
 	PayloadSHA256 string
+
+	// Streaming is set when an AWS SigV4 request sends its body
+	// aws-chunked (x-amz-content-sha256 STREAMING-*): the HTTP layer must
+	// read the body through Streaming.NewReader, which decodes it, checks
+	// each chunk's signature and exposes the trailers. nil otherwise.
+	Streaming *Streaming
 }
 
 // Versions reported in Result.Version; the access log and the ACL checks
@@ -54,6 +70,8 @@ const (
 	VersionAnonymous = "anonymous"
 	VersionV1        = "v1"
 	VersionV4        = "v4"
+	VersionAWS2      = "aws2" // AWS Signature Version 2 (S3): answer S3-style
+	VersionAWS4      = "aws4" // AWS Signature Version 4 (S3): answer S3-style
 )
 
 // MaxSkew is how far a header-signed request's date may be from the server
@@ -82,19 +100,21 @@ type headerVerifier func(r *request, creds string, lookup Lookup) (Result, *oss.
 type queryVerifier func(r *request, lookup Lookup) (Result, *oss.Error)
 
 // headerSchemes is the one place an Authorization scheme picks its
-// verifier. A nil entry is a scheme ossd recognises but does not support
-// yet (S3 compatibility adds AWS SigV2 and SigV4 here).
+// verifier. A nil entry is a scheme ossd recognises but does not support.
 var headerSchemes = map[string]headerVerifier{
-	"OSS":              verifyV1Header,
-	v4Algorithm:        verifyV4Header,
-	"AWS":              nil,
-	"AWS4-HMAC-SHA256": nil,
+	"OSS":         verifyV1Header,
+	v4Algorithm:   verifyV4Header,
+	aws2Scheme:    verifyAWS2Header,
+	aws4Algorithm: verifyAWS4Header,
 }
 
 // presignScheme is the query-string counterpart of headerSchemes: it picks
 // the verifier for a presigned URL, or returns nil, nil when the query
 // carries no signature at all (an anonymous request).
 func presignScheme(q []param) (queryVerifier, *oss.Error) {
+	if v, err, ok := awsPresignScheme(q); ok {
+		return v, err
+	}
 	if v, ok := first(q, "x-oss-signature-version"); ok {
 		if v == v4Algorithm {
 			return verifyV4Query, nil
@@ -109,16 +129,14 @@ func presignScheme(q []param) (queryVerifier, *oss.Error) {
 	if has(q, "Signature") || has(q, "OSSAccessKeyId") {
 		return verifyV1Query, nil
 	}
-	if has(q, "X-Amz-Algorithm") || has(q, "X-Amz-Signature") || has(q, "AWSAccessKeyId") {
-		return nil, errUnsupportedSigVersion.WithMessage("S3-compatible signatures are not supported.")
-	}
 	return nil, nil
 }
 
 // Verify checks the signature of a request. The error is always an
 // *oss.Error (nil interface on success), ready for the HTTP layer's error
 // writer. Verify does not read the body: for V4 with a declared payload
-// hash the caller checks Result.PayloadSHA256 while streaming it.
+// hash the caller checks Result.PayloadSHA256 while streaming it, and an
+// AWS streaming body is read through Result.Streaming.
 //
 // Checks run from the most to the least fundamental problem — form of the
 // credentials, region, access key, time (skew or expiry), signature — so a

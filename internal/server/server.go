@@ -36,6 +36,8 @@ type Config struct {
 	LogLocation *time.Location
 	// LogClock drives delivery; tests inject a fake one.
 	LogClock accesslog.Clock
+	// LogFS is the access-log journal's filesystem; tests inject failures.
+	LogFS accesslog.FS
 }
 
 // Server is an assembled ossd.
@@ -105,7 +107,7 @@ func New(cfg Config) (*Server, error) {
 	}()
 	s := &Server{cfg: cfg, meta: m, Service: svc, root: cfg.Root, stopSweep: func() { cancelSweep(); <-sweepDone }}
 	al, err := accesslog.Open(accesslog.Config{
-		Dir: filepath.Join(cfg.DataDir, "accesslog"), Clock: cfg.LogClock, Sink: objectSink{svc},
+		Dir: filepath.Join(cfg.DataDir, "accesslog"), FS: cfg.LogFS, Clock: cfg.LogClock, Sink: objectSink{svc},
 		Interval: cfg.LogInterval, Location: cfg.LogLocation, Logger: cfg.Logger,
 	})
 	if err != nil {
