@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,7 +55,7 @@ func benchPut(b *testing.B, size int) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
-	b.SetParallelism(8) // 16 concurrent clients on 2 cores: what group commit is for
+	b.SetParallelism(parallelism) // concurrent clients per core: what group commit is for
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			key := fmt.Sprintf("k%d", n.Add(1))
@@ -86,7 +88,7 @@ func benchGet(b *testing.B, size int) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
-	b.SetParallelism(8) // 16 concurrent clients on 2 cores: what group commit is for
+	b.SetParallelism(parallelism) // concurrent clients per core: what group commit is for
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			key := fmt.Sprint("g", n.Add(1)%keys)
@@ -126,3 +128,12 @@ func withLogging(f func(*testing.B, int), size int) func(*testing.B) {
 
 func BenchmarkPut4KiBLogged(b *testing.B) { withLogging(benchPut, 4<<10)(b) }
 func BenchmarkGet4KiBLogged(b *testing.B) { withLogging(benchGet, 4<<10)(b) }
+
+// parallelism is goroutines per GOMAXPROCS in the benchmarks (8: 16
+// clients on 2 cores); OSSD_BENCH_PARALLELISM overrides it.
+var parallelism = func() int {
+	if n, err := strconv.Atoi(os.Getenv("OSSD_BENCH_PARALLELISM")); err == nil && n > 0 {
+		return n
+	}
+	return 8
+}()

@@ -33,6 +33,10 @@ type respWriter struct {
 	onHeader func(http.Header)
 }
 
+// holdBackMin is the body size up to which net/http keeps the whole
+// response in its buffer until the handler returns (bufferBeforeChunkingSize).
+const holdBackMin = 2048
+
 func newRespWriter(w http.ResponseWriter) *respWriter {
 	return &respWriter{ResponseWriter: w, remaining: -1}
 }
@@ -47,7 +51,9 @@ func (w *respWriter) WriteHeader(code int) {
 		w.onHeader(w.Header())
 	}
 	if cl := w.Header().Get("Content-Length"); cl != "" && code != http.StatusNoContent && code != http.StatusNotModified {
-		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n > 0 {
+		// A body that fits net/http's first buffer (2 KiB) is not sent
+		// before the handler returns, so it needs no hold-back.
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n > holdBackMin {
 			w.remaining = n
 		}
 	}
