@@ -210,6 +210,8 @@ func routeBucket(method string, q query) oss.Op {
 }
 
 func routeObject(method string, q query, hdr http.Header) oss.Op {
+	// Routing runs before an S3 request's headers are mapped to OSS's.
+	copySource := hdr.Get("x-oss-copy-source") != "" || hdr.Get("x-amz-copy-source") != ""
 	switch method {
 	case http.MethodGet:
 		switch {
@@ -239,11 +241,11 @@ func routeObject(method string, q query, hdr http.Header) oss.Op {
 		case q.has("symlink"):
 			return oss.OpPutSymlink
 		case q.has("uploadId") && q.has("partNumber"):
-			if hdr.Get("x-oss-copy-source") != "" {
+			if copySource {
 				return oss.OpUploadPartCopy
 			}
 			return oss.OpUploadPart
-		case hdr.Get("x-oss-copy-source") != "":
+		case copySource:
 			return oss.OpCopyObject
 		}
 		return oss.OpPutObject

@@ -168,7 +168,7 @@ func (h *Handler) serve(rq *request) error {
 		}
 	}
 	res, err := auth.Verify(auth.Input{
-		Method: rq.r.Method, Host: rq.r.Host, Bucket: rq.bucket, Key: rq.key, RawQuery: rq.r.URL.RawQuery,
+		Method: rq.r.Method, Host: rq.r.Host, Path: rq.r.URL.EscapedPath(), Bucket: rq.bucket, Key: rq.key, RawQuery: rq.r.URL.RawQuery,
 		Header: rq.r.Header, Now: h.cfg.Now(), Region: h.cfg.Region,
 	}, h.lookupSecret)
 	rq.auth = res

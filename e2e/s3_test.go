@@ -1,0 +1,183 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/ossd/ossd/ossdtest"
+)
+
+// s3Client is an aws-sdk-go-v2 S3 client on ossd, path-style or
+// virtual-hosted (<bucket>.localhost).
+func s3Client(srv *ossdtest.Server, virtual bool) *s3.Client {
+	opts := s3.Options{
+		Region:       srv.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.AccessKeySecret, ""),
+		BaseEndpoint: aws.String(srv.Endpoint),
+		UsePathStyle: true,
+	}
+	if virtual {
+		opts.BaseEndpoint = aws.String(srv.VirtualHostEndpoint())
+		opts.UsePathStyle = false
+		opts.HTTPClient = srv.VirtualHostClient()
+	}
+	return s3.New(opts)
+}
+
+func wantS3Error(t *testing.T, err error, code string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != code {
+		t.Fatalf("err = %v, want S3 error %s", err, code)
+	}
+}
+
+func TestS3API(t *testing.T) {
+	for _, virtual := range []bool{false, true} {
+		name := map[bool]string{false: "path", true: "vhost"}[virtual]
+		t.Run(name, func(t *testing.T) {
+			srv := ossdtest.Start(t)
+			c := s3Client(srv, virtual)
+			ctx := context.Background()
+			b := randName("s3")
+			if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+				t.Fatalf("CreateBucket: %v", err)
+			}
+			if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b)}); err != nil {
+				t.Fatalf("HeadBucket: %v", err)
+			}
+			lb, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
+			if err != nil || len(lb.Buckets) != 1 {
+				t.Fatalf("ListBuckets = %+v, %v", lb, err)
+			}
+			data := bytes.Repeat([]byte("s3 data "), 2000)
+			put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("dir/k 1"), Body: bytes.NewReader(data),
+				Metadata: map[string]string{"color": "red"}, ContentType: aws.String("text/x-test")})
+			if err != nil {
+				t.Fatalf("PutObject: %v", err)
+			}
+			if put.ETag == nil {
+				t.Error("PutObject: no ETag")
+			}
+			g, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("dir/k 1"), ChecksumMode: types.ChecksumModeEnabled})
+			if err != nil {
+				t.Fatalf("GetObject: %v", err)
+			}
+			got, _ := io.ReadAll(g.Body)
+			g.Body.Close()
+			if !bytes.Equal(got, data) || g.Metadata["color"] != "red" || aws.ToString(g.ContentType) != "text/x-test" {
+				t.Errorf("GetObject: %d bytes, meta %v, type %s", len(got), g.Metadata, aws.ToString(g.ContentType))
+			}
+			h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("dir/k 1")})
+			if err != nil || aws.ToInt64(h.ContentLength) != int64(len(data)) || h.StorageClass != "" && h.StorageClass != types.StorageClassStandard {
+				t.Errorf("HeadObject = %+v, %v", h, err)
+			}
+			_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("missing")})
+			wantS3Error(t, err, "NoSuchKey")
+			_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("missing")})
+			if err == nil {
+				t.Error("HeadObject(missing) succeeded")
+			}
+			r, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("dir/k 1"), Range: aws.String("bytes=0-7")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ = io.ReadAll(r.Body)
+			r.Body.Close()
+			if string(got) != "s3 data " {
+				t.Errorf("range = %q", got)
+			}
+			if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(b), Key: aws.String("copy"), CopySource: aws.String(b + "/dir/k%201")}); err != nil {
+				t.Fatalf("CopyObject: %v", err)
+			}
+			lo, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b)})
+			if err != nil || aws.ToInt32(lo.KeyCount) != 2 {
+				t.Fatalf("ListObjectsV2 = %+v, %v", lo, err)
+			}
+			l1, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String(b), Delimiter: aws.String("/")})
+			if err != nil || len(l1.Contents) != 1 || len(l1.CommonPrefixes) != 1 {
+				t.Fatalf("ListObjects = %+v, %v", l1, err)
+			}
+			// Multipart.
+			mp, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("mp")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parts []types.CompletedPart
+			for i, p := range [][]byte{bytes.Repeat([]byte("1"), 5<<20), []byte("last")} {
+				up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(b), Key: aws.String("mp"), UploadId: mp.UploadId,
+					PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(p)})
+				if err != nil {
+					t.Fatalf("UploadPart: %v", err)
+				}
+				parts = append(parts, types.CompletedPart{ETag: up.ETag, PartNumber: aws.Int32(int32(i + 1))})
+			}
+			if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("mp"), UploadId: mp.UploadId,
+				MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+				t.Fatalf("CompleteMultipartUpload: %v", err)
+			}
+			// Tagging, versioning, ACL.
+			if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(b), Key: aws.String("copy"),
+				Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}}}); err != nil {
+				t.Fatal(err)
+			}
+			tg, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(b), Key: aws.String("copy")})
+			if err != nil || len(tg.TagSet) != 1 {
+				t.Fatalf("GetObjectTagging = %+v, %v", tg, err)
+			}
+			acl, err := c.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String(b)})
+			if err != nil || len(acl.Grants) != 1 || acl.Grants[0].Permission != types.PermissionFullControl {
+				t.Fatalf("GetBucketAcl = %+v, %v", acl, err)
+			}
+			loc, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(b)})
+			if err != nil || string(loc.LocationConstraint) != srv.Region {
+				t.Fatalf("GetBucketLocation = %+v, %v", loc, err)
+			}
+			// Presigned GET.
+			ps := s3.NewPresignClient(c)
+			pr, err := ps.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("copy")}, s3.WithPresignExpires(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hc := http.DefaultClient
+			if virtual {
+				hc = srv.VirtualHostClient()
+			}
+			resp, err := hc.Get(pr.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !bytes.Equal(body, data) {
+				t.Fatalf("presigned GET = %d (%d bytes)", resp.StatusCode, len(body))
+			}
+			// Delete and DeleteObjects.
+			if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b), Key: aws.String("copy")}); err != nil {
+				t.Fatal(err)
+			}
+			do, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(b), Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("dir/k 1")}, {Key: aws.String("mp")}}}})
+			if err != nil || len(do.Deleted) != 2 {
+				t.Fatalf("DeleteObjects = %+v, %v", do, err)
+			}
+			if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(b)}); err != nil {
+				t.Fatalf("DeleteBucket: %v", err)
+			}
+			_, err = c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b)})
+			if err == nil {
+				t.Fatal("HeadBucket after delete succeeded")
+			}
+		})
+	}
+}
