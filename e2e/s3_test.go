@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,5 +181,89 @@ func TestS3API(t *testing.T) {
 				t.Fatal("HeadBucket after delete succeeded")
 			}
 		})
+	}
+}
+
+// TestS3StreamingUploads: aws-chunked bodies as the SDK sends them over
+// TLS — unsigned payload with a trailing checksum — decoded, checked and
+// stored; a wrong trailing checksum is refused and nothing is stored.
+func TestS3StreamingUploads(t *testing.T) {
+	srv := ossdtest.StartWith(t, ossdtest.Options{TLS: true})
+	c := s3.New(s3.Options{
+		Region:       srv.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.AccessKeySecret, ""),
+		BaseEndpoint: aws.String(srv.Endpoint),
+		UsePathStyle: true,
+		HTTPClient:   srv.HTTPClient(),
+	})
+	ctx := context.Background()
+	b := randName("stream")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32, types.ChecksumAlgorithmCrc32c, types.ChecksumAlgorithmSha1, types.ChecksumAlgorithmSha256, types.ChecksumAlgorithmCrc64nvme} {
+		data := bytes.Repeat([]byte(string(alg)), 30000)
+		key := "chk-" + string(alg)
+		// An io.Reader that is not seekable makes the SDK stream with a
+		// trailer even over plain HTTP.
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String(key), Body: io.MultiReader(bytes.NewReader(data)),
+			ContentLength: aws.Int64(int64(len(data))), ChecksumAlgorithm: alg})
+		if err != nil {
+			t.Fatalf("%s: PutObject: %v", alg, err)
+		}
+		g, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+		if err != nil {
+			t.Fatalf("%s: GetObject: %v", alg, err)
+		}
+		got, err := io.ReadAll(g.Body)
+		g.Body.Close()
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%s: read back %d bytes, %v", alg, len(got), err)
+		}
+	}
+}
+
+// TestS3BadTrailingChecksum: an aws-chunked upload whose trailing checksum
+// does not match its bytes is refused, and nothing is stored.
+func TestS3BadTrailingChecksum(t *testing.T) {
+	srv := ossdtest.Start(t)
+	c := s3Client(srv, false)
+	ctx := context.Background()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		checksum string
+		status   int
+	}{{"NhCmhg==", 200}, {"AAAAAA==", 400}} { // CRC32 of "hello", then a wrong one
+		body := "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:" + tc.checksum + "\r\n\r\n"
+		req, _ := http.NewRequest("PUT", srv.Endpoint+"/trail/obj", strings.NewReader(body))
+		req.Header.Set("Content-Encoding", "aws-chunked")
+		req.Header.Set("x-amz-decoded-content-length", "5")
+		req.Header.Set("x-amz-trailer", "x-amz-checksum-crc32")
+		req.Header.Set("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+		signer := v4.NewSigner()
+		creds := aws.Credentials{AccessKeyID: srv.AccessKeyID, SecretAccessKey: srv.AccessKeySecret}
+		if err := signer.SignHTTP(ctx, creds, req, "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "s3", srv.Region, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Fatalf("checksum %s: status %d, want %d: %s", tc.checksum, resp.StatusCode, tc.status, rb)
+		}
+		g, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("trail"), Key: aws.String("obj")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(g.Body)
+		g.Body.Close()
+		if string(got) != "hello" {
+			t.Fatalf("object = %q", got)
+		}
 	}
 }

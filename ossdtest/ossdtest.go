@@ -50,6 +50,9 @@ type Options struct {
 	LogInterval time.Duration
 	// LogClock drives access-log delivery (a fake clock in tests).
 	LogClock Clock
+	// TLS serves HTTPS with a test certificate; use HTTPClient, which
+	// trusts it.
+	TLS bool
 }
 
 // Clock is what drives access-log delivery: the time now, and a channel
@@ -81,7 +84,12 @@ func StartWith(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatalf("ossdtest: start: %v", err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	var hs *httptest.Server
+	if o.TLS {
+		hs = httptest.NewTLSServer(srv.Handler())
+	} else {
+		hs = httptest.NewServer(srv.Handler())
+	}
 	s := &Server{
 		Endpoint: hs.URL, Region: o.Region, AccessKeyID: root.AccessKeyID, AccessKeySecret: root.AccessKeySecret,
 		AccountID: root.ID, DataDir: o.DataDir, srv: srv, http: hs,
@@ -118,7 +126,13 @@ func (s *Server) FlushLogs() error {
 }
 
 // Addr is the listener's host:port.
-func (s *Server) Addr() string { return strings.TrimPrefix(s.Endpoint, "http://") }
+func (s *Server) Addr() string {
+	return strings.TrimPrefix(strings.TrimPrefix(s.Endpoint, "http://"), "https://")
+}
+
+// HTTPClient returns a client for Endpoint (it trusts the test certificate
+// when the server runs TLS).
+func (s *Server) HTTPClient() *http.Client { return s.http.Client() }
 
 // VirtualHostClient returns an http.Client that sends every connection to
 // this server whatever the host name, so SDKs can use virtual-hosted
@@ -131,6 +145,10 @@ func (s *Server) VirtualHostClient() *http.Client {
 			return d.DialContext(ctx, network, addr)
 		},
 		MaxIdleConnsPerHost: 64,
+	}
+	if base, ok := s.http.Client().Transport.(*http.Transport); ok && base.TLSClientConfig != nil {
+		tr.TLSClientConfig = base.TLSClientConfig.Clone()
+		tr.TLSClientConfig.InsecureSkipVerify = true // the test certificate names 127.0.0.1 only
 	}
 	return &http.Client{Transport: tr}
 }

@@ -28,31 +28,24 @@ import (
 // Clients disagree on details S3 never pinned down, so, as for SigV4,
 // Verify tries the few equivalent forms (a handful of HMAC-SHA1s): the
 // path as sent (S3's own examples keep lower-case %c3 escapes) and
-// re-encoded; the sub-resource list of the current SDKs and the S3
-// documentation's shorter one; "k=" as sent and bare "k" for an empty
-// value.
+// re-encoded; "k=" as sent and bare "k" for an empty value.
 
 const aws2Scheme = "AWS"
 
-// aws2ClassicSubResources is the S3 documentation's list (plus the
-// response-* overrides and delete, which it describes separately).
-var aws2ClassicSubResources = setOf(`acl delete lifecycle location logging notification partNumber policy
+// aws2SubResources are the query keys SigV2 signs: the S3
+// documentation's list (with the response-* overrides and delete) and what
+// the SDKs that still sign SigV2 add (botocore's HmacV1Auth, minio-go).
+// Each key selects an operation, so each must be signed: otherwise a
+// captured or presigned PUT of an object could be replayed as, say,
+// ?retention. The price is that a client that leaves one of them unsigned
+// (botocore ?encryption, minio-go ?object-lock) gets SignatureDoesNotMatch
+// for that operation; SigV4, which signs every parameter, has no such gap.
+var aws2SubResources = setOf(`acl delete lifecycle location logging notification partNumber policy
 	requestPayment tagging torrent uploadId uploads versionId versioning versions website
 	response-content-type response-content-language response-expires response-cache-control
-	response-content-disposition response-content-encoding`)
-
-// aws2SubResources adds what the SDKs that still sign SigV2 (botocore's
-// HmacV1Auth, minio-go) sign besides: a request using one of these
-// sub-resources verifies whichever list its client used.
-var aws2SubResources = func() map[string]bool {
-	m := setOf(`accelerate analytics cors defaultObjectAcl encryption intelligent-tiering inventory
-		legal-hold metrics object-lock ownershipControls publicAccessBlock replication restore
-		retention select select-type storageClass`)
-	for k := range aws2ClassicSubResources {
-		m[k] = true
-	}
-	return m
-}()
+	response-content-disposition response-content-encoding
+	accelerate analytics cors defaultObjectAcl encryption inventory legal-hold metrics
+	object-lock replication restore retention select select-type storageClass`)
 
 func setOf(words string) map[string]bool {
 	m := map[string]bool{}
@@ -149,13 +142,11 @@ func aws2Resources(in Input) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, p := range aws2Paths(in) {
-		for _, set := range []map[string]bool{aws2SubResources, aws2ClassicSubResources} {
-			subs := aws2Subs(in.RawQuery, set)
-			for _, keepEq := range []bool{false, true} {
-				if res := aws2Resource(p, subs, keepEq); !seen[res] {
-					seen[res] = true
-					out = append(out, res)
-				}
+		subs := aws2Subs(in.RawQuery, aws2SubResources)
+		for _, keepEq := range []bool{false, true} {
+			if res := aws2Resource(p, subs, keepEq); !seen[res] {
+				seen[res] = true
+				out = append(out, res)
 			}
 		}
 	}

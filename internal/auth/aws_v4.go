@@ -126,6 +126,9 @@ type aws4Authorization struct {
 // than ignored, so nothing a client sends goes silently unverified.
 func parseAWS4Authorization(creds string) (aws4Authorization, *oss.Error) {
 	const three = "the authorization header requires three components: Credential, SignedHeaders, and Signature."
+	if strings.TrimSpace(creds) == "" {
+		return aws4Authorization{}, awsMalformed(false, three)
+	}
 	fields := map[string]string{}
 	for _, f := range strings.Split(creds, ",") {
 		f = strings.TrimSpace(f)

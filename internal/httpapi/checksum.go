@@ -82,10 +82,16 @@ func (c *checksumBody) Attributes() map[string]string {
 // client sent one (as a header, or announced in x-amz-trailer).
 func wrapChecksum(rq *request, trailer func(name string) string) error {
 	hdr := rq.r.Header
+	trailers := map[string]bool{}
+	for _, v := range hdr.Values("x-amz-trailer") {
+		for _, n := range strings.Split(v, ",") {
+			trailers[strings.ToLower(strings.TrimSpace(n))] = true
+		}
+	}
 	for alg, mk := range checksumAlgs {
 		name := "x-amz-checksum-" + alg
 		want := hdr.Get(name)
-		inTrailer := strings.Contains(strings.ToLower(hdr.Get("x-amz-trailer")), name)
+		inTrailer := trailers[name]
 		if want == "" && !inTrailer {
 			continue
 		}

@@ -185,7 +185,21 @@ func (h *Handler) serve(rq *request) error {
 		rq.r.Body = newPayloadVerifier(rq.r.Body, res.PayloadSHA256)
 	}
 	if rq.s3 && rq.r.Body != nil {
-		if err := wrapChecksum(rq, nil); err != nil {
+		var trailer func(string) string
+		if st := res.Streaming; st != nil {
+			// aws-chunked: the object is the decoded body; chunk and
+			// trailer signatures are checked as it is read.
+			cr := st.NewReader(rq.r.Body)
+			rq.r.Body = cr
+			rq.r.ContentLength = st.DecodedLength
+			if ce := auth.TrimAWSChunked(rq.r.Header.Get("Content-Encoding")); ce != "" {
+				rq.r.Header.Set("Content-Encoding", ce)
+			} else {
+				rq.r.Header.Del("Content-Encoding")
+			}
+			trailer = func(name string) string { return cr.Trailer().Get(name) }
+		}
+		if err := wrapChecksum(rq, trailer); err != nil {
 			return err
 		}
 	}

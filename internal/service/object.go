@@ -162,6 +162,15 @@ func (s *Service) receive(r io.Reader, size int64, wantMD5 []byte, wantCRC *uint
 }
 
 func checkDigests(hr *hashingReader, wantMD5 []byte, wantCRC *uint64) error {
+	// Read to the end: a body that carries a trailer (aws-chunked) only
+	// delivers and checks it at EOF, and a body longer than declared is
+	// refused rather than cut.
+	var probe [1]byte
+	if n, err := hr.r.Read(probe[:]); n > 0 {
+		return oss.ErrInvalidArgument.WithMessage("The body is longer than the declared length.")
+	} else if err != nil && err != io.EOF {
+		return readErr(err)
+	}
 	// A body that carries its own check (a signed payload hash) is
 	// verified now that it has been read in full.
 	if v, ok := hr.r.(interface{ Verify() error }); ok {
