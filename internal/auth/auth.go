@@ -1,9 +1,10 @@
 // Package auth verifies the signatures of OSS requests: OSS V1 (HMAC-SHA1)
 // and OSS V4 (OSS4-HMAC-SHA256), each in the Authorization header or in a
 // presigned URL, and of S3 requests: AWS SigV2 and SigV4 likewise, with
-// SigV4's aws-chunked streaming bodies (aws_*.go). It takes a canonical view of the request and a credential
-// lookup and returns who signed it or an *oss.Error; it never touches the
-// ResponseWriter, so it can be table-tested and fuzzed on its own.
+// SigV4's aws-chunked streaming bodies (aws_*.go). It takes a canonical
+// view of the request and a credential lookup and returns who signed it or
+// an *oss.Error; it never touches the ResponseWriter, so it can be
+// table-tested and fuzzed on its own.
 //
 // The canonical forms follow what the official SDKs actually send
 // (aliyun-oss-go-sdk v3 "V1SDK" and alibabacloud-oss-go-sdk-v2 "V2SDK"),
@@ -164,7 +165,7 @@ func verify(in Input, lookup Lookup) (Result, *oss.Error) {
 		scheme, creds, _ := strings.Cut(authz[0], " ")
 		v, known := headerSchemes[scheme]
 		if !known {
-			return Result{}, oss.ErrInvalidAuthorization.WithMessage("Authorization header scheme %q is not supported; expected \"OSS\" or \"OSS4-HMAC-SHA256\".", clip(scheme))
+			return Result{}, oss.ErrInvalidAuthorization.WithMessage("Authorization header scheme %q is not supported; expected \"OSS\", \"OSS4-HMAC-SHA256\", \"AWS\" or \"AWS4-HMAC-SHA256\".", clip(scheme))
 		}
 		if v == nil {
 			return Result{}, errUnsupportedSigVersion.WithMessage("Authorization header scheme %q is not supported.", scheme)

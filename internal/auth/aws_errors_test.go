@@ -207,10 +207,14 @@ func TestAWS4PresignParameters(t *testing.T) {
 		{"credential date", func(r string) string {
 			return replaceParam(r, "X-Amz-Credential", "ak/20240305/cn-hangzhou/s3/aws4_request")
 		}, "AuthorizationQueryParametersError", "Invalid credential date"},
-		{"region", func(r string) string { return replaceParam(r, "X-Amz-Credential", "ak/20240304/eu-west-1/s3/aws4_request") }, "AuthorizationQueryParametersError", "the region 'eu-west-1' is wrong"},
+		{"region", func(r string) string {
+			return replaceParam(r, "X-Amz-Credential", "ak/20240304/eu-west-1/s3/aws4_request")
+		}, "AuthorizationQueryParametersError", "the region 'eu-west-1' is wrong"},
 		{"signed headers", func(r string) string { return replaceParam(r, "X-Amz-SignedHeaders", "a b") }, "AuthorizationQueryParametersError", "X-Amz-SignedHeaders"},
 		{"signature form", func(r string) string { return replaceParam(r, "X-Amz-Signature", "xyz") }, "AuthorizationQueryParametersError", "X-Amz-Signature"},
-		{"unknown key", func(r string) string { return replaceParam(r, "X-Amz-Credential", "nobody/20240304/cn-hangzhou/s3/aws4_request") }, "InvalidAccessKeyId", ""},
+		{"unknown key", func(r string) string {
+			return replaceParam(r, "X-Amz-Credential", "nobody/20240304/cn-hangzhou/s3/aws4_request")
+		}, "InvalidAccessKeyId", ""},
 		{"signature", func(r string) string { return replaceParam(r, "X-Amz-Signature", strings.Repeat("0", 64)) }, "SignatureDoesNotMatch", ""},
 		{"expires shortened", func(r string) string { return replaceParam(r, "X-Amz-Expires", "60") }, "SignatureDoesNotMatch", ""},
 		{"param added", func(r string) string { return r + "&versionId=1" }, "SignatureDoesNotMatch", ""},

@@ -180,7 +180,7 @@ func TestMalformedAuthorization(t *testing.T) {
 		{"Bearer x", "InvalidArgument"},
 		{"", "InvalidArgument"},
 		{"AWS ak:sig", "InvalidArgument"},
-		{"AWS4-HMAC-SHA256 Credential=ak/20240304/us-east-1/s3/aws4_request,SignedHeaders=host,Signature=x", "InvalidArgument"},
+		{"AWS4-HMAC-SHA256 Credential=ak/20240304/us-east-1/s3/aws4_request,SignedHeaders=host,Signature=x", "AuthorizationHeaderMalformed"},
 		{"OSS4-HMAC-SHA256", "InvalidArgument"},
 		{"OSS4-HMAC-SHA256 ", "InvalidArgument"},
 		{"OSS4-HMAC-SHA256 " + cred, "InvalidArgument"},
@@ -251,7 +251,7 @@ func TestPresignParameters(t *testing.T) {
 		{"v4 date not ISO", v4, func(r string) string { return replaceParam(r, "x-oss-date", "2024-03-04T05:06:07Z") }, "AccessDenied", 403, "0002-00000502"},
 		{"v4 bad credential", v4, func(r string) string { return replaceParam(r, "x-oss-credential", "ak/20240304/cn-hangzhou/oss") }, "InvalidArgument", 400, "0002-00000224"},
 		{"v4 bad additional headers", v4, func(r string) string { return replaceParam(r, "x-oss-additional-headers", "a b") }, "InvalidArgument", 400, "0002-00000224"},
-		{"aws presign", v4, func(string) string { return "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=x" }, "InvalidArgument", 400, ""},
+		{"aws presign", v4, func(string) string { return "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=x" }, "AuthorizationQueryParametersError", 400, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

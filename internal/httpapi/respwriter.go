@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/ossd/ossd/internal/oss"
+	"github.com/ossd/ossd/internal/auth"
 )
 
 // respWriter records status and body bytes for the access log, keeps
@@ -159,12 +159,12 @@ func (rq *request) bodyRead() int64 {
 // read and before the write commits; readBody calls it for XML bodies.
 type payloadVerifier struct {
 	io.ReadCloser
-	h    hash.Hash
-	want string
+	h   hash.Hash
+	res auth.Result
 }
 
-func newPayloadVerifier(body io.ReadCloser, want string) *payloadVerifier {
-	return &payloadVerifier{ReadCloser: body, h: sha256.New(), want: want}
+func newPayloadVerifier(body io.ReadCloser, res auth.Result) *payloadVerifier {
+	return &payloadVerifier{ReadCloser: body, h: sha256.New(), res: res}
 }
 
 func (p *payloadVerifier) Read(b []byte) (int, error) {
@@ -180,8 +180,8 @@ func (p *payloadVerifier) Verify() error {
 			return err
 		}
 	}
-	if hex.EncodeToString(p.h.Sum(nil)) != p.want {
-		return oss.ErrInvalidDigest.WithMessage("The provided 'x-oss-content-sha256' header does not match what was computed.")
+	if got := hex.EncodeToString(p.h.Sum(nil)); got != p.res.PayloadSHA256 {
+		return auth.PayloadMismatch(p.res, got) // S3's or OSS's error, by dialect
 	}
 	return nil
 }

@@ -182,7 +182,7 @@ func (h *Handler) serve(rq *request) error {
 	if res.PayloadSHA256 != "" && rq.r.Body != nil {
 		// The client signed a hash of the body: the service checks it
 		// once the body is read, before anything becomes visible.
-		rq.r.Body = newPayloadVerifier(rq.r.Body, res.PayloadSHA256)
+		rq.r.Body = newPayloadVerifier(rq.r.Body, res)
 	}
 	if rq.s3 && rq.r.Body != nil {
 		var trailer func(string) string

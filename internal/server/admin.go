@@ -30,7 +30,7 @@ func (s *Server) adminHandler(accts *accounts) http.Handler {
 	mux.HandleFunc("GET "+httpapi.AdminPrefix+"logs/tail", s.adminTail)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := auth.Verify(auth.Input{
-			Method: r.Method, Host: r.Host, RawQuery: r.URL.RawQuery, Header: r.Header,
+			Method: r.Method, Host: r.Host, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header,
 			Now: s.cfg.Now(), Region: s.cfg.Region,
 		}, func(ak string) (string, bool) {
 			sec, _, ok := accts.Lookup(ak)
