@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"io"
 	"net/http"
@@ -266,4 +267,67 @@ func TestS3BadTrailingChecksum(t *testing.T) {
 			t.Fatalf("object = %q", got)
 		}
 	}
+}
+
+// TestS3LoggingAndVersioning: S3's logging calls reach the same logging
+// engine (an object written with S3 is logged and delivered), and S3
+// versioning maps onto OSS versioning.
+func TestS3LoggingAndVersioning(t *testing.T) {
+	srv := ossdtest.Start(t)
+	c := s3Client(srv, false)
+	oc := v2Client(srv, modes[0])
+	ctx := context.Background()
+	for _, b := range []string{"s3src", "s3logs"} {
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b),
+			CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(srv.Region)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: aws.String("s3src"),
+		BucketLoggingStatus: &types.BucketLoggingStatus{LoggingEnabled: &types.LoggingEnabled{TargetBucket: aws.String("s3logs"), TargetPrefix: aws.String("s3/")}}}); err != nil {
+		t.Fatalf("PutBucketLogging (S3): %v", err)
+	}
+	gl, err := c.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String("s3src")})
+	if err != nil || gl.LoggingEnabled == nil || aws.ToString(gl.LoggingEnabled.TargetBucket) != "s3logs" {
+		t.Fatalf("GetBucketLogging (S3) = %+v, %v", gl, err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("s3src"), Key: aws.String("via-s3"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.FlushLogs(); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range readLogLines(t, oc, "s3logs", "s3/", "s3src") {
+		if l.Operation == "PutObject" && l.Key == "via-s3" && l.AccessKeyID == srv.AccessKeyID && l.HTTPStatus == 200 {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the S3 PutObject has no log line")
+	}
+	// Objects written through S3 are read through OSS, metadata included.
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("s3src"), Key: aws.String("cross"), Body: strings.NewReader("both"),
+		Metadata: map[string]string{"origin": "s3"}}); err != nil {
+		t.Fatal(err)
+	}
+	og, err := oc.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr("s3src"), Key: oss.Ptr("cross")})
+	if err != nil || string(readAll(t, og.Body)) != "both" || og.Metadata["Origin"] != "s3" && og.Metadata["origin"] != "s3" {
+		t.Fatalf("OSS read of an S3 object: %v %v", err, og.Metadata)
+	}
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("s3src"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	p1, _ := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("s3src"), Key: aws.String("ver"), Body: strings.NewReader("1")})
+	p2, _ := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("s3src"), Key: aws.String("ver"), Body: strings.NewReader("2")})
+	if p1.VersionId == nil || p2.VersionId == nil || *p1.VersionId == *p2.VersionId {
+		t.Fatalf("S3 version ids %v %v", p1.VersionId, p2.VersionId)
+	}
+	lv, err := c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String("s3src"), Prefix: aws.String("ver")})
+	if err != nil || len(lv.Versions) != 2 {
+		t.Fatalf("ListObjectVersions = %+v, %v", lv, err)
+	}
+	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("nope-bucket"), Key: aws.String("k")})
+	wantS3Error(t, err, "NoSuchBucket")
 }
