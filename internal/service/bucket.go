@@ -57,6 +57,8 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, in CreateBucket
 		}
 		red = in.Redundancy
 	}
+	s.buckets.invalidate(in.Name)
+	defer s.buckets.invalidate(in.Name)
 	return s.meta.Update(ctx, func(tx meta.Tx) error {
 		b, err := meta.GetBucket(tx, in.Name)
 		if err != nil {
@@ -76,8 +78,12 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, in CreateBucket
 }
 
 // Bucket returns the bucket record; NoSuchBucket when it does not exist.
+// The record is shared with other callers: do not modify it.
 func (s *Service) Bucket(ctx context.Context, name string) (*meta.Bucket, error) {
-	var b *meta.Bucket
+	b, gen := s.buckets.get(name)
+	if b != nil {
+		return b, nil
+	}
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
 		var err error
 		b, err = meta.GetBucket(tx, name)
@@ -89,11 +95,14 @@ func (s *Service) Bucket(ctx context.Context, name string) (*meta.Bucket, error)
 	if b == nil {
 		return nil, oss.ErrNoSuchBucket.With("BucketName", name)
 	}
+	s.buckets.put(name, b, gen)
 	return b, nil
 }
 
 // UpdateBucket applies fn to the stored bucket in one transaction.
 func (s *Service) UpdateBucket(ctx context.Context, name string, fn func(tx meta.Tx, b *meta.Bucket) error) error {
+	s.buckets.invalidate(name)
+	defer s.buckets.invalidate(name)
 	return s.meta.Update(ctx, func(tx meta.Tx) error {
 		b, err := meta.GetBucket(tx, name)
 		if err != nil {
@@ -111,6 +120,8 @@ func (s *Service) UpdateBucket(ctx context.Context, name string, fn func(tx meta
 
 // DeleteBucket removes an empty bucket (and with it its logging rule).
 func (s *Service) DeleteBucket(ctx context.Context, name string) error {
+	s.buckets.invalidate(name)
+	defer s.buckets.invalidate(name)
 	err := s.meta.Update(ctx, func(tx meta.Tx) error {
 		b, err := meta.GetBucket(tx, name)
 		if err != nil {

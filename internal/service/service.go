@@ -57,6 +57,7 @@ type Service struct {
 	log   *slog.Logger
 
 	appendLocks keyLocks
+	buckets     bucketCache
 }
 
 // New returns a Service. It does not own meta or blobs.
