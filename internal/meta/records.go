@@ -67,7 +67,7 @@ type Version struct {
 	UserMeta     map[string]string `json:"meta,omitempty"` // x-oss-meta-* (lower-case names)
 	Tags         []Tag             `json:"tags,omitempty"`
 	Symlink      string            `json:"sym,omitempty"` // target key
-	Inline       []byte            `json:"inl,omitempty"` // small objects' bytes
+	Inline       []byte            `json:"-"`             // small objects' bytes (stored raw after the JSON; see encodeVersion)
 	Extents      []Extent          `json:"ext,omitempty"` // larger objects' bytes, in order
 }
 

@@ -1,6 +1,10 @@
 package service
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/ossd/ossd/internal/meta"
+)
 
 // collectRefs adds the blob ids a stored Version or Part references.
 func collectRefs(raw []byte, refs map[string]bool) {
@@ -10,7 +14,7 @@ func collectRefs(raw []byte, refs map[string]bool) {
 		} `json:"ext"`
 		Blob string `json:"blob"`
 	}
-	if json.Unmarshal(raw, &v) != nil {
+	if json.Unmarshal(meta.VersionRecord(raw), &v) != nil {
 		return
 	}
 	for _, e := range v.Extents {
