@@ -282,11 +282,14 @@ func (h *Handler) writeACL(rq *request, acl string) error {
 }
 
 func (h *Handler) putBucketACL(rq *request) error {
-	acl := rq.r.Header.Get("x-oss-acl")
-	if !service.ValidBucketACL(acl) {
-		return oss.ErrInvalidArgument.WithMessage("no such bucket access control exists").With("ArgumentName", "x-oss-acl").With("ArgumentValue", acl)
+	acl, err := h.requestACL(rq, "x-oss-acl")
+	if err != nil {
+		return err
 	}
-	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.ACL = acl; return nil })
+	if !service.ValidBucketACL(acl) {
+		return oss.ErrInvalidArgument.WithMessage("no such bucket access control exists").With("ArgumentName", rq.aclHeader("x-oss-acl")).With("ArgumentValue", acl)
+	}
+	err = h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.ACL = acl; return nil })
 	if err != nil {
 		return err
 	}
@@ -409,6 +412,52 @@ func hostOnly(h string) string {
 		return x
 	}
 	return h
+}
+
+// requestACL reads the canned ACL of a Put*Acl request: the header, or for
+// S3 an AccessControlPolicy body, which is mapped to the canned ACL its
+// grants amount to (ossd keeps canned ACLs only).
+func (h *Handler) requestACL(rq *request, header string) (string, error) {
+	if acl := rq.r.Header.Get(header); acl != "" || !rq.s3 {
+		return acl, nil
+	}
+	var p struct {
+		Grants []struct {
+			URI        string `xml:"Grantee>URI"`
+			Permission string `xml:"Permission"`
+		} `xml:"AccessControlList>Grant"`
+	}
+	if err := h.decodeXML(rq, "AccessControlPolicy", &p, oss.ErrMalformedXML); err != nil {
+		return "", err
+	}
+	read, write := false, false
+	for _, g := range p.Grants {
+		if strings.HasSuffix(g.URI, "/global/AllUsers") {
+			switch g.Permission {
+			case "READ":
+				read = true
+			case "WRITE":
+				write = true
+			case "FULL_CONTROL":
+				read, write = true, true
+			}
+		}
+	}
+	switch {
+	case read && write:
+		return "public-read-write", nil
+	case read:
+		return "public-read", nil
+	}
+	return "private", nil
+}
+
+// aclHeader names the ACL header in the request's dialect.
+func (rq *request) aclHeader(oss string) string {
+	if rq.s3 {
+		return "x-amz-acl"
+	}
+	return oss
 }
 
 // resourceGroup is the bucket's resource group, or the account's default

@@ -50,7 +50,7 @@ type prefixXML struct {
 }
 
 func (h *Handler) objectEntry(rq *request, v *meta.Version, enc func(string) string, owner bool) objectXML {
-	o := objectXML{Key: enc(v.Key), LastModified: isoTime(v.Modified), ETag: quoteETag(v.ETag), Type: v.Type, Size: v.Size, StorageClass: rq.class(v.StorageClass)}
+	o := objectXML{Key: enc(v.Key), LastModified: isoTime(v.Modified), ETag: rq.etag(v.ETag), Type: v.Type, Size: v.Size, StorageClass: rq.class(v.StorageClass)}
 	if owner {
 		ow := h.owner(v.Owner)
 		o.Owner = &ow
@@ -71,7 +71,7 @@ func (h *Handler) listObjects(rq *request) error {
 	if err != nil {
 		return err
 	}
-	max, err := h.intArg(rq, "max-keys", 100, 0, 1000)
+	max, err := h.intArg(rq, "max-keys", rq.defaultMaxKeys(), 0, 1000)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (h *Handler) listObjectsV2(rq *request) error {
 	if err != nil {
 		return err
 	}
-	max, err := h.intArg(rq, "max-keys", 100, 0, 1000)
+	max, err := h.intArg(rq, "max-keys", rq.defaultMaxKeys(), 0, 1000)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (h *Handler) listObjectVersions(rq *request) error {
 	if err != nil {
 		return err
 	}
-	max, err := h.intArg(rq, "max-keys", 100, 0, 1000)
+	max, err := h.intArg(rq, "max-keys", rq.defaultMaxKeys(), 0, 1000)
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func (h *Handler) listObjectVersions(rq *request) error {
 		} else {
 			e.XMLName.Local = "Version"
 			size := v.Size
-			e.ETag, e.Type, e.Size, e.StorageClass = quoteETag(v.ETag), v.Type, &size, rq.class(v.StorageClass)
+			e.ETag, e.Type, e.Size, e.StorageClass = rq.etag(v.ETag), v.Type, &size, rq.class(v.StorageClass)
 		}
 		out.Entries = append(out.Entries, e)
 	}
@@ -264,4 +264,12 @@ func (h *Handler) listMultipartUploads(rq *request) error {
 		out.Uploads = append(out.Uploads, upload{Key: enc(u.Key), UploadID: u.UploadID, Initiated: isoTime(u.Initiated)})
 	}
 	return h.writeXML(rq, http.StatusOK, out)
+}
+
+// defaultMaxKeys: OSS lists 100 keys a page unless asked, S3 1000.
+func (rq *request) defaultMaxKeys() int {
+	if rq.s3 {
+		return 1000
+	}
+	return 100
 }

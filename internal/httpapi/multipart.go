@@ -65,10 +65,13 @@ func (h *Handler) uploadPart(rq *request) error {
 	}
 	rq.entry.ObjectSize = p.Size
 	rq.entry.Delta, rq.entry.HasDelta = p.Size, true
-	rq.w.Header().Set("ETag", quoteETag(p.ETag))
+	rq.w.Header().Set("ETag", rq.etag(p.ETag))
 	rq.w.Header().Set("x-oss-hash-crc64ecma", strconv.FormatUint(p.CRC64, 10))
 	if raw, err := hexDecode(p.ETag); err == nil {
 		rq.w.Header().Set("Content-MD5", base64.StdEncoding.EncodeToString(raw))
+	}
+	if cb, ok := rq.r.Body.(*checksumBody); ok {
+		rq.w.Header().Set(cb.header, cb.value()) // S3 echoes a part's checksum
 	}
 	return writeEmpty(rq, http.StatusOK)
 }
@@ -106,7 +109,7 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 		LastModified string   `xml:"LastModified"`
 		ETag         string   `xml:"ETag"`
 	}
-	return h.writeXML(rq, http.StatusOK, result{LastModified: isoTime(p.Modified), ETag: quoteETag(p.ETag)})
+	return h.writeXML(rq, http.StatusOK, result{LastModified: isoTime(p.Modified), ETag: rq.etag(p.ETag)})
 }
 
 func (h *Handler) completeMultipartUpload(rq *request) error {
@@ -148,7 +151,7 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
 	setVersionID(rq, v.VersionID)
 	if rq.r.Header.Get("x-oss-callback") != "" {
-		hdr.Set("ETag", quoteETag(v.ETag))
+		hdr.Set("ETag", rq.etag(v.ETag))
 		return h.runCallback(rq, v)
 	}
 	et, enc, err := encodingType(rq)
@@ -164,7 +167,7 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 		ETag         string   `xml:"ETag"`
 	}
 	loc := "http://" + h.endpoint(rq) + "/" + rq.bucket + "/" + rq.key
-	return h.writeXML(rq, http.StatusOK, result{EncodingType: et, Location: loc, Bucket: rq.bucket, Key: enc(rq.key), ETag: quoteETag(v.ETag)})
+	return h.writeXML(rq, http.StatusOK, result{EncodingType: et, Location: loc, Bucket: rq.bucket, Key: enc(rq.key), ETag: rq.etag(v.ETag)})
 }
 
 func (h *Handler) abortMultipartUpload(rq *request) error {
@@ -214,7 +217,7 @@ func (h *Handler) listParts(rq *request) error {
 	out := result{Bucket: rq.bucket, Key: enc(rq.key), UploadID: u.UploadID, StorageClass: rq.class(u.Template.StorageClass),
 		PartNumberMarker: marker, MaxParts: max, IsTruncated: truncated, EncodingType: et}
 	for _, p := range parts {
-		out.Parts = append(out.Parts, part{p.Number, isoTime(p.Modified), quoteETag(p.ETag), p.Size, strconv.FormatUint(p.CRC64, 10)})
+		out.Parts = append(out.Parts, part{p.Number, isoTime(p.Modified), rq.etag(p.ETag), p.Size, strconv.FormatUint(p.CRC64, 10)})
 		out.NextPartNumberMarker = p.Number
 	}
 	return h.writeXML(rq, http.StatusOK, out)

@@ -71,7 +71,11 @@ func (h *Handler) template(rq *request) (meta.Version, error) {
 		}
 	}
 	if v.Headers["Content-Type"] == "" {
-		v.Headers["Content-Type"] = contentTypeFor(rq.key)
+		if rq.s3 {
+			v.Headers["Content-Type"] = "binary/octet-stream" // S3's default
+		} else {
+			v.Headers["Content-Type"] = contentTypeFor(rq.key) // OSS guesses by extension
+		}
 	}
 	for k, vs := range hdr {
 		lk := strings.ToLower(k)
@@ -198,7 +202,7 @@ func (h *Handler) writeWritten(rq *request, w *service.Written, callback bool) e
 	rq.entry.Delta, rq.entry.HasDelta = w.Delta, true
 	rq.entry.StorageClass = v.StorageClass
 	hdr := rq.w.Header()
-	hdr.Set("ETag", quoteETag(v.ETag))
+	hdr.Set("ETag", rq.etag(v.ETag))
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
 	echoSSE(hdr, v.Headers)
 	if v.Type == service.TypeNormal && !strings.Contains(v.ETag, "-") {
@@ -231,10 +235,8 @@ func (h *Handler) objectHeaders(rq *request, v *meta.Version) {
 	if hdr.Get("Content-Type") == "" {
 		hdr.Set("Content-Type", "application/octet-stream")
 	}
-	for k, val := range v.UserMeta {
-		hdr.Set(k, val)
-	}
-	hdr.Set("ETag", quoteETag(v.ETag))
+	setUserMeta(rq, hdr, v.UserMeta)
+	hdr.Set("ETag", rq.etag(v.ETag))
 	hdr.Set("Last-Modified", v.Modified.UTC().Format(http.TimeFormat))
 	hdr.Set("x-oss-object-type", v.Type)
 	hdr.Set("x-oss-storage-class", v.StorageClass)
@@ -259,11 +261,13 @@ func (h *Handler) objectHeaders(rq *request, v *meta.Version) {
 // checkConditions applies If-Match, If-None-Match, If-Modified-Since and
 // If-Unmodified-Since, in the order HTTP (RFC 9110 §13.2.2) gives them.
 func checkConditions(hdr http.Header, etag string, modified time.Time, prefix string) error {
-	tag := quoteETag(etag)
+	tag := `"` + etag + `"`
+	// ETags are hex: compared without regard to case, since S3 clients
+	// see them lower-case and OSS clients upper-case.
 	match := func(list string) bool {
 		for _, t := range strings.Split(list, ",") {
 			t = strings.TrimSpace(t)
-			if t == "*" || t == tag || strings.Trim(t, `"`) == etag {
+			if t == "*" || strings.EqualFold(t, tag) || strings.EqualFold(strings.Trim(t, `"`), etag) {
 				return true
 			}
 		}
@@ -438,7 +442,7 @@ func (h *Handler) getObjectMeta(rq *request) error {
 	}
 	rq.entry.ObjectSize = v.Size
 	hdr := rq.w.Header()
-	hdr.Set("ETag", quoteETag(v.ETag))
+	hdr.Set("ETag", rq.etag(v.ETag))
 	hdr.Set("Last-Modified", v.Modified.UTC().Format(http.TimeFormat))
 	hdr.Set("x-oss-last-access-time", v.Modified.UTC().Format(http.TimeFormat))
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
@@ -592,7 +596,7 @@ func (h *Handler) copyObject(rq *request) error {
 		ETag         string   `xml:"ETag"`
 		LastModified string   `xml:"LastModified"`
 	}
-	return h.writeXML(rq, http.StatusOK, result{ETag: quoteETag(v.ETag), LastModified: isoTime(v.Modified)})
+	return h.writeXML(rq, http.StatusOK, result{ETag: rq.etag(v.ETag), LastModified: isoTime(v.Modified)})
 }
 
 func (h *Handler) appendObject(rq *request) error {
@@ -627,9 +631,12 @@ func (h *Handler) getObjectACL(rq *request) error {
 }
 
 func (h *Handler) putObjectACL(rq *request) error {
-	acl := rq.r.Header.Get("x-oss-object-acl")
+	acl, err := h.requestACL(rq, "x-oss-object-acl")
+	if err != nil {
+		return err
+	}
 	if !service.ValidObjectACL(acl) {
-		return oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", "x-oss-object-acl").With("ArgumentValue", acl)
+		return oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", rq.aclHeader("x-oss-object-acl")).With("ArgumentValue", acl)
 	}
 	v, err := h.svc.UpdateVersion(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), func(v *meta.Version) error { v.ACL = acl; return nil })
 	if err != nil {
@@ -683,7 +690,7 @@ func (h *Handler) putSymlink(rq *request) error {
 	if err != nil {
 		return err
 	}
-	rq.w.Header().Set("ETag", quoteETag(w.Version.ETag))
+	rq.w.Header().Set("ETag", rq.etag(w.Version.ETag))
 	setVersionID(rq, w.Version.VersionID)
 	return writeEmpty(rq, http.StatusOK)
 }
@@ -701,11 +708,9 @@ func (h *Handler) getSymlink(rq *request) error {
 	}
 	hdr := rq.w.Header()
 	hdr.Set("x-oss-symlink-target", url.PathEscape(v.Symlink))
-	hdr.Set("ETag", quoteETag(v.ETag))
+	hdr.Set("ETag", rq.etag(v.ETag))
 	hdr.Set("Last-Modified", v.Modified.UTC().Format(http.TimeFormat))
-	for k, val := range v.UserMeta {
-		hdr.Set(k, val)
-	}
+	setUserMeta(rq, hdr, v.UserMeta)
 	setVersionID(rq, v.VersionID)
 	return writeEmpty(rq, http.StatusOK)
 }
@@ -728,5 +733,16 @@ func hexDecode(s string) ([]byte, error) {
 func setVersionID(rq *request, id string) {
 	if id != "null" || (rq.b != nil && rq.b.Versioning != "") {
 		rq.w.Header().Set("x-oss-version-id", id)
+	}
+}
+
+// setUserMeta writes user metadata headers in lower case, as OSS and S3
+// do: clients such as botocore keep the case they receive.
+func setUserMeta(rq *request, hdr http.Header, meta map[string]string) {
+	for k, val := range meta {
+		if rq.s3 {
+			k = "x-amz-meta-" + strings.TrimPrefix(k, "x-oss-meta-")
+		}
+		hdr[k] = []string{val}
 	}
 }

@@ -146,8 +146,14 @@ func unmarshalRoot(body []byte, root string, v any) error {
 // isoTime formats times as OSS's XML does.
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// quoteETag renders an ETag header value.
-func quoteETag(etag string) string { return `"` + etag + `"` }
+// etag renders an ETag: OSS writes MD5 hex upper-case, S3 lower-case
+// (s3cmd compares it with its own MD5 as text).
+func (rq *request) etag(etag string) string {
+	if rq.s3 {
+		etag = strings.ToLower(etag)
+	}
+	return `"` + etag + `"`
+}
 
 // urlEncode is encoding-type=url: OSS escapes keys like a query value.
 func urlEncode(s string) string {
