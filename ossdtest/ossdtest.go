@@ -40,11 +40,14 @@ type Server struct {
 	http *httptest.Server
 }
 
+// User is an extra account: id, display name and one access key pair.
+type User = server.User
+
 // Options adjust Start.
 type Options struct {
 	Region  string
 	DataDir string // default: t.TempDir()
-	Users   []server.User
+	Users   []User
 	Now     func() time.Time
 	// LogInterval is the access-log delivery interval (default 1h).
 	LogInterval time.Duration
