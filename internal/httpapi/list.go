@@ -67,11 +67,7 @@ func prefixes(ps []string, enc func(string) string) []prefixXML {
 }
 
 func (h *Handler) listObjects(rq *request) error {
-	et, enc, err := encodingType(rq)
-	if err != nil {
-		return err
-	}
-	max, err := h.intArg(rq, "max-keys", rq.defaultMaxKeys(), 0, 1000)
+	et, enc, max, err := h.listArgs(rq)
 	if err != nil {
 		return err
 	}
@@ -102,11 +98,7 @@ func (h *Handler) listObjects(rq *request) error {
 }
 
 func (h *Handler) listObjectsV2(rq *request) error {
-	et, enc, err := encodingType(rq)
-	if err != nil {
-		return err
-	}
-	max, err := h.intArg(rq, "max-keys", rq.defaultMaxKeys(), 0, 1000)
+	et, enc, max, err := h.listArgs(rq)
 	if err != nil {
 		return err
 	}
@@ -154,11 +146,7 @@ func (h *Handler) listObjectsV2(rq *request) error {
 }
 
 func (h *Handler) listObjectVersions(rq *request) error {
-	et, enc, err := encodingType(rq)
-	if err != nil {
-		return err
-	}
-	max, err := h.intArg(rq, "max-keys", rq.defaultMaxKeys(), 0, 1000)
+	et, enc, max, err := h.listArgs(rq)
 	if err != nil {
 		return err
 	}
@@ -264,6 +252,16 @@ func (h *Handler) listMultipartUploads(rq *request) error {
 		out.Uploads = append(out.Uploads, upload{Key: enc(u.Key), UploadID: u.UploadID, Initiated: isoTime(u.Initiated)})
 	}
 	return h.writeXML(rq, http.StatusOK, out)
+}
+
+// listArgs reads encoding-type and max-keys, shared by the object listings.
+func (h *Handler) listArgs(rq *request) (string, func(string) string, int, error) {
+	et, enc, err := encodingType(rq)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	max, err := h.intArg(rq, "max-keys", rq.defaultMaxKeys(), 0, 1000)
+	return et, enc, max, err
 }
 
 // defaultMaxKeys: OSS lists 100 keys a page unless asked, S3 1000.

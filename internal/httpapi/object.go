@@ -351,17 +351,27 @@ var responseOverrides = map[string]string{
 	"response-content-disposition": "Content-Disposition", "response-content-encoding": "Content-Encoding",
 }
 
-func (h *Handler) getObject(rq *request) error {
-	start := h.cfg.Now()
+// readable resolves the version a GET or HEAD reads (following a
+// symlink), checks the caller may read it, and notes it in the log entry.
+func (h *Handler) readable(rq *request) (*meta.Version, error) {
 	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId"), FollowSymlink: true})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
-		return err
+		return nil, err
 	}
 	rq.entry.ObjectSize = v.Size
 	rq.entry.StorageClass = v.StorageClass
+	return v, nil
+}
+
+func (h *Handler) getObject(rq *request) error {
+	start := h.cfg.Now()
+	v, err := h.readable(rq)
+	if err != nil {
+		return err
+	}
 	if v.StorageClass == "Archive" || v.StorageClass == "ColdArchive" || v.StorageClass == "DeepColdArchive" {
 		return oss.ErrInvalidObjectState.WithMessage("The operation is not valid for the object's state")
 	}
@@ -414,15 +424,10 @@ func (h *Handler) getObject(rq *request) error {
 }
 
 func (h *Handler) headObject(rq *request) error {
-	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId"), FollowSymlink: true})
+	v, err := h.readable(rq)
 	if err != nil {
 		return err
 	}
-	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
-		return err
-	}
-	rq.entry.ObjectSize = v.Size
-	rq.entry.StorageClass = v.StorageClass
 	if err := checkConditions(rq.r.Header, v.ETag, v.Modified, ""); err != nil {
 		return err
 	}
