@@ -643,12 +643,7 @@ func (h *Handler) putObjectACL(rq *request) error {
 	if !service.ValidObjectACL(acl) {
 		return oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", rq.aclHeader("x-oss-object-acl")).With("ArgumentValue", acl)
 	}
-	v, err := h.svc.UpdateVersion(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), func(v *meta.Version) error { v.ACL = acl; return nil })
-	if err != nil {
-		return err
-	}
-	setVersionID(rq, v.VersionID)
-	return writeEmpty(rq, http.StatusOK)
+	return h.updateVersion(rq, http.StatusOK, func(v *meta.Version) { v.ACL = acl })
 }
 
 func (h *Handler) getObjectTagging(rq *request) error {
@@ -665,21 +660,22 @@ func (h *Handler) putObjectTagging(rq *request) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.svc.UpdateVersion(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), func(v *meta.Version) error { v.Tags = tags; return nil })
-	if err != nil {
-		return err
-	}
-	setVersionID(rq, v.VersionID)
-	return writeEmpty(rq, http.StatusOK)
+	return h.updateVersion(rq, http.StatusOK, func(v *meta.Version) { v.Tags = tags })
 }
 
 func (h *Handler) deleteObjectTagging(rq *request) error {
-	v, err := h.svc.UpdateVersion(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), func(v *meta.Version) error { v.Tags = nil; return nil })
+	return h.updateVersion(rq, http.StatusNoContent, func(v *meta.Version) { v.Tags = nil })
+}
+
+// updateVersion changes the addressed version's record (ACL, tags) and
+// answers status with its version id.
+func (h *Handler) updateVersion(rq *request, status int, change func(v *meta.Version)) error {
+	v, err := h.svc.UpdateVersion(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), func(v *meta.Version) error { change(v); return nil })
 	if err != nil {
 		return err
 	}
 	setVersionID(rq, v.VersionID)
-	return writeEmpty(rq, http.StatusNoContent)
+	return writeEmpty(rq, status)
 }
 
 func (h *Handler) putSymlink(rq *request) error {
