@@ -362,7 +362,10 @@ func TestConcurrentAppend(t *testing.T) {
 	exactlyOnce(t, sink, ids)
 }
 
-func TestTornTail(t *testing.T) {
+// journalOnDisk writes records r0..r<n-1> to a journal in a temp dir on the
+// OS filesystem and closes it, for tests that then damage the files.
+func journalOnDisk(t *testing.T, n int) (string, *memSink, Config) {
+	t.Helper()
 	dir := t.TempDir()
 	sink := newMemSink("logs")
 	cfg := Config{Dir: dir, Sink: sink, Clock: NewFakeClock(at(10, 30, 0))}
@@ -370,12 +373,17 @@ func TestTornTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 5 {
+	for i := range n {
 		if err := l.Append(context.Background(), rec(fmt.Sprintf("r%d", i), "src", "logs", "", at(10, 0, i))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	l.Close()
+	return dir, sink, cfg
+}
+
+func TestTornTail(t *testing.T) {
+	dir, sink, cfg := journalOnDisk(t, 5)
 	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segSuffix))
 	slices.Sort(segs)
 	last := segs[len(segs)-1]
@@ -394,7 +402,7 @@ func TestTornTail(t *testing.T) {
 	f.WriteAt(lastFrame[:len(lastFrame)/2], int64(good))
 	f.Close()
 
-	l, err = Open(cfg)
+	l, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -653,24 +661,12 @@ func TestInterruptedSegmentStart(t *testing.T) {
 		{"zero header, fill", make([]byte, segHeaderSize+4096)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			sink := newMemSink("logs")
-			cfg := Config{Dir: dir, Sink: sink, Clock: NewFakeClock(at(10, 30, 0))}
-			l, err := Open(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range 3 {
-				if err := l.Append(context.Background(), rec(fmt.Sprintf("r%d", i), "src", "logs", "", at(10, 0, i))); err != nil {
-					t.Fatal(err)
-				}
-			}
-			l.Close()
+			dir, sink, cfg := journalOnDisk(t, 3)
 			// The next segment, named after an ID past every record.
 			if err := os.WriteFile(filepath.Join(dir, segName(1000)), tc.data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			l, err = Open(cfg)
+			l, err := Open(cfg)
 			if err != nil {
 				t.Fatalf("Open after interrupted segment start: %v", err)
 			}
