@@ -1,52 +1,23 @@
 package accesslog
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ossd/ossd/internal/vfs"
 )
 
-// FS is the part of a filesystem the journal uses. The default is the OS
-// filesystem; tests substitute one that loses what was not synced.
-//
-// Names are full paths. Implementations must be safe for concurrent use.
-// Durability follows POSIX: written data is durable once File.Sync returns
-// nil; a created, renamed or removed name is durable once SyncDir of its
-// directory returns nil.
-type FS interface {
-	// Create creates name, truncating it if it exists, open for reading and
-	// writing.
-	Create(name string) (File, error)
-	// Open opens an existing file for reading and writing.
-	Open(name string) (File, error)
-	// Rename atomically replaces newname with oldname.
-	Rename(oldname, newname string) error
-	// Remove removes name.
-	Remove(name string) error
-	// List returns the names (not paths) of the entries of dir.
-	List(dir string) ([]string, error)
-	// MkdirAll creates dir and its parents.
-	MkdirAll(dir string) error
-	// SyncDir makes the entries of dir durable.
-	SyncDir(dir string) error
-}
+// FS is the part of a filesystem the journal uses (see vfs.FS for the
+// contract). The default is the OS filesystem; tests substitute one that
+// loses what was not synced or fails on demand. It is vfs.FS itself, so
+// one fault-injecting filesystem (internal/faultfs) serves the journal and
+// the blob store.
+type FS = vfs.FS
 
-// File is an open file of an FS. It is used by one goroutine at a time,
-// except that ReadAt may run concurrently with WriteAt on other offsets.
-type File interface {
-	io.ReaderAt
-	io.WriterAt
-	io.Closer
-	// Size returns the current size of the file.
-	Size() (int64, error)
-	// Truncate changes the size of the file.
-	Truncate(size int64) error
-	// Sync makes the file's data, and its size, durable. It need not
-	// make other metadata (mtime) durable: OSFS uses fdatasync.
-	Sync() error
-}
+// File is an open file of an FS (vfs.File). OSFS's Sync is fdatasync.
+type File = vfs.File
 
 // OSFS is the operating system's filesystem.
 type OSFS struct{}

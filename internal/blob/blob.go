@@ -8,6 +8,11 @@
 // fsync its directory) before the metadata commit. Files that no commit
 // references — an upload killed midway, or a blob whose object was
 // replaced just before a crash — are removed by Sweep at start.
+//
+// All file I/O goes through FS (vfs.OS in production), so tests can inject
+// I/O errors, a full disk and crashes (internal/faultfs). On vfs.OS the
+// writer and readers use the *os.File itself, so the kernel's fast paths
+// (splice into the file, sendfile out of it) stay as they are.
 package blob
 
 import (
@@ -21,23 +26,45 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ossd/ossd/internal/vfs"
 )
 
-// Store is a directory of blob files, fanned out into 256 subdirectories.
-type Store struct{ dir string }
+// FS is the filesystem blob files live on: vfs.FS plus what blob writes,
+// reads and sweeps need. vfs.OS implements it.
+type FS interface {
+	vfs.FS
+	// CreateNew creates name for writing and fails if it exists, so a
+	// repeated id can never truncate a committed blob.
+	CreateNew(name string) (vfs.File, error)
+	// OpenRead opens an existing file for reading only.
+	OpenRead(name string) (vfs.File, error)
+	// Stat returns name's information; Sweep reads its modification time.
+	Stat(name string) (fs.FileInfo, error)
+}
 
-// Open prepares dir (creating the fan-out directories once, so a new blob
-// needs no directory creation and only its own directory fsync).
-func Open(dir string) (*Store, error) {
+// Store is a directory of blob files, fanned out into 256 subdirectories.
+type Store struct {
+	dir string
+	fs  FS
+}
+
+// Open prepares dir on the OS filesystem.
+func Open(dir string) (*Store, error) { return OpenFS(vfs.OS{}, dir) }
+
+// OpenFS prepares dir on fsys (creating the fan-out directories once, so a
+// new blob needs no directory creation and only its own directory fsync).
+func OpenFS(fsys FS, dir string) (*Store, error) {
 	for i := 0; i < 256; i++ {
-		if err := os.MkdirAll(filepath.Join(dir, fmt.Sprintf("%02x", i)), 0o755); err != nil {
+		if err := fsys.MkdirAll(filepath.Join(dir, fmt.Sprintf("%02x", i))); err != nil {
 			return nil, fmt.Errorf("blob dir: %w", err)
 		}
 	}
-	if err := syncDir(dir); err != nil {
+	s := &Store{dir: dir, fs: fsys}
+	if err := s.syncDir(dir); err != nil {
 		return nil, err
 	}
-	return &Store{dir: dir}, nil
+	return s, nil
 }
 
 // NewID returns a fresh blob id.
@@ -73,25 +100,45 @@ func (s *Store) path(id string) (string, error) {
 
 // Writer writes one new blob. Commit makes it durable; Abort removes it.
 type Writer struct {
-	ID   string
-	f    *os.File
+	ID string
+	s  *Store
+	f  vfs.File
+	// osf is f's *os.File on vfs.OS: writes go through it sequentially
+	// (and ReadFrom can splice); other filesystems get WriteAt at off.
+	osf  *os.File
+	off  int64
 	path string
 	n    int64
+}
+
+func (s *Store) newWriter(id, path string, f vfs.File, off int64) *Writer {
+	w := &Writer{ID: id, s: s, f: f, path: path, off: off}
+	if of, ok := f.(vfs.OSFile); ok {
+		w.osf = of.File
+	}
+	return w
 }
 
 // Create starts a new blob.
 func (s *Store) Create() (*Writer, error) {
 	id := NewID()
 	p, _ := s.path(id)
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	f, err := s.fs.CreateNew(p)
 	if err != nil {
 		return nil, fmt.Errorf("create blob: %w", err)
 	}
-	return &Writer{ID: id, f: f, path: p}, nil
+	return s.newWriter(id, p, f, 0), nil
 }
 
 func (w *Writer) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
+	var n int
+	var err error
+	if w.osf != nil {
+		n, err = w.osf.Write(p)
+	} else {
+		n, err = w.f.WriteAt(p, w.off)
+	}
+	w.off += int64(n)
 	w.n += int64(n)
 	return n, err
 }
@@ -99,10 +146,17 @@ func (w *Writer) Write(p []byte) (int, error) {
 // ReadFrom lets io.Copy move socket bytes into the file without an extra
 // user-space buffer where the kernel supports it (splice).
 func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
-	n, err := w.f.ReadFrom(r)
-	w.n += n
-	return n, err
+	if w.osf != nil {
+		n, err := w.osf.ReadFrom(r)
+		w.off += n
+		w.n += n
+		return n, err
+	}
+	return io.CopyBuffer(writerOnly{w}, r, make([]byte, 32<<10))
 }
+
+// writerOnly hides ReadFrom so io.CopyBuffer uses Write.
+type writerOnly struct{ io.Writer }
 
 // Size is the number of bytes written so far.
 func (w *Writer) Size() int64 { return w.n }
@@ -116,11 +170,11 @@ func (w *Writer) Commit() error {
 		return fmt.Errorf("fsync blob: %w", err)
 	}
 	if err := w.f.Close(); err != nil {
-		os.Remove(w.path)
+		w.s.fs.Remove(w.path)
 		return fmt.Errorf("close blob: %w", err)
 	}
-	if err := syncDir(filepath.Dir(w.path)); err != nil {
-		os.Remove(w.path)
+	if err := w.s.syncDir(filepath.Dir(w.path)); err != nil {
+		w.s.fs.Remove(w.path)
 		return err
 	}
 	return nil
@@ -129,16 +183,22 @@ func (w *Writer) Commit() error {
 // Abort discards the blob.
 func (w *Writer) Abort() {
 	w.f.Close()
-	os.Remove(w.path)
+	w.s.fs.Remove(w.path)
 }
 
-// Open opens a blob for reading.
-func (s *Store) Open(id string) (*os.File, error) {
+// Close releases an appender whose bytes are abandoned: they lie past the
+// committed length, which the next Appender cuts off.
+func (w *Writer) Close() error { return w.f.Close() }
+
+// Open opens a blob for reading. On vfs.OS the file is a vfs.OSFile, whose
+// *os.File readers should use directly so that responses go out by
+// sendfile.
+func (s *Store) Open(id string) (vfs.File, error) {
 	p, err := s.path(id)
 	if err != nil {
 		return nil, err
 	}
-	return os.Open(p)
+	return s.fs.OpenRead(p)
 }
 
 // Appender reopens an appendable object's blob at its committed length.
@@ -149,7 +209,7 @@ func (s *Store) Appender(id string, committed int64) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	f, err := s.fs.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("open blob for append: %w", err)
 	}
@@ -157,11 +217,14 @@ func (s *Store) Appender(id string, committed int64) (*Writer, error) {
 		f.Close()
 		return nil, fmt.Errorf("truncate blob: %w", err)
 	}
-	if _, err := f.Seek(committed, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
+	w := s.newWriter(id, p, f, committed)
+	if w.osf != nil {
+		if _, err := w.osf.Seek(committed, io.SeekStart); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
-	return &Writer{ID: id, f: f, path: p}, nil
+	return w, nil
 }
 
 // CommitAppend fsyncs appended bytes; unlike Commit it never removes the
@@ -181,7 +244,7 @@ func (w *Writer) CommitAppend() error {
 func (s *Store) Remove(ids ...string) {
 	for _, id := range ids {
 		if p, err := s.path(id); err == nil {
-			os.Remove(p)
+			s.fs.Remove(p)
 		}
 	}
 }
@@ -191,38 +254,37 @@ func (s *Store) Remove(ids ...string) {
 // left alone.
 func (s *Store) Sweep(ctx context.Context, before time.Time, referenced func(id string) bool) (int, error) {
 	removed := 0
-	err := filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
-		}
+	for i := 0; i < 256; i++ {
+		sub := filepath.Join(s.dir, fmt.Sprintf("%02x", i))
+		names, err := s.fs.List(sub)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil
+				continue
 			}
-			return err
+			return removed, err
 		}
-		if d.IsDir() || !validID(d.Name()) || referenced(d.Name()) {
-			return nil
+		for _, name := range names {
+			if err := ctx.Err(); err != nil {
+				return removed, err
+			}
+			if !validID(name) || referenced(name) {
+				continue
+			}
+			path := filepath.Join(sub, name)
+			info, err := s.fs.Stat(path)
+			if err != nil || info.IsDir() || !info.ModTime().Before(before) {
+				continue
+			}
+			if s.fs.Remove(path) == nil {
+				removed++
+			}
 		}
-		info, err := d.Info()
-		if err != nil || !info.ModTime().Before(before) {
-			return nil
-		}
-		if os.Remove(path) == nil {
-			removed++
-		}
-		return nil
-	})
-	return removed, err
+	}
+	return removed, nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir for fsync: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+func (s *Store) syncDir(dir string) error {
+	if err := s.fs.SyncDir(dir); err != nil {
 		return fmt.Errorf("fsync dir %s: %w", dir, err)
 	}
 	return nil

@@ -40,6 +40,11 @@ var ErrUnknownSpace = errors.New("meta: unknown key space")
 //   - Update may group concurrent calls into one commit to share an fsync.
 //     fn may therefore run more than once and must have no effects outside
 //     the Tx; its result must depend only on what it reads through the Tx.
+//   - If fn returned nil and Update still fails (the commit's I/O failed),
+//     the transaction may or may not have been applied: bbolt reports a
+//     failed fsync of its meta page after writing it, and the next
+//     transaction sees the commit. Callers must not undo effects outside
+//     the store (delete the blobs it references) on such an error.
 //   - View runs fn in a read-only snapshot; it sees every Update that
 //     returned before View was called, and never a partial one.
 //   - Slices passed to or returned from a Tx are valid only until fn

@@ -15,8 +15,10 @@ import (
 	"github.com/ossd/ossd/internal/accesslog"
 	"github.com/ossd/ossd/internal/blob"
 	"github.com/ossd/ossd/internal/httpapi"
+	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/meta/boltmeta"
 	"github.com/ossd/ossd/internal/service"
+	"github.com/ossd/ossd/internal/vfs"
 )
 
 // Config configures a Server.
@@ -38,12 +40,41 @@ type Config struct {
 	LogClock accesslog.Clock
 	// LogFS is the access-log journal's filesystem; tests inject failures.
 	LogFS accesslog.FS
+
+	// BodyReadTimeout ends a request whose body sends no byte for this
+	// long (RequestTimeout, connection closed); BodyWriteTimeout ends a
+	// response the client takes no byte of for this long. Zero means
+	// DefaultBodyTimeout; negative disables.
+	BodyReadTimeout, BodyWriteTimeout time.Duration
+
+	// BlobFS is the object data files' filesystem (default: the OS's);
+	// tests inject failures and crashes (internal/faultfs).
+	BlobFS blob.FS
+	// WrapMeta, if set, wraps the metadata store; tests use it to make
+	// commits fail on demand. bbolt opens its file itself, so metadata
+	// faults are injected at this interface rather than at file level.
+	WrapMeta func(meta.Store) meta.Store
+}
+
+// DefaultBodyTimeout is the default body idle timeout, each way: long
+// enough for any live client, short enough that stalled ones are freed.
+const DefaultBodyTimeout = 2 * time.Minute
+
+// bodyTimeout applies Config's zero/negative convention.
+func bodyTimeout(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return DefaultBodyTimeout
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // Server is an assembled ossd.
 type Server struct {
 	cfg     Config
-	meta    *boltmeta.Store
+	meta    meta.Store
 	Service *service.Service
 	handler *httpapi.Handler
 	// Log is the access log (journal and delivery).
@@ -76,11 +107,18 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	m, err := boltmeta.Open(filepath.Join(cfg.DataDir, "meta.db"))
+	bm, err := boltmeta.Open(filepath.Join(cfg.DataDir, "meta.db"))
 	if err != nil {
 		return nil, err
 	}
-	bs, err := blob.Open(filepath.Join(cfg.DataDir, "blobs"))
+	var m meta.Store = bm
+	if cfg.WrapMeta != nil {
+		m = cfg.WrapMeta(bm)
+	}
+	if cfg.BlobFS == nil {
+		cfg.BlobFS = vfs.OS{}
+	}
+	bs, err := blob.OpenFS(cfg.BlobFS, filepath.Join(cfg.DataDir, "blobs"))
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -120,6 +158,7 @@ func New(cfg Config) (*Server, error) {
 	s.handler = httpapi.New(httpapi.Config{
 		Service: svc, Accounts: accts, Region: cfg.Region, Domains: cfg.Domains, Now: cfg.Now, Logger: cfg.Logger,
 		LogSink: sink, Admin: s.adminHandler(accts),
+		BodyReadTimeout: bodyTimeout(cfg.BodyReadTimeout), BodyWriteTimeout: bodyTimeout(cfg.BodyWriteTimeout),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopLog = cancel

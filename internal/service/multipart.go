@@ -118,7 +118,7 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.Part, err
 	}
 	p := &meta.Part{Number: in.Number, ETag: ETagOf(b.md5), Size: b.size, CRC64: b.crc, Modified: s.now(), Blob: b.blobID}
 	var old *meta.Part
-	err = s.meta.Update(ctx, func(tx meta.Tx) error {
+	err = s.update(ctx, func(tx meta.Tx) error {
 		if _, err := s.upload(tx, in.Bucket, in.Key, in.UploadID); err != nil {
 			return err
 		}
@@ -129,7 +129,9 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.Part, err
 		return meta.PutPart(tx, in.UploadID, p)
 	})
 	if err != nil {
-		s.blobs.Remove(p.Blob)
+		if !errors.Is(err, errMaybeCommitted) {
+			s.blobs.Remove(p.Blob)
+		}
 		return nil, internalErr("upload part", err)
 	}
 	if old != nil {

@@ -215,10 +215,31 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*Written, error) 
 		v.Type = TypeNormal
 	}
 	w, err := s.commitVersion(ctx, in.Bucket, &v, in.ForbidOverwrite, nil)
-	if err != nil {
+	if err != nil && !errors.Is(err, errMaybeCommitted) {
 		s.blobs.Remove(v.Blobs()...)
 	}
 	return w, err
+}
+
+// errMaybeCommitted marks a metadata commit that failed in the engine
+// after fn accepted it: it may have been applied all the same (bbolt
+// reports a failed fsync of its meta page after writing the page, and the
+// next transaction sees the commit). The blobs it references must then be
+// kept; if the commit did not land, the start-up sweep removes them.
+var errMaybeCommitted = errors.New("metadata commit failed; it may have been applied")
+
+// update is meta.Update that wraps an engine failure (as opposed to fn's
+// own refusal, which commits nothing) in errMaybeCommitted.
+func (s *Service) update(ctx context.Context, fn func(tx meta.Tx) error) error {
+	var fnErr error
+	err := s.meta.Update(ctx, func(tx meta.Tx) error {
+		fnErr = fn(tx) // the last run's verdict is the one Update reports
+		return fnErr
+	})
+	if err != nil && fnErr == nil {
+		return fmt.Errorf("%w: %w", errMaybeCommitted, err)
+	}
+	return err
 }
 
 // commitVersion makes v the newest version of its key, replacing the
@@ -230,7 +251,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*Written, error) 
 func (s *Service) commitVersion(ctx context.Context, bucket string, v *meta.Version, forbidOverwrite bool, pre func(tx meta.Tx) error) (*Written, error) {
 	var garbage []string
 	var delta int64
-	err := s.meta.Update(ctx, func(tx meta.Tx) error {
+	err := s.update(ctx, func(tx meta.Tx) error {
 		garbage, delta = nil, 0
 		if pre != nil {
 			if err := pre(tx); err != nil {
@@ -613,16 +634,22 @@ func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, e
 		}
 		return nil, readErr(err)
 	}
-	if in.Size >= 0 && hr.n != in.Size {
+	// discard drops a refused append: a new blob goes; an existing one
+	// keeps its committed bytes (the rest is cut at the next append) and
+	// only its descriptor is released.
+	discard := func() {
 		if cur == nil {
 			w.Abort()
+		} else {
+			w.Close()
 		}
+	}
+	if in.Size >= 0 && hr.n != in.Size {
+		discard()
 		return nil, oss.ErrIncompleteBody
 	}
 	if err := checkDigests(hr, in.ContentMD5, nil); err != nil {
-		if cur == nil {
-			w.Abort()
-		}
+		discard()
 		return nil, err
 	}
 	crc := hr.crc.Sum64()
@@ -630,9 +657,7 @@ func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, e
 		crc = blob.CRCCombine(cur.CRC64, crc, hr.n)
 	}
 	if in.CRC64 != nil && *in.CRC64 != crc {
-		if cur == nil {
-			w.Abort()
-		}
+		discard()
 		return nil, oss.ErrInvalidCRC64
 	}
 	if cur == nil {
@@ -655,7 +680,7 @@ func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, e
 	v.Extents = []meta.Extent{{Blob: w.ID, Size: v.Size}}
 	v.ETag = appendETag(v.CRC64, v.Size)
 	written, err := s.commitAppend(ctx, in.Bucket, &v, length)
-	if err != nil && cur == nil {
+	if err != nil && cur == nil && !errors.Is(err, errMaybeCommitted) {
 		s.blobs.Remove(w.ID)
 	}
 	return written, err
@@ -664,7 +689,7 @@ func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, e
 // commitAppend commits an append, replacing the previous state of the
 // object in place (same version id) if it is still at length.
 func (s *Service) commitAppend(ctx context.Context, bucket string, v *meta.Version, length int64) (*Written, error) {
-	err := s.meta.Update(ctx, func(tx meta.Tx) error {
+	err := s.update(ctx, func(tx meta.Tx) error {
 		cur, err := meta.Latest(tx, bucket, v.Key)
 		if err != nil {
 			return err

@@ -3,10 +3,10 @@ package service
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/ossd/ossd/internal/blob"
 	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/vfs"
 )
 
 // extentReader reads a byte range across an object's blob files, opening
@@ -15,7 +15,7 @@ type extentReader struct {
 	blobs   *blob.Store
 	extents []meta.Extent
 	off, n  int64 // remaining range, relative to the current extent list
-	f       *os.File
+	f       vfs.File
 	lr      io.LimitedReader
 }
 
@@ -46,15 +46,19 @@ func (r *extentReader) next() error {
 	if err != nil {
 		return fmt.Errorf("open blob: %w", err)
 	}
-	if _, err := f.Seek(r.off, io.SeekStart); err != nil {
-		f.Close()
-		return err
-	}
 	take := min(e.Size-r.off, r.n)
+	src := io.Reader(io.NewSectionReader(f, r.off, take))
+	if of, ok := f.(vfs.OSFile); ok {
+		// A LimitedReader over an *os.File lets net/http's ReadFrom use
+		// sendfile for the response body.
+		if _, err := of.Seek(r.off, io.SeekStart); err != nil {
+			f.Close()
+			return err
+		}
+		src = of.File
+	}
 	r.f = f
-	// A LimitedReader over an *os.File lets net/http's ReadFrom use
-	// sendfile for the response body.
-	r.lr = io.LimitedReader{R: f, N: take}
+	r.lr = io.LimitedReader{R: src, N: take}
 	r.extents = r.extents[1:]
 	r.off = 0
 	r.n -= take
