@@ -32,6 +32,7 @@ func main() {
 type options struct {
 	addr, data, region, domains, users string
 	readHeaderTimeout, idleTimeout     time.Duration
+	bodyReadTimeout, bodyWriteTimeout  time.Duration
 	maxHeaderBytes                     int
 	shutdownTimeout                    time.Duration
 	verbose                            bool
@@ -62,6 +63,8 @@ Flags:
 	fs.StringVar(&o.users, "users", "", "JSON file of extra accounts: [{\"id\",\"displayName\",\"accessKeyId\",\"accessKeySecret\"}]")
 	fs.DurationVar(&o.readHeaderTimeout, "read-header-timeout", 30*time.Second, "time allowed to read request headers (slow clients are cut off)")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 120*time.Second, "keep-alive idle connection timeout")
+	fs.DurationVar(&o.bodyReadTimeout, "body-read-timeout", server.DefaultBodyTimeout, "a request body that sends no byte for this long is cut off with RequestTimeout (0 disables)")
+	fs.DurationVar(&o.bodyWriteTimeout, "body-write-timeout", server.DefaultBodyTimeout, "a response the client reads nothing of for this long is cut off (0 disables)")
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request header block accepted")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
@@ -72,6 +75,9 @@ Flags:
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if o.bodyReadTimeout < 0 || o.bodyWriteTimeout < 0 {
+		return nil, fmt.Errorf("--body-read-timeout and --body-write-timeout must not be negative")
 	}
 	if o.logInterval < time.Second {
 		return nil, fmt.Errorf("--log-delivery-interval %v: must be at least 1s", o.logInterval)
@@ -117,7 +123,8 @@ func run(args []string) error {
 	}
 	loc, _ := parseZone(o.logTZ)
 	srv, err := server.New(server.Config{DataDir: o.data, Region: o.region, Domains: domains, Root: root, Users: users, Logger: logger,
-		LogInterval: o.logInterval, LogLocation: loc})
+		LogInterval: o.logInterval, LogLocation: loc,
+		BodyReadTimeout: disabledIfZero(o.bodyReadTimeout), BodyWriteTimeout: disabledIfZero(o.bodyWriteTimeout)})
 	if err != nil {
 		return err
 	}
@@ -153,6 +160,14 @@ func run(args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// disabledIfZero maps a flag's "0 disables" to server.Config's negative.
+func disabledIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 func printBanner(w *os.File, addr string, o *options, root server.User, generated bool) {

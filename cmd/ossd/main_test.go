@@ -33,7 +33,11 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || o.addr != "127.0.0.1:0" || o.logInterval != 5*time.Second || o.data != "./ossd-data" || o.region != "cn-hangzhou" {
 		t.Fatalf("parseFlags = %+v, %v", o, err)
 	}
-	for _, bad := range [][]string{{"--log-delivery-interval", "500ms"}, {"--log-timezone", "bogus/zone"}, {"extra-arg"}} {
+	if o.bodyReadTimeout != 2*time.Minute || o.bodyWriteTimeout != 2*time.Minute {
+		t.Fatalf("body timeouts default to %v / %v, want 2m", o.bodyReadTimeout, o.bodyWriteTimeout)
+	}
+	for _, bad := range [][]string{{"--log-delivery-interval", "500ms"}, {"--log-timezone", "bogus/zone"}, {"extra-arg"},
+		{"--body-read-timeout", "-1s"}, {"--body-write-timeout", "-1s"}} {
 		if _, err := parseFlags(bad); err == nil {
 			t.Errorf("parseFlags(%v) accepted", bad)
 		}

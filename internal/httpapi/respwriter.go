@@ -31,6 +31,10 @@ type respWriter struct {
 	// onHeader, when set, edits the headers just before they are sent
 	// (the S3 dialect renames them).
 	onHeader func(http.Header)
+	// wdl enforces the write idle timeout; nil when there is none.
+	wdl *idleDeadline
+	// ridle is the request body's read idle timeout (nil when none).
+	ridle *readIdle
 }
 
 // holdBackMin is the body size up to which net/http keeps the whole
@@ -57,6 +61,12 @@ func (w *respWriter) WriteHeader(code int) {
 			w.remaining = n
 		}
 	}
+	// The deadline also covers what net/http flushes after the handler
+	// returns (it clears it once the response is out).
+	w.wdl.progress()
+	// net/http drains up to 256 KiB of an unread request body before the
+	// response goes out; the read deadline bounds that wait too.
+	w.ridle.before()
 	w.ResponseWriter.WriteHeader(code)
 }
 
@@ -64,6 +74,7 @@ func (w *respWriter) Write(p []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
+	w.wdl.progress()
 	if w.remaining > 0 && int64(len(p)) >= w.remaining {
 		k := w.remaining - 1
 		n, err := w.ResponseWriter.Write(p[:k])
@@ -87,13 +98,16 @@ func (w *respWriter) ReadFrom(r io.Reader) (int64, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
-	rf := w.ResponseWriter.(io.ReaderFrom)
+	rf, isRF := w.ResponseWriter.(io.ReaderFrom)
+	if !isRF { // not net/http's own writer (a recorder, a middleware)
+		return io.Copy(writerOnly{w}, r)
+	}
 	lr, ok := r.(*io.LimitedReader)
 	if w.remaining <= 0 || !ok || lr.N < w.remaining {
-		if w.remaining > 0 && !ok {
-			return io.Copy(writerOnly{w}, r) // keeps the hold-back in Write
+		if !ok && (w.remaining > 0 || w.wdl != nil) {
+			return io.Copy(writerOnly{w}, r) // keeps the hold-back and the write deadline in Write
 		}
-		n, err := rf.ReadFrom(r)
+		n, err := w.send(rf, r)
 		w.n += n
 		if w.remaining > 0 {
 			w.remaining -= n
@@ -104,7 +118,7 @@ func (w *respWriter) ReadFrom(r io.Reader) (int64, error) {
 	// sendfile, as lr keeps its *os.File), then hold that byte.
 	extra := lr.N - (w.remaining - 1)
 	lr.N -= extra
-	n, err := rf.ReadFrom(lr)
+	n, err := w.send(rf, lr)
 	lr.N += extra
 	w.n += n
 	w.remaining -= n
@@ -120,9 +134,20 @@ func (w *respWriter) ReadFrom(r io.Reader) (int64, error) {
 	return n + 1, nil
 }
 
+// send hands r to net/http's ReadFrom (sendfile for a LimitedReader over
+// a file), in deadline-extending chunks when a write idle timeout is set;
+// r is then always a *io.LimitedReader (ReadFrom routes others to Write).
+func (w *respWriter) send(rf io.ReaderFrom, r io.Reader) (int64, error) {
+	if w.wdl == nil {
+		return rf.ReadFrom(r)
+	}
+	return sendIdle(rf, r.(*io.LimitedReader), w.wdl)
+}
+
 // release sends the held byte, completing the response.
 func (w *respWriter) release() {
 	if len(w.held) > 0 {
+		w.wdl.progress()
 		n, _ := w.ResponseWriter.Write(w.held)
 		w.n += int64(n)
 		w.held = nil
@@ -135,16 +160,19 @@ type writerOnly struct{ io.Writer }
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// countingBody counts request body bytes read, for the access log.
+// countingBody counts request body bytes read, for the access log, and
+// enforces the body read idle timeout (idle is nil when there is none).
 type countingBody struct {
 	io.ReadCloser
-	n int64
+	n    int64
+	idle *readIdle
 }
 
 func (c *countingBody) Read(p []byte) (int, error) {
+	c.idle.before()
 	n, err := c.ReadCloser.Read(p)
 	c.n += int64(n)
-	return n, err
+	return n, c.idle.after(err)
 }
 
 func (rq *request) bodyRead() int64 {

@@ -54,6 +54,14 @@ type Config struct {
 	Admin http.Handler
 	// MaxXMLBody caps XML request bodies.
 	MaxXMLBody int64
+	// BodyReadTimeout: a request body read fails with RequestTimeout, and
+	// the connection is closed, when no byte arrives for this long. Zero
+	// disables. (A whole-request timeout would cut off slow large uploads.)
+	BodyReadTimeout time.Duration
+	// BodyWriteTimeout: a response write fails, and the connection is
+	// closed, when the client takes no byte for this long (see sendIdle
+	// for how object bodies sent by sendfile are measured). Zero disables.
+	BodyWriteTimeout time.Duration
 }
 
 // Handler is the OSS API http.Handler.
@@ -131,8 +139,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rq.s3 = isS3(r); rq.s3 {
 		rq.w.onHeader = func(hdr http.Header) { translateS3Response(rq, hdr) }
 	}
-	if r.Body != nil {
-		r.Body = &countingBody{ReadCloser: r.Body}
+	var rc *http.ResponseController
+	if h.cfg.BodyReadTimeout > 0 || h.cfg.BodyWriteTimeout > 0 {
+		rc = http.NewResponseController(w)
+		rq.w.wdl = newIdleDeadline(rc.SetWriteDeadline, h.cfg.BodyWriteTimeout)
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		cb := &countingBody{ReadCloser: r.Body}
+		if dl := newIdleDeadline(func(t time.Time) error { return rc.SetReadDeadline(t) }, h.cfg.BodyReadTimeout); dl != nil {
+			cb.idle = &readIdle{dl: dl, hdr: w.Header()}
+			rq.w.ridle = cb.idle
+		}
+		// The wrapped body goes on a shallow copy: net/http keeps its own
+		// request, whose body tells it how much of the body is unread when
+		// the response goes out (it closes the connection rather than
+		// wait for more than 256 KiB nobody will read; with a wrapper in
+		// its place it waits for up to that much first, forever if the
+		// client sends none).
+		r = r.WithContext(r.Context())
+		r.Body = cb
+		rq.r = r
 	}
 	rq.entry = newEntry(rq, now)
 	hdr := w.Header()
@@ -225,6 +251,10 @@ func (h *Handler) serve(rq *request) error {
 	}
 	if hd.access == service.AccessOwner || rq.key == "" || hd.objectACL == false {
 		if err := service.Authorize(rq.p, hd.access, b, ""); err != nil {
+			var oe *oss.Error
+			if ec := deniedEC[rq.op]; ec != "" && errors.As(err, &oe) {
+				return oe.WithEC(ec)
+			}
 			return err
 		}
 	}
