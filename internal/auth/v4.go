@@ -414,7 +414,8 @@ func verifyV4Query(r *request, lookup Lookup) (Result, *oss.Error) {
 		return Result{}, errNotYetValid.With("RequestTime", isoTime(t)).With("ServerTime", isoTime(now))
 	}
 	if end := t.Add(time.Duration(exp) * time.Second); now.After(end) {
-		return Result{}, errExpired(end, now)
+		// OSS gives an expired V4 URL its own EC (V1's is 0002-00000069).
+		return Result{}, errExpired(end, now).WithEC("0002-00000236")
 	}
 	payload, declared, err := payloadHash(r.in.Header)
 	if err != nil {

@@ -16,6 +16,14 @@ type handler struct {
 
 var handlers map[oss.Op]handler
 
+// deniedEC is the EC OSS gives a refused request for these operations,
+// where it documents one of its own (help.aliyun.com/.../0003-0000000N);
+// every other refusal keeps AccessDenied's 0003-00000001.
+var deniedEC = map[oss.Op]string{
+	oss.OpGetObjectACL: "0003-00000007",
+	oss.OpPutObjectACL: "0003-00000008",
+}
+
 func init() {
 	own, read, write := service.AccessOwner, service.AccessRead, service.AccessWrite
 	handlers = map[oss.Op]handler{

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -263,10 +264,14 @@ func (h *Handler) objectHeaders(rq *request, v *meta.Version) {
 func checkConditions(hdr http.Header, etag string, modified time.Time, prefix string) error {
 	tag := `"` + etag + `"`
 	// ETags are hex: compared without regard to case, since S3 clients
-	// see them lower-case and OSS clients upper-case.
-	match := func(list string) bool {
+	// see them lower-case and OSS clients upper-case. If-None-Match
+	// compares weakly (RFC 9110 §13.1.2): W/"x" matches "x".
+	match := func(list string, weak bool) bool {
 		for _, t := range strings.Split(list, ",") {
-			t = strings.TrimSpace(t)
+			t = strings.Trim(t, " \t")
+			if weak {
+				t = strings.TrimPrefix(t, "W/")
+			}
 			if t == "*" || strings.EqualFold(t, tag) || strings.EqualFold(strings.Trim(t, `"`), etag) {
 				return true
 			}
@@ -275,7 +280,7 @@ func checkConditions(hdr http.Header, etag string, modified time.Time, prefix st
 	}
 	mod := modified.Truncate(time.Second)
 	if s := hdr.Get(prefix + "If-Match"); s != "" {
-		if !match(s) {
+		if !match(s, false) {
 			return oss.ErrPreconditionFailed.With("Condition", "If-Match")
 		}
 	} else if s := hdr.Get(prefix + "If-Unmodified-Since"); s != "" {
@@ -284,7 +289,7 @@ func checkConditions(hdr http.Header, etag string, modified time.Time, prefix st
 		}
 	}
 	if s := hdr.Get(prefix + "If-None-Match"); s != "" {
-		if match(s) {
+		if match(s, true) {
 			if prefix != "" {
 				return oss.ErrPreconditionFailed.With("Condition", "If-None-Match")
 			}
@@ -301,48 +306,88 @@ func checkConditions(hdr http.Header, etag string, modified time.Time, prefix st
 	return nil
 }
 
-// parseRange interprets a Range header against size. ok=false means serve
-// the whole object (absent or unparsable header, as OSS ignores those).
-func parseRange(s string, size int64) (off, n int64, ok bool, err error) {
-	spec, found := strings.CutPrefix(strings.TrimSpace(s), "bytes=")
-	if s == "" || !found || strings.Contains(spec, ",") {
-		return 0, size, false, nil
-	}
-	a, b, found := strings.Cut(spec, "-")
-	if !found {
-		return 0, size, false, nil
-	}
-	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	switch {
-	case a == "" && b == "":
-		return 0, size, false, nil
-	case a == "":
-		k, perr := strconv.ParseInt(b, 10, 64)
-		if perr != nil || k < 0 {
-			return 0, size, false, nil
-		}
-		if k == 0 {
+// rangeStandard says whether a GET reads its Range header the way RFC 9110
+// and S3 do ("x-oss-range-behavior: standard", and every S3 request): a
+// last byte past the end is clipped, a first byte past the end is 416.
+// Otherwise OSS serves a range only when it lies inside the object and
+// ignores it (200, the whole object) when it does not.
+func rangeStandard(rq *request) bool {
+	return rq.s3 || strings.EqualFold(strings.Trim(rq.r.Header.Get("x-oss-range-behavior"), " \t"), "standard")
+}
+
+// parseRange interprets a single-range Range header against size.
+// ok=false with a nil error means serve the whole object: the header is
+// absent, malformed or a list (OSS ignores those), or, unless standard,
+// reaches past the object. With standard, a range that starts past the
+// end (or any range of an empty object) is ErrInvalidRange.
+func parseRange(s string, size int64, standard bool) (off, n int64, ok bool, err error) {
+	whole := func() (int64, int64, bool, error) { return 0, size, false, nil }
+	outside := func() (int64, int64, bool, error) {
+		if standard {
 			return 0, 0, false, oss.ErrInvalidRange
 		}
-		k = min(k, size)
-		return size - k, k, true, nil
+		return whole()
 	}
-	start, perr := strconv.ParseInt(a, 10, 64)
-	if perr != nil || start < 0 {
-		return 0, size, false, nil
+	s = strings.Trim(s, " \t")
+	if len(s) < len("bytes=") || !strings.EqualFold(s[:len("bytes=")], "bytes=") || strings.Contains(s, ",") {
+		return whole()
+	}
+	a, b, found := strings.Cut(s[len("bytes="):], "-")
+	if !found {
+		return whole()
+	}
+	a, b = strings.Trim(a, " \t"), strings.Trim(b, " \t")
+	first, firstOK := parseDigits(a)
+	last, lastOK := parseDigits(b)
+	switch {
+	case !firstOK && !lastOK, a != "" && !firstOK, b != "" && !lastOK:
+		return whole()
+	case !firstOK: // suffix: the last `last` bytes
+		if last == 0 || size == 0 {
+			return outside()
+		}
+		if last > size {
+			if !standard {
+				return whole()
+			}
+			last = size
+		}
+		return size - last, last, true, nil
+	case lastOK && last < first:
+		return whole() // an invalid range is ignored (RFC 9110 §14.1.1)
+	case first >= size:
+		return outside()
 	}
 	end := size - 1
-	if b != "" {
-		e, perr := strconv.ParseInt(b, 10, 64)
-		if perr != nil || e < start {
-			return 0, size, false, nil
+	if lastOK {
+		if last < size {
+			end = last
+		} else if !standard {
+			return whole()
 		}
-		end = min(e, size-1)
 	}
-	if start >= size {
-		return 0, 0, false, oss.ErrInvalidRange
+	return first, end - first + 1, true, nil
+}
+
+// parseDigits reads 1*DIGIT. Values past MaxInt64 saturate: they only
+// meet comparisons with an object size, which they exceed either way.
+func parseDigits(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
 	}
-	return start, end - start + 1, true, nil
+	var v int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > (math.MaxInt64-int64(c-'0'))/10 {
+			v = math.MaxInt64
+			continue
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
 }
 
 var responseOverrides = map[string]string{
@@ -356,7 +401,7 @@ var responseOverrides = map[string]string{
 func (h *Handler) readable(rq *request) (*meta.Version, error) {
 	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId"), FollowSymlink: true})
 	if err != nil {
-		return nil, err
+		return nil, hideMissing(rq, rq.b, err)
 	}
 	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
 		return nil, err
@@ -364,6 +409,17 @@ func (h *Handler) readable(rq *request) (*meta.Version, error) {
 	rq.entry.ObjectSize = v.Size
 	rq.entry.StorageClass = v.StorageClass
 	return v, nil
+}
+
+// hideMissing is the answer to a read whose object could not be resolved
+// (no such key, version or symlink target) in bucket b. There is no object
+// ACL to consult, so the bucket's decides: a caller who may not read the
+// bucket gets AccessDenied, as from OSS, and cannot probe which keys exist.
+func hideMissing(rq *request, b *meta.Bucket, err error) error {
+	if aerr := service.Authorize(rq.p, service.AccessRead, b, ""); aerr != nil {
+		return aerr
+	}
+	return err
 }
 
 func (h *Handler) getObject(rq *request) error {
@@ -384,7 +440,7 @@ func (h *Handler) getObject(rq *request) error {
 		}
 		return err
 	}
-	off, n, partial, err := parseRange(rq.r.Header.Get("Range"), v.Size)
+	off, n, partial, err := parseRange(rq.r.Header.Get("Range"), v.Size, rangeStandard(rq))
 	if err != nil {
 		rq.w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(v.Size, 10))
 		return err
@@ -440,7 +496,7 @@ func (h *Handler) headObject(rq *request) error {
 func (h *Handler) getObjectMeta(rq *request) error {
 	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId")})
 	if err != nil {
-		return err
+		return hideMissing(rq, rq.b, err)
 	}
 	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
 		return err
@@ -552,7 +608,7 @@ func (h *Handler) copySource(rq *request) (string, *meta.Version, error) {
 	}
 	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: bucket, Key: key, VersionID: vid, FollowSymlink: true})
 	if err != nil {
-		return "", nil, err
+		return "", nil, hideMissing(rq, sb, err)
 	}
 	if err := service.Authorize(rq.p, service.AccessRead, sb, v.ACL); err != nil {
 		return "", nil, err
@@ -699,7 +755,7 @@ func (h *Handler) putSymlink(rq *request) error {
 func (h *Handler) getSymlink(rq *request) error {
 	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId")})
 	if err != nil {
-		return err
+		return hideMissing(rq, rq.b, err)
 	}
 	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
 		return err

@@ -38,30 +38,27 @@ func ValidObjectACL(acl string) bool { return acl == ACLDefault || ValidBucketAC
 // when it inherits the bucket's). The owner may do anything; others get
 // what the effective ACL grants, which is how OSS treats both anonymous
 // users and other accounts — unless the bucket blocks public access, in
-// which case public ACLs grant nothing.
+// which case public ACLs grant nothing. A refusal says which of the two
+// refused: a private ACL gets OSS's "because of bucket acl" answer, a
+// public ACL the bucket ignores gets the block's.
 func Authorize(p Principal, access Access, b *meta.Bucket, objectACL string) error {
 	if p.Internal || (p.ID != "" && p.ID == b.Owner) {
-		return nil
-	}
-	if b.PublicBlocked() {
-		if access == AccessOwner {
-			return oss.ErrAccessDenied.WithMessage("You do not have the permission to perform this operation on the bucket.")
-		}
-		return oss.ErrAccessDenied.WithMessage("Public access is blocked for this bucket.")
-	}
-	bucketACL := b.ACL
-	acl := bucketACL
-	if objectACL != "" && objectACL != ACLDefault {
-		acl = objectACL
-	}
-	switch {
-	case access == AccessRead && (acl == ACLPublicRead || acl == ACLPublicReadWrite):
-		return nil
-	case access == AccessWrite && acl == ACLPublicReadWrite:
 		return nil
 	}
 	if access == AccessOwner {
 		return oss.ErrAccessDenied.WithMessage("You do not have the permission to perform this operation on the bucket.")
 	}
-	return oss.ErrAccessDenied
+	acl := b.ACL
+	if objectACL != "" && objectACL != ACLDefault {
+		acl = objectACL
+	}
+	granted := access == AccessRead && (acl == ACLPublicRead || acl == ACLPublicReadWrite) ||
+		access == AccessWrite && acl == ACLPublicReadWrite
+	switch {
+	case !granted:
+		return oss.ErrAccessDenied
+	case b.PublicBlocked():
+		return oss.ErrAccessDenied.WithMessage("Public access is blocked for this bucket.")
+	}
+	return nil
 }
