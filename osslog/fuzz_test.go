@@ -18,6 +18,7 @@ func FuzzRoundTrip(f *testing.F) {
 		l := Line{
 			RemoteIP:           a,
 			Reserved1:          b,
+			Reserved2:          extra,
 			Time:               time.Unix(sec, n%1e9).In(zone),
 			RequestURI:         a + " " + b,
 			HTTPStatus:         int(n % 1000),
@@ -33,7 +34,7 @@ func FuzzRoundTrip(f *testing.F) {
 			Bucket:             extra,
 			Key:                key,
 			ObjectSize:         n / 2,
-			ServerCostTime:     0,
+			ServerCostTime:     n / 3,
 			ErrorCode:          b,
 			RequestLength:      n,
 			UserID:             key,

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/textproto"
 	"reflect"
 	"sort"
 	"strings"
@@ -246,19 +248,28 @@ func awsSignedName(mode, name string, query bool) bool {
 }
 
 // FuzzAWSVerifyMutation signs a request with the real aws-sdk-go-v2 signer
-// (SigV4) or the documented algorithm (SigV2), changes one byte of one
-// element and checks: a changed signed element is always refused, a
-// changed unsigned one always accepted, and nothing panics.
+// (SigV4) or the documented algorithm (SigV2), checks the untouched
+// request verifies, then mutates it: one byte of one element changed, one
+// parameter or header removed, a header or parameter added, or the
+// request replayed a day later. A mutation of anything the mode signs is
+// always refused, of anything it does not sign always accepted; errors
+// are 4xx *oss.Error; nothing panics.
 func FuzzAWSVerifyMutation(f *testing.F) {
 	bm := baseAWSModel()
 	n := len(bm.fields())
 	for mi := range awsFuzzModes {
 		for fi := 0; fi < n; fi++ {
-			f.Add(uint8(mi), uint8(fi), uint16(fi), uint8(1+fi))
+			f.Add(uint8(mi), uint8(fi), uint16(fi), uint8(1+fi), uint8(fi%mutKinds), "", "")
 		}
+		for _, nv := range [][2]string{{"X-Amz-Meta-Evil", "1"}, {"x-amz-acl", "public-read"}, {"X-Other", "v"},
+			{"acl", ""}, {"prefix", "p"}, {"response-content-type", "a/b"}, {"Range", "bytes=0-1"}} {
+			f.Add(uint8(mi), uint8(0), uint16(0), uint8(0), uint8(mutAddHdr), nv[0], nv[1])
+			f.Add(uint8(mi), uint8(0), uint16(0), uint8(0), uint8(mutAddQry), nv[0], nv[1])
+		}
+		f.Add(uint8(mi), uint8(0), uint16(0), uint8(0), uint8(mutReplay), "", "")
 	}
-	f.Add(uint8(0), uint8(3), uint16(4), uint8(0x80)) // inside "ü"
-	f.Fuzz(func(t *testing.T, mi, fi uint8, pos uint16, x uint8) {
+	f.Add(uint8(0), uint8(3), uint16(4), uint8(0x80), uint8(mutFlip), "", "") // inside "ü"
+	f.Fuzz(func(t *testing.T, mi, fi uint8, pos uint16, x, kind uint8, name, value string) {
 		mode := awsFuzzModes[int(mi)%len(awsFuzzModes)]
 		if x == 0 {
 			x = 1
@@ -268,58 +279,115 @@ func FuzzAWSVerifyMutation(f *testing.F) {
 		if _, err := Verify(signed, akSK); err != nil {
 			t.Fatalf("%s: base request refused: %v", mode, err)
 		}
-		authSuffix := strings.TrimPrefix(signed.RawQuery, base.rawQuery())
+		// The presigned query's own parameters (the signer re-sorts the
+		// whole query, so they are picked out by name, not position).
+		var authParams []string
+		for _, kv := range strings.Split(signed.RawQuery, "&") {
+			if nm, _, _ := strings.Cut(kv, "="); strings.HasPrefix(nm, "X-Amz-") || nm == "AWSAccessKeyId" || nm == "Expires" || nm == "Signature" {
+				authParams = append(authParams, kv)
+			}
+		}
+		build := func(mm awsModel) Input {
+			in := signed
+			in.Method, in.Host, in.Bucket, in.Key, in.Path = mm.method, mm.host, mm.bucket, mm.key, mm.path()
+			in.RawQuery = strings.Join(append([]string{mm.rawQuery()}, authParams...), "&")
+			in.Header = signed.Header.Clone()
+			for _, p := range base.header {
+				delete(in.Header, p[0])
+			}
+			for k, v := range mm.httpHeader() {
+				in.Header[k] = append(in.Header[k], v...)
+			}
+			return in
+		}
+		if _, err := Verify(build(base), akSK); err != nil {
+			t.Fatalf("%s: base request, rebuilt, refused: %v", mode, err)
+		}
 
 		mut := baseAWSModel()
 		fs := mut.fields()
-		fld := fs[int(fi)%len(fs)]
-		before := *fld.s
-		var nameBefore string
-		if fld.nameOf != nil {
-			nameBefore = fld.nameOf()
+		fi %= uint8(len(fs))
+		fld := fs[fi]
+		in := build(base)
+		var what string
+		want := eitherWay
+		switch k := int(kind) % mutKinds; {
+		case k == mutDelete && (fld.isName || fld.nameOf != nil):
+			nm, isQuery := removePair(&mut.query, &mut.header, 4, int(fi))
+			what = "removed " + nm
+			want = pick(awsSignedName(mode, nm, isQuery))
+		case k == mutDelete:
+			what = "emptied " + *fld.s
+			*fld.s = ""
+			want = mustRefuse // method, bucket, key; the host for SigV4
+			if fld.s == &mut.host && !strings.HasPrefix(mode, "aws4") {
+				want = mustAccept
+			}
+		case k == mutAddHdr:
+			name = textproto.CanonicalMIMEHeaderKey(name)
+			low := strings.ToLower(name)
+			if !validToken(name) || len(in.Header.Values(name)) > 0 || low == "authorization" || low == "x-amz-content-sha256" || low == "x-amz-date" {
+				// Not sendable or a repeated header; or one that selects the
+				// scheme (an UNSIGNED-PAYLOAD hash on a presigned URL is
+				// accepted by design, see TestAWSErrors).
+				return
+			}
+			mut.header = append(mut.header, [2]string{name, value})
+			what = "added header " + name
+			// A header the signer did not cover: SigV4 and SigV2 refuse an
+			// unsigned x-amz-* one; SigV2 also signs Content-Type,
+			// Content-MD5 and Date (all already present).
+			want = pick(strings.HasPrefix(low, "x-amz-"))
+		case k == mutAddQry:
+			if name == "" || hasName(mut.query, name, false) || authParam(name) {
+				return
+			}
+			mut.query = append(mut.query, [2]string{name, value})
+			what = "added parameter " + name
+			want = pick(awsSignedName(mode, name, true))
+		case k == mutReplay:
+			what = "replayed a day later"
+			want = mustRefuse
+			in.Now = rtNow.Add(25 * time.Hour)
+		default: // mutFlip
+			before := *fld.s
+			var nameBefore string
+			if fld.nameOf != nil {
+				nameBefore = fld.nameOf()
+			}
+			b := []byte(before)
+			b[int(pos)%len(b)] ^= x
+			*fld.s = string(b)
+			what = fmt.Sprintf("changed %q -> %q", before, *fld.s)
+			switch {
+			case fld.isName:
+				if !fld.isQuery && strings.EqualFold(before, *fld.s) {
+					return // header names are case-insensitive
+				}
+				want = pick(awsSignedName(mode, before, fld.isQuery) || awsSignedName(mode, *fld.s, fld.isQuery))
+			case fld.nameOf != nil:
+				want = pick(awsSignedName(mode, nameBefore, fld.isQuery))
+			case fld.s == &mut.host:
+				want = pick(strings.HasPrefix(mode, "aws4"))
+			default:
+				want = mustRefuse // method, bucket, key
+			}
 		}
-		b := []byte(before)
-		b[int(pos)%len(b)] ^= x
-		*fld.s = string(b)
-
-		in := signed
-		in.Method, in.Host, in.Bucket, in.Key, in.Path = mut.method, mut.host, mut.bucket, mut.key, mut.path()
-		in.RawQuery = mut.rawQuery() + authSuffix
-		in.Header = signed.Header.Clone()
-		for _, p := range base.header {
-			delete(in.Header, p[0])
-		}
-		for k, v := range mut.httpHeader() {
-			in.Header[k] = append(in.Header[k], v...)
+		if kind%mutKinds != mutReplay {
+			in = build(mut)
 		}
 		_, err := Verify(in, akSK)
 		if err != nil {
 			var e *oss.Error
 			if !errors.As(err, &e) || e.Status < 400 || e.Status > 499 {
-				t.Fatalf("bad error %v", err)
+				t.Fatalf("%s: %s: bad error %v", mode, what, err)
 			}
 		}
-		var isSigned, unchanged bool
 		switch {
-		case fld.isName:
-			after := *fld.s
-			if !fld.isQuery && strings.EqualFold(before, after) {
-				unchanged = true // header names are case-insensitive
-			}
-			isSigned = awsSignedName(mode, before, fld.isQuery) || awsSignedName(mode, after, fld.isQuery)
-		case fld.nameOf != nil:
-			isSigned = awsSignedName(mode, nameBefore, fld.isQuery)
-		case fld.s == &mut.host:
-			isSigned = strings.HasPrefix(mode, "aws4")
-		default:
-			isSigned = true // method, bucket, key
-		}
-		switch {
-		case unchanged:
-		case isSigned && err == nil:
-			t.Fatalf("%s: changed signed element %q -> %q accepted", mode, before, *fld.s)
-		case !isSigned && err != nil:
-			t.Fatalf("%s: changed unsigned element %q -> %q refused: %v", mode, before, *fld.s, err)
+		case want == mustRefuse && err == nil:
+			t.Fatalf("%s: %s (signed): accepted", mode, what)
+		case want == mustAccept && err != nil:
+			t.Fatalf("%s: %s (not signed): refused: %v", mode, what, err)
 		}
 	})
 }

@@ -2,7 +2,9 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/textproto"
 	"reflect"
 	"strings"
 	"testing"
@@ -80,20 +82,102 @@ func signedName(m mode, name string, query bool) bool {
 	return isOSSHeader(low) || low == "content-type" || low == "content-md5"
 }
 
-// FuzzVerifyMutation signs a request with key K, changes one byte of one
-// element and checks: a changed signed element is always rejected, a
-// changed unsigned one is always accepted, and nothing panics.
+// Mutation kinds shared by the OSS and AWS mutation targets.
+const (
+	mutFlip   = iota // XOR one byte of one element
+	mutDelete        // drop one query parameter or header (method, bucket, key: emptied)
+	mutAddHdr        // add a header that was not there
+	mutAddQry        // add a query parameter that was not there
+	mutReplay        // verify the untouched request a day after signing
+	mutKinds
+)
+
+// expectation of one mutated request.
+type expectation int
+
+const (
+	mustRefuse expectation = iota // a signed element changed
+	mustAccept                    // only unsigned elements changed
+	eitherWay                     // outside the property (documented per case)
+)
+
+// authParam says whether a query name belongs to a signature scheme:
+// adding one changes how the request is authenticated rather than what it
+// asks, so the mutation targets do not predict the outcome.
+func authParam(name string) bool {
+	low := strings.ToLower(name)
+	for _, p := range []string{"signature", "ossaccesskeyid", "expires", "awsaccesskeyid", "security-token"} {
+		if low == p {
+			return true
+		}
+	}
+	return strings.HasPrefix(low, "x-oss-") || strings.HasPrefix(low, "x-amz-")
+}
+
+// validToken says whether s can be a header name on the wire.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// removePair drops the query parameter or header that field fi belongs
+// to (fields: `scalars` single elements (method, bucket, key, ...), then
+// name/value pairs of the query, then of the headers, as fields() lists
+// them).
+func removePair(query, header *[][2]string, scalars, fi int) (name string, isQuery bool) {
+	i := (fi - scalars) / 2
+	if i < len(*query) {
+		name = (*query)[i][0]
+		*query = append((*query)[:i:i], (*query)[i+1:]...)
+		return name, true
+	}
+	i -= len(*query)
+	name = (*header)[i][0]
+	*header = append((*header)[:i:i], (*header)[i+1:]...)
+	return name, false
+}
+
+// hasName says whether pairs hold name (case-insensitively for headers).
+func hasName(pairs [][2]string, name string, fold bool) bool {
+	for _, p := range pairs {
+		if p[0] == name || (fold && strings.EqualFold(p[0], name)) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzVerifyMutation signs a request with key K in each OSS mode, checks
+// the untouched request verifies, then mutates it: one byte of one
+// element changed, one parameter or header removed, a header or parameter
+// added, or the request replayed a day later. A mutation of anything the
+// mode signs is always refused, of anything it does not sign always
+// accepted; errors are *oss.Error; nothing panics.
 func FuzzVerifyMutation(f *testing.F) {
 	bm := baseModel()
 	n := len(bm.fields())
 	for mi := range modes {
 		for fi := 0; fi < n; fi++ {
-			f.Add(uint8(mi), uint8(fi), uint16(fi), uint8(1+fi))
+			f.Add(uint8(mi), uint8(fi), uint16(fi), uint8(1+fi), uint8(fi%mutKinds), "", "")
 		}
+		for _, nv := range [][2]string{{"X-Oss-Meta-Evil", "1"}, {"x-oss-acl", "public-read"}, {"Cache-Control", "x"},
+			{"X-Other", "v"}, {"acl", ""}, {"prefix", "p"}, {"response-content-type", "a/b"}, {"Range", "bytes=0-1"}} {
+			f.Add(uint8(mi), uint8(0), uint16(0), uint8(0), uint8(mutAddHdr), nv[0], nv[1])
+			f.Add(uint8(mi), uint8(0), uint16(0), uint8(0), uint8(mutAddQry), nv[0], nv[1])
+		}
+		f.Add(uint8(mi), uint8(0), uint16(0), uint8(0), uint8(mutReplay), "", "")
 	}
-	f.Add(uint8(2), uint8(2), uint16(4), uint8(0x80)) // inside "ü"
-	f.Add(uint8(0), uint8(13), uint16(0), uint8(0x20))
-	f.Fuzz(func(t *testing.T, mi, fi uint8, pos uint16, x uint8) {
+	f.Add(uint8(2), uint8(2), uint16(4), uint8(0x80), uint8(mutFlip), "", "") // inside "ü"
+	f.Add(uint8(0), uint8(13), uint16(0), uint8(0x20), uint8(mutFlip), "", "")
+	f.Fuzz(func(t *testing.T, mi, fi uint8, pos uint16, x, kind uint8, name, value string) {
 		m := modes[int(mi)%len(modes)]
 		if x == 0 {
 			x = 1
@@ -104,57 +188,103 @@ func FuzzVerifyMutation(f *testing.F) {
 		req.Header = base.httpHeader()
 		m.sign(req, base.bucket, base.key, "ak", "sk")
 		authSuffix := strings.TrimPrefix(req.URL.RawQuery, base.rawQuery())
+		input := func(mm fuzzModel) Input {
+			h := req.Header.Clone()
+			for _, p := range base.header {
+				delete(h, p[0])
+			}
+			for k, v := range mm.httpHeader() {
+				h[k] = append(h[k], v...)
+			}
+			q := mm.rawQuery()
+			if q != "" && authSuffix != "" && !strings.HasPrefix(authSuffix, "&") {
+				q += "&"
+			}
+			return Input{Method: mm.method, Bucket: mm.bucket, Key: mm.key, RawQuery: q + authSuffix,
+				Header: h, Now: rtNow.Add(time.Minute), Region: testRegion}
+		}
+		if _, err := Verify(input(base), keys("ak", "sk")); err != nil {
+			t.Fatalf("%s: the untouched request is refused: %v", m.name, err)
+		}
 
 		mut := baseModel()
 		fs := mut.fields()
-		fld := fs[int(fi)%len(fs)]
-		before := *fld.s
-		var nameBefore string
-		if fld.nameOf != nil {
-			nameBefore = fld.nameOf()
+		fi %= uint8(len(fs))
+		fld := fs[fi]
+		var what string
+		want := eitherWay
+		after := func() Input { return input(mut) }
+		switch k := int(kind) % mutKinds; {
+		case k == mutDelete && fld.isName || k == mutDelete && fld.nameOf != nil:
+			nm, isQuery := removePair(&mut.query, &mut.header, 3, int(fi))
+			what = "removed " + nm
+			want = pick(signedName(m, nm, isQuery))
+		case k == mutDelete:
+			what = "emptied " + *fld.s
+			*fld.s = ""
+			want = mustRefuse // method, bucket, key
+		case k == mutAddHdr:
+			name = textproto.CanonicalMIMEHeaderKey(name)
+			if !validToken(name) || hasName(mut.header, name, true) || hasName([][2]string{{"Authorization"}, {"Date"}, {"X-Oss-Date"}}, name, true) {
+				return // not sendable, or a repeated header (V1SDK compatibility signs first values only, see checkV1)
+			}
+			mut.header = append(mut.header, [2]string{name, value})
+			what = "added header " + name
+			want = pick(signedName(m, name, false))
+		case k == mutAddQry:
+			if name == "" || hasName(mut.query, name, false) || authParam(name) {
+				return
+			}
+			mut.query = append(mut.query, [2]string{name, value})
+			what = "added parameter " + name
+			want = pick(signedName(m, name, true))
+		case k == mutReplay:
+			what = "replayed a day later"
+			want = mustRefuse
+			after = func() Input { in := input(base); in.Now = rtNow.Add(25 * time.Hour); return in }
+		default: // mutFlip
+			before := *fld.s
+			var nameBefore string
+			if fld.nameOf != nil {
+				nameBefore = fld.nameOf()
+			}
+			b := []byte(before)
+			b[int(pos)%len(b)] ^= x
+			*fld.s = string(b)
+			what = fmt.Sprintf("changed %q -> %q", before, *fld.s)
+			switch {
+			case fld.isName:
+				if !fld.isQuery && strings.EqualFold(before, *fld.s) {
+					return // header names are case-insensitive
+				}
+				want = pick(signedName(m, before, fld.isQuery) || signedName(m, *fld.s, fld.isQuery))
+			case fld.nameOf != nil:
+				want = pick(signedName(m, nameBefore, fld.isQuery))
+			default:
+				want = mustRefuse // method, bucket, key
+			}
 		}
-		b := []byte(before)
-		b[int(pos)%len(b)] ^= x
-		*fld.s = string(b)
-
-		h := req.Header.Clone()
-		for _, p := range base.header {
-			delete(h, p[0])
-		}
-		for k, v := range mut.httpHeader() {
-			h[k] = append(h[k], v...)
-		}
-		in := Input{Method: mut.method, Bucket: mut.bucket, Key: mut.key, RawQuery: mut.rawQuery() + authSuffix,
-			Header: h, Now: rtNow.Add(time.Minute), Region: testRegion}
-		_, err := Verify(in, keys("ak", "sk"))
+		_, err := Verify(after(), keys("ak", "sk"))
 		if err != nil {
 			var e *oss.Error
-			if !errors.As(err, &e) {
-				t.Fatalf("error %T is not *oss.Error", err)
+			if !errors.As(err, &e) || e.Status < 400 || e.Status > 499 {
+				t.Fatalf("%s: %s: error %#v is not a 4xx *oss.Error", m.name, what, err)
 			}
 		}
-
-		var signed, unchanged bool
 		switch {
-		case fld.isName:
-			after := *fld.s
-			if !fld.isQuery && strings.EqualFold(before, after) {
-				unchanged = true // header names are case-insensitive
-			}
-			signed = signedName(m, before, fld.isQuery) || signedName(m, after, fld.isQuery)
-		case fld.nameOf != nil:
-			signed = signedName(m, nameBefore, fld.isQuery)
-		default:
-			signed = true // method, bucket, key
-		}
-		switch {
-		case unchanged:
-		case signed && err == nil:
-			t.Fatalf("%s: changed signed element %q -> %q accepted", m.name, before, *fld.s)
-		case !signed && err != nil:
-			t.Fatalf("%s: changed unsigned element %q -> %q refused: %v", m.name, before, *fld.s, err)
+		case want == mustRefuse && err == nil:
+			t.Fatalf("%s: %s (signed): accepted", m.name, what)
+		case want == mustAccept && err != nil:
+			t.Fatalf("%s: %s (not signed): refused: %v", m.name, what, err)
 		}
 	})
+}
+
+func pick(signed bool) expectation {
+	if signed {
+		return mustRefuse
+	}
+	return mustAccept
 }
 
 // FuzzVerifyInput feeds arbitrary requests to Verify: it must not panic,

@@ -57,6 +57,9 @@ func (h *Handler) writeError(rq *request, err error) {
 	body := errorXML(oe, rq.id, h.hostID(rq), rq.s3)
 	hdr.Set("x-oss-ec", oe.EC)
 	for _, k := range []string{"ETag", "Last-Modified", "Content-Range", "Accept-Ranges", "x-oss-hash-crc64ecma", "Content-Disposition", "Content-Encoding", "Cache-Control", "Expires"} {
+		if k == "Content-Range" && oe.Status == http.StatusRequestedRangeNotSatisfiable {
+			continue // "bytes */size" tells the client the size (RFC 9110 §15.5.17)
+		}
 		hdr.Del(k)
 	}
 	if oe.Status == http.StatusNotModified || rq.r.Method == http.MethodHead {

@@ -87,7 +87,7 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 	}
 	off, size := int64(0), src.Size
 	if s := rq.r.Header.Get("x-oss-copy-source-range"); s != "" {
-		o, l, ok, rerr := parseRange(s, src.Size)
+		o, l, ok, rerr := parseRange(s, src.Size, true)
 		if rerr != nil {
 			return rerr
 		}

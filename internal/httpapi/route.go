@@ -32,7 +32,9 @@ func (h *Handler) hostBucket(host string) string {
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	for _, d := range h.cfg.Domains {
-		if strings.HasSuffix(host, "."+d) {
+		// A '/' is no part of a host name (Host "/.localhost" would
+		// otherwise name bucket "/").
+		if strings.HasSuffix(host, "."+d) && !strings.Contains(host, "/") {
 			return host[:len(host)-len(d)-1]
 		}
 	}

@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"bufio"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -92,7 +95,11 @@ func TestRoute(t *testing.T) {
 // FuzzRouter checks the router's properties on arbitrary hosts, paths and
 // queries: it never panics; the bucket never contains '/'; path-style
 // bucket+key reassemble the path; an operation is always one of the known
-// names; a key never resolves without a bucket.
+// names; a key never resolves without a bucket. Then on the wire (see
+// checkParse): the same host, path and query as net/http's server reads
+// them either fail with a 4xx OSS error or name a valid bucket and key,
+// and that bucket and key, encoded the way the SDKs encode them, path
+// style and virtual-hosted, resolve back to themselves.
 func FuzzRouter(f *testing.F) {
 	for _, s := range [][3]string{
 		{"127.0.0.1:9800", "/b/k", "acl"}, {"b.localhost", "/", "logging"}, {"x", "//", "uploads&uploadId=1"},
@@ -131,5 +138,93 @@ func FuzzRouter(f *testing.F) {
 		if err := oss.CheckKey(tg.Key); err == nil && !utf8.ValidString(tg.Key) {
 			t.Fatalf("invalid UTF-8 key accepted: %q", tg.Key)
 		}
+		target := path
+		if rawQuery != "" {
+			target += "?" + rawQuery
+		}
+		rq, err := wireParse(h, method, host, target)
+		if rq == nil {
+			return // net/http refuses the request line itself
+		}
+		checkParse(t, h, rq, err, known)
 	})
+}
+
+// wireParse reads a request as net/http's server does and runs the
+// router on it. rq is nil when net/http refuses the request.
+func wireParse(h *Handler, method, host, target string) (*request, error) {
+	for i := 0; i < len(host); i++ {
+		if host[i] <= ' ' || host[i] >= 0x7f {
+			return nil, nil // net/http's server refuses such a Host
+		}
+	}
+	raw := method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n"
+	r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+	if err != nil {
+		return nil, nil
+	}
+	rq := &request{r: r}
+	return rq, h.parse(rq)
+}
+
+// checkParse: a request the router refuses gets a 4xx OSS error; one it
+// accepts names a valid bucket (or none) and a valid key (or none), and
+// the bucket and key, percent-encoded as the SDKs encode them, route back
+// to themselves in both addressing styles.
+func checkParse(t *testing.T, h *Handler, rq *request, err error, known map[oss.Op]bool) {
+	t.Helper()
+	r := rq.r
+	if err != nil {
+		var e *oss.Error
+		if !errors.As(err, &e) || e.Code == "" || e.Status < 400 || e.Status > 499 {
+			t.Fatalf("%s %s (host %q): error %#v, want a 4xx *oss.Error", r.Method, r.RequestURI, r.Host, err)
+		}
+		return
+	}
+	if !known[rq.op] || rq.op == oss.OpUnknown {
+		t.Fatalf("%s %s: accepted with op %q", r.Method, r.RequestURI, rq.op)
+	}
+	if rq.bucket == "" {
+		if rq.key != "" || (rq.op != oss.OpListBuckets && rq.op != oss.OpNotImplemented) {
+			t.Fatalf("%s %s: no bucket, key %q, op %s", r.Method, r.RequestURI, rq.key, rq.op)
+		}
+		return
+	}
+	if !oss.ValidBucketName(rq.bucket) {
+		t.Fatalf("%s %s: invalid bucket %q accepted", r.Method, r.RequestURI, rq.bucket)
+	}
+	if rq.key != "" {
+		if oss.CheckKey(rq.key) != nil || strings.IndexByte(rq.key, 0) >= 0 || !utf8.ValidString(rq.key) {
+			t.Fatalf("%s %s: invalid key %q accepted", r.Method, r.RequestURI, rq.key)
+		}
+	}
+	for _, form := range []struct{ host, target string }{
+		{"127.0.0.1:9800", "/" + rq.bucket + "/" + sdkEscape(rq.key)},
+		{rq.bucket + ".oss-cn-hangzhou.aliyuncs.com", "/" + sdkEscape(rq.key)},
+	} {
+		back, err := wireParse(h, r.Method, form.host, form.target)
+		if back == nil || err != nil || back.bucket != rq.bucket || back.key != rq.key {
+			var b, k string
+			if back != nil {
+				b, k = back.bucket, back.key
+			}
+			t.Fatalf("%s %s -> bucket %q key %q; re-encoded as %s%s it routes to %q %q (%v)",
+				r.Method, r.RequestURI, rq.bucket, rq.key, form.host, form.target, b, k, err)
+		}
+	}
+}
+
+// sdkEscape percent-encodes a key for a URL path as the OSS SDKs do:
+// every byte but the unreserved ones and '/'.
+func sdkEscape(key string) string {
+	var b strings.Builder
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~/", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,8 +14,11 @@ import (
 )
 
 // FuzzXMLBodies sends arbitrary bodies to every operation that parses XML
-// and checks the answer: never a 5xx, and every error is an OSS XML error
-// with a code and a request id.
+// and checks the answer: never a 5xx; every error is an OSS XML error with
+// a code, a request id and an EC that match the x-oss-request-id and
+// x-oss-ec headers; and a configuration the server accepted reads back as
+// a fixed point: the GET body, PUT back, is accepted and GETs back
+// byte for byte. Tags read back exactly as sent, in order.
 func FuzzXMLBodies(f *testing.F) {
 	seeds := []string{
 		"<BucketLoggingStatus><LoggingEnabled><TargetBucket>bk1</TargetBucket><TargetPrefix>p/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>",
@@ -52,6 +57,9 @@ func FuzzXMLBodies(f *testing.F) {
 			f.Fatalf("create bucket: %d %s", w.Code, w.Body)
 		}
 	}
+	if w := do("PUT", "bk1", "obj", "", []byte("x")); w.Code != 200 {
+		f.Fatalf("put object: %d %s", w.Code, w.Body)
+	}
 	init := do("POST", "bk1", "mp", "uploads", nil)
 	var ir struct {
 		UploadID string `xml:"UploadId"`
@@ -68,19 +76,46 @@ func FuzzXMLBodies(f *testing.F) {
 		if w.Code >= 500 {
 			t.Fatalf("%s %s?%s: status %d: %s", tg.method, tg.bucket, tg.query, w.Code, w.Body)
 		}
-		if w.Header().Get("x-oss-request-id") == "" {
+		id := w.Header().Get("x-oss-request-id")
+		if id == "" {
 			t.Fatal("no request id")
 		}
 		if w.Code >= 400 {
 			var e struct {
-				Code, RequestId, EC string
+				Code, RequestId, HostId, EC string
 			}
-			if err := xml.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Code == "" || e.RequestId == "" || e.EC == "" {
+			if err := xml.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Code == "" || e.RequestId == "" || e.EC == "" || e.HostId == "" {
 				t.Fatalf("error body not OSS XML: %v %s", err, w.Body)
 			}
+			if e.RequestId != id || e.EC != w.Header().Get("x-oss-ec") {
+				t.Fatalf("error body RequestId %s EC %s, headers %s %s", e.RequestId, e.EC, id, w.Header().Get("x-oss-ec"))
+			}
+			return
 		}
 		if tg.bucket == "bk3" && w.Code == http.StatusOK {
 			do("DELETE", "bk3", "", "", nil)
+		}
+		if tg.method != "PUT" || tg.query == "" {
+			return
+		}
+		// Accepted: the stored configuration is a fixed point of GET/PUT.
+		got := do("GET", tg.bucket, tg.key, tg.query, nil)
+		if got.Code != http.StatusOK {
+			t.Fatalf("GET ?%s after an accepted PUT: %d %s", tg.query, got.Code, got.Body)
+		}
+		if strings.HasPrefix(tg.query, "tagging") {
+			var in, out struct {
+				Tags []struct{ Key, Value string } `xml:"TagSet>Tag"`
+			}
+			if xml.Unmarshal(body, &in) == nil && xml.Unmarshal(got.Body.Bytes(), &out) == nil && !reflect.DeepEqual(in.Tags, out.Tags) {
+				t.Fatalf("tags sent %q, read back %q", in.Tags, out.Tags)
+			}
+		}
+		if again := do("PUT", tg.bucket, tg.key, tg.query, got.Body.Bytes()); again.Code != http.StatusOK {
+			t.Fatalf("GET ?%s body %s, PUT back: %d %s", tg.query, got.Body, again.Code, again.Body)
+		}
+		if back := do("GET", tg.bucket, tg.key, tg.query, nil); !bytes.Equal(back.Body.Bytes(), got.Body.Bytes()) {
+			t.Fatalf("GET ?%s not a fixed point:\n%s\n%s", tg.query, got.Body, back.Body)
 		}
 	})
 }
