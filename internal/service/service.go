@@ -79,8 +79,18 @@ func (s *Service) Region() string { return s.cfg.Region }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
-// Sweep removes blob files that no metadata references; run it at start.
+// sweepSlack moves the sweep's cutoff back: file times come from a clock
+// that lags time.Now by up to a kernel tick, or are cut to whole seconds
+// (ext3, 2 s on FAT), so a blob written just after before can look older.
+// Sweeping it would delete an upload in flight, or one committed after the
+// sweep's metadata snapshot; a leftover spared by the slack goes at the
+// next start.
+const sweepSlack = 2 * time.Second
+
+// Sweep removes blob files that no metadata references; run it at start,
+// with before no later than the moment the server starts taking writes.
 func (s *Service) Sweep(ctx context.Context, before time.Time) (int, error) {
+	before = before.Add(-sweepSlack)
 	refs := map[string]bool{}
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
 		if err := tx.Ascend(meta.SpaceObjects, nil, func(_, v []byte) bool {
