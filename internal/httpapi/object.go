@@ -594,6 +594,12 @@ func (h *Handler) copySource(rq *request) (string, *meta.Version, error) {
 	if !ok || bucket == "" || key == "" {
 		return "", nil, oss.ErrInvalidArgument.WithMessage("Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.")
 	}
+	// The source key gets the same checks as a request's own key: a NUL
+	// (the separator inside metadata keys) or invalid UTF-8 never reaches
+	// the lookup.
+	if e := oss.CheckKey(key); e != nil {
+		return "", nil, e
+	}
 	vid := ""
 	if rawQuery != "" {
 		q, _ := url.ParseQuery(rawQuery)
