@@ -350,14 +350,7 @@ func FuzzAWSVerifyMutation(f *testing.F) {
 			want = mustRefuse
 			in.Now = rtNow.Add(25 * time.Hour)
 		default: // mutFlip
-			before := *fld.s
-			var nameBefore string
-			if fld.nameOf != nil {
-				nameBefore = fld.nameOf()
-			}
-			b := []byte(before)
-			b[int(pos)%len(b)] ^= x
-			*fld.s = string(b)
+			before, nameBefore := fld.flip(int(pos), x)
 			what = fmt.Sprintf("changed %q -> %q", before, *fld.s)
 			switch {
 			case fld.isName:

@@ -55,6 +55,20 @@ type fuzzField struct {
 	isQuery bool
 }
 
+// flip XORs one byte of the element with x (at pos modulo its length) and
+// returns the element and, for a value, its header or parameter name as
+// they were before.
+func (fld fuzzField) flip(pos int, x byte) (before, nameBefore string) {
+	before = *fld.s
+	if fld.nameOf != nil {
+		nameBefore = fld.nameOf()
+	}
+	b := []byte(before)
+	b[pos%len(b)] ^= x
+	*fld.s = string(b)
+	return before, nameBefore
+}
+
 func (m *fuzzModel) fields() []fuzzField {
 	fs := []fuzzField{{s: &m.method}, {s: &m.bucket}, {s: &m.key}}
 	for i := range m.query {
@@ -243,14 +257,7 @@ func FuzzVerifyMutation(f *testing.F) {
 			want = mustRefuse
 			after = func() Input { in := input(base); in.Now = rtNow.Add(25 * time.Hour); return in }
 		default: // mutFlip
-			before := *fld.s
-			var nameBefore string
-			if fld.nameOf != nil {
-				nameBefore = fld.nameOf()
-			}
-			b := []byte(before)
-			b[int(pos)%len(b)] ^= x
-			*fld.s = string(b)
+			before, nameBefore := fld.flip(int(pos), x)
 			what = fmt.Sprintf("changed %q -> %q", before, *fld.s)
 			switch {
 			case fld.isName:
