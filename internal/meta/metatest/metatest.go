@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -107,6 +108,55 @@ func Run(t *testing.T, open Open) {
 		must(t, s.View(ctx, func(tx meta.Tx) error {
 			if v, _ := tx.Get(meta.SpaceBuckets, []byte("x")); v != nil {
 				return fmt.Errorf("rolled-back write visible: %q", v)
+			}
+			return nil
+		}))
+	})
+	t.Run("ConcurrentMixedFailures", func(t *testing.T) {
+		// Writers sharing a commit: the failing ones (error or panic) get
+		// their own error and leave nothing; the others all commit.
+		s := open(t, false)
+		defer s.Close()
+		const n = 96
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.Update(ctx, func(tx meta.Tx) error {
+					if err := tx.Put(meta.SpaceBuckets, []byte(fmt.Sprint("k", i)), []byte("v")); err != nil {
+						return err
+					}
+					switch i % 3 {
+					case 1:
+						return fmt.Errorf("fail %d", i)
+					case 2:
+						if i%6 == 5 {
+							panic(fmt.Sprint("panic ", i))
+						}
+					}
+					return nil
+				})
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			switch {
+			case i%3 == 1 && (err == nil || err.Error() != fmt.Sprint("fail ", i)):
+				t.Errorf("call %d: err %v, want its own error", i, err)
+			case i%6 == 5 && (err == nil || !strings.Contains(err.Error(), fmt.Sprint("panic ", i))):
+				t.Errorf("call %d: err %v, want its panic as an error", i, err)
+			case i%3 != 1 && i%6 != 5 && err != nil:
+				t.Errorf("call %d: err %v, want nil", i, err)
+			}
+		}
+		must(t, s.View(ctx, func(tx meta.Tx) error {
+			for i := range n {
+				v, _ := tx.Get(meta.SpaceBuckets, []byte(fmt.Sprint("k", i)))
+				if want := errs[i] == nil; (v != nil) != want {
+					return fmt.Errorf("key of call %d present=%v, want %v", i, v != nil, want)
+				}
 			}
 			return nil
 		}))
