@@ -52,7 +52,7 @@ const (
 	faultSK    = "fault-sk"
 	dataBucket = "data" // logged into logBucket
 	logBucket  = "logs"
-	bigSize    = 150 << 10 // stored as a blob file (over the 64 KiB inline limit)
+	bigSize    = 600 << 10 // stored as a blob file (over the 64 KiB inline limit), written in 3+ calls (blob copies in 256 KiB steps)
 )
 
 var faultRoot = User{ID: "1000000000000001", DisplayName: "root", AccessKeyID: faultAK, AccessKeySecret: faultSK}
@@ -648,23 +648,23 @@ var matrixOps = []matrixOp{
 	},
 	{
 		name: "AppendObject-new", touches: tMeta | tBlobNew,
-		step: func(e *faultEnv, k string) error { return e.appendTo(k, payload(k+"/a1", 100<<10)) },
+		step: func(e *faultEnv, k string) error { return e.appendTo(k, payload(k+"/a1", bigSize)) },
 		recover: func(e *faultEnv, k string) error {
 			if err := e.readBack(k); err != nil {
 				return err
 			}
-			return e.appendTo(k, payload(k+"/a2", 100<<10))
+			return e.appendTo(k, payload(k+"/a2", bigSize))
 		},
 	},
 	{
 		name: "AppendObject-existing", touches: tMeta | tBlobWrite | tBlobSync,
-		setup: func(e *faultEnv, k string) error { return e.appendTo(k, payload(k+"/a0", 100<<10)) },
-		step:  func(e *faultEnv, k string) error { return e.appendTo(k, payload(k+"/a1", 100<<10)) },
+		setup: func(e *faultEnv, k string) error { return e.appendTo(k, payload(k+"/a0", bigSize)) },
+		step:  func(e *faultEnv, k string) error { return e.appendTo(k, payload(k+"/a1", bigSize)) },
 		recover: func(e *faultEnv, k string) error {
 			if err := e.readBack(k); err != nil {
 				return err
 			}
-			return e.appendTo(k, payload(k+"/a2", 100<<10))
+			return e.appendTo(k, payload(k+"/a2", bigSize))
 		},
 	},
 	{

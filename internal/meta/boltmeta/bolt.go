@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,6 +27,7 @@ type Store struct {
 	closed  bool
 	wake    chan struct{}
 	exited  chan struct{}
+	commits atomic.Int64 // transactions committed by Update (for benchmarks)
 }
 
 // call is one Update waiting for its commit.
@@ -117,6 +119,7 @@ func (s *Store) commitLoop() {
 func (s *Store) commit(calls []*call) {
 	for len(calls) > 0 {
 		failed := -1
+		s.commits.Add(1)
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			for i, c := range calls {
 				if err := safely(c.fn, tx); err != nil {
@@ -136,6 +139,7 @@ func (s *Store) commit(calls []*call) {
 		// its own, the others are retried together.
 		c := calls[failed]
 		calls = append(calls[:failed:failed], calls[failed+1:]...)
+		s.commits.Add(1)
 		c.err <- s.db.Update(func(tx *bolt.Tx) error { return safely(c.fn, tx) })
 	}
 }
