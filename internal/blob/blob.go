@@ -183,15 +183,30 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 		w.n += n
 		return n, err
 	}
+	// The first 64 KiB go through a small buffer, so that a body that
+	// stalls early (a slow or hostile client; thousands may be open)
+	// holds 32 KiB, not 256.
+	sp := smallBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(writerOnly{w}, io.LimitReader(r, smallFirst), *sp)
+	smallBufs.Put(sp)
+	if err != nil || n < smallFirst {
+		return n, err
+	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
-	return io.CopyBuffer(writerOnly{w}, r, *bp)
+	m, err := io.CopyBuffer(writerOnly{w}, r, *bp)
+	return n + m, err
 }
 
-// copyBufs are the buffers request bodies are copied into blobs with:
-// 256 KiB, so that a large upload takes 8× fewer read and write calls than
-// with io.Copy's 32 KiB.
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+// copyBufs are the buffers the rest of a body is copied with: 256 KiB, so
+// that a large upload takes 8× fewer read and write calls than with
+// io.Copy's 32 KiB.
+var (
+	smallBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+	copyBufs  = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+)
+
+const smallFirst = 64 << 10
 
 // spliceable reports a source os.File.ReadFrom can move without copying
 // through user space (copy_file_range from another file, as UploadPartCopy

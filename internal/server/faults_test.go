@@ -52,7 +52,7 @@ const (
 	faultSK    = "fault-sk"
 	dataBucket = "data" // logged into logBucket
 	logBucket  = "logs"
-	bigSize    = 600 << 10 // stored as a blob file (over the 64 KiB inline limit), written in 3+ calls (blob copies in 256 KiB steps)
+	bigSize    = 600 << 10 // stored as a blob file (over the 64 KiB inline limit), written in several calls
 )
 
 var faultRoot = User{ID: "1000000000000001", DisplayName: "root", AccessKeyID: faultAK, AccessKeySecret: faultSK}
