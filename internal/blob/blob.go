@@ -174,8 +174,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// ReadFrom lets io.Copy move socket bytes into the file without an extra
-// user-space buffer where the kernel supports it (splice).
+// ReadFrom is what io.Copy into a Writer uses: a source file is handed to
+// os.File.ReadFrom (copy_file_range, no user-space copy); a request body is
+// copied through pooled buffers, with writeback started as it goes.
 func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	if w.osf != nil && spliceable(r) {
 		n, err := w.osf.ReadFrom(r)

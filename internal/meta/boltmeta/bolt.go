@@ -78,7 +78,7 @@ func (s *Store) View(ctx context.Context, fn func(meta.Tx) error) error {
 // store commits at once. bbolt's own Batch was used before: it closes a
 // batch on a timer rather than when the writer lock frees, so batches queued
 // up behind the running commit with a few calls each (1.7 PUTs per commit
-// with 16 writers). A call whose fn fails is taken out and run alone, so that
+// with 8 writers). A call whose fn fails is taken out and run alone, so that
 // its error is its own (the meta.Store contract allows the rerun).
 func (s *Store) Update(ctx context.Context, fn func(meta.Tx) error) error {
 	if err := ctx.Err(); err != nil {
