@@ -1,10 +1,6 @@
 package accesslog
 
 import (
-	"os"
-
-	"golang.org/x/sys/unix"
-
 	"github.com/ossd/ossd/internal/vfs"
 )
 
@@ -29,17 +25,7 @@ type OSFS struct{ vfs.OS }
 // less than fsync per group commit.
 type dataSyncFile struct{ vfs.OSFile }
 
-func (f dataSyncFile) Sync() error {
-	for {
-		err := unix.Fdatasync(int(f.Fd()))
-		if err != unix.EINTR {
-			if err != nil {
-				return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
-			}
-			return nil
-		}
-	}
-}
+func (f dataSyncFile) Sync() error { return vfs.DataSync(f.File) }
 
 // Create implements FS.
 func (fs OSFS) Create(name string) (File, error) { return dataSync(fs.OS.Create(name)) }

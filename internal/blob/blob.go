@@ -28,8 +28,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ossd/ossd/internal/vfs"
 )
 
@@ -129,16 +127,13 @@ const writebackStep = 8 << 20
 // startWriteback asks the kernel to start writing out what was written
 // since the last call once writebackStep bytes have accumulated; it does
 // not wait for the writes (SYNC_FILE_RANGE_WRITE), and durability still
-// comes from Commit's fsync alone. Errors are ignored for the same reason.
+// comes from Commit's fsync alone.
 func (w *Writer) startWriteback() {
 	if w.osf == nil || w.off-w.kicked < writebackStep {
 		return
 	}
-	from, n := w.kicked, w.off-w.kicked
+	vfs.StartWriteback(w.osf, w.kicked, w.off-w.kicked)
 	w.kicked = w.off
-	if rc, err := w.osf.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { unix.SyncFileRange(int(fd), from, n, unix.SYNC_FILE_RANGE_WRITE) })
-	}
 }
 
 func (s *Store) newWriter(id, path string, f vfs.File, off int64) *Writer {
