@@ -18,8 +18,9 @@ type File = vfs.File
 // Sync is fdatasync.
 type OSFS struct{ vfs.OS }
 
-// dataSyncFile is a vfs.OSFile whose Sync is fdatasync: it makes the data
-// and the size durable but not the modification time. The journal
+// dataSyncFile is a vfs.OSFile whose Sync is vfs.DataSync (fdatasync on
+// Linux, a full sync elsewhere): it makes the data and the size durable but
+// not the modification time. The journal
 // overwrites zeros that are already on disk (see journal.write), so
 // fdatasync needs no filesystem-journal commit and costs about a third
 // less than fsync per group commit.
