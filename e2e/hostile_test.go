@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -845,22 +844,7 @@ func TestHostileConnFlood(t *testing.T) {
 	}
 	// Client and server each hold n sockets (the server also a blob file
 	// per stalled upload); the subprocess inherits this limit.
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
-	need := uint64(n + n/3 + 512)
-	if lim.Max < need {
-		t.Skipf("RLIMIT_NOFILE hard limit %d < %d needed for %d connections; set OSSD_HOSTILE_CONNS lower or raise the limit", lim.Max, need, n)
-	}
-	if lim.Cur < need {
-		old := lim
-		lim.Cur = lim.Max
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-			t.Fatalf("raise RLIMIT_NOFILE: %v", err)
-		}
-		t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old) })
-	}
+	raiseNoFile(t, uint64(n+n/3+512), n)
 	h := startHostile(t, "--read-header-timeout", "10m", "--idle-timeout", "10m", "--body-read-timeout", "10m")
 	b := h.bucket(t)
 	h.wantServing(t)
