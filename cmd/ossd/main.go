@@ -42,6 +42,28 @@ type options struct {
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
+	fs := flagSet(o)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if o.bodyReadTimeout < 0 || o.bodyWriteTimeout < 0 {
+		return nil, fmt.Errorf("--body-read-timeout and --body-write-timeout must not be negative")
+	}
+	if o.logInterval < time.Second {
+		return nil, fmt.Errorf("--log-delivery-interval %v: must be at least 1s", o.logInterval)
+	}
+	if _, err := parseZone(o.logTZ); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// flagSet defines the server's flags into o. A usage text must not hold
+// backquotes: package flag would show the quoted words as the value's name.
+func flagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("ossd", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: ossd [flags]
@@ -68,24 +90,9 @@ Flags:
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request header block accepted")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
-	fs.DurationVar(&o.logInterval, "log-delivery-interval", time.Hour, "how often access-log objects are delivered (OSS: hourly; down to 1s); `ossd logs flush` delivers at once")
+	fs.DurationVar(&o.logInterval, "log-delivery-interval", time.Hour, "how often access-log objects are delivered (OSS: hourly; down to 1s); the ossd logs flush command delivers at once")
 	fs.StringVar(&o.logTZ, "log-timezone", "+0800", "time zone of access-log lines and log object names: ±hhmm or an IANA name (OSS's China regions: +0800)")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
-	}
-	if o.bodyReadTimeout < 0 || o.bodyWriteTimeout < 0 {
-		return nil, fmt.Errorf("--body-read-timeout and --body-write-timeout must not be negative")
-	}
-	if o.logInterval < time.Second {
-		return nil, fmt.Errorf("--log-delivery-interval %v: must be at least 1s", o.logInterval)
-	}
-	if _, err := parseZone(o.logTZ); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return fs
 }
 
 func run(args []string) error {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -42,4 +44,16 @@ func TestParseFlags(t *testing.T) {
 			t.Errorf("parseFlags(%v) accepted", bad)
 		}
 	}
+}
+
+// TestFlagValueNames guards --help: a backquoted word in a usage text
+// becomes the value's name there ("-log-delivery-interval ossd logs flush").
+func TestFlagValueNames(t *testing.T) {
+	want := map[string]string{"*flag.durationValue": "duration", "*flag.stringValue": "string", "*flag.intValue": "int", "*flag.boolValue": ""}
+	flagSet(&options{}).VisitAll(func(f *flag.Flag) {
+		name, _ := flag.UnquoteUsage(f)
+		if w, ok := want[fmt.Sprintf("%T", f.Value)]; !ok || name != w {
+			t.Errorf("--%s shows its value as %q in --help (type %T)", f.Name, name, f.Value)
+		}
+	})
 }
