@@ -180,21 +180,35 @@ func TestAnonymousAndACL(t *testing.T) {
 		{oss.BucketACLPublicReadWrite, 200, 200, 200},
 	} {
 		b := randName("acl")
-		if _, err := owner.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(b), Acl: tc.acl}); err != nil {
+		if _, err := owner.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(b)}); err != nil {
 			t.Fatal(err)
 		}
 		owner.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("obj"), Body: strings.NewReader("data")})
-		// New buckets block public access, as OSS's do: public ACLs
-		// grant nothing until the block is lifted.
+		setBlock := func(on bool) {
+			t.Helper()
+			if _, err := owner.PutBucketPublicAccessBlock(ctx, &oss.PutBucketPublicAccessBlockRequest{Bucket: oss.Ptr(b),
+				PublicAccessBlockConfiguration: &oss.PublicAccessBlockConfiguration{BlockPublicAccess: oss.Ptr(on)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// New buckets block public access, as OSS's do: a public ACL is
+		// refused while the block is on, and set with it lifted it grants
+		// nothing once the block is back.
 		if tc.acl != oss.BucketACLPrivate {
+			_, err := owner.PutBucketAcl(ctx, &oss.PutBucketAclRequest{Bucket: oss.Ptr(b), Acl: tc.acl})
+			wantServiceError(t, err, "AccessDenied", 403, "")
+			setBlock(false)
+		}
+		if _, err := owner.PutBucketAcl(ctx, &oss.PutBucketAclRequest{Bucket: oss.Ptr(b), Acl: tc.acl}); err != nil {
+			t.Fatal(err)
+		}
+		if tc.acl != oss.BucketACLPrivate {
+			setBlock(true)
 			if got := anonGet(b, "obj"); got != 403 {
 				t.Errorf("%s with public access blocked: anonymous GET = %d, want 403", tc.acl, got)
 			}
 		}
-		if _, err := owner.PutBucketPublicAccessBlock(ctx, &oss.PutBucketPublicAccessBlockRequest{Bucket: oss.Ptr(b),
-			PublicAccessBlockConfiguration: &oss.PublicAccessBlockConfiguration{BlockPublicAccess: oss.Ptr(false)}}); err != nil {
-			t.Fatal(err)
-		}
+		setBlock(false)
 		if got := anonGet(b, "obj"); got != tc.get {
 			t.Errorf("%s: anonymous GET = %d, want %d", tc.acl, got, tc.get)
 		}

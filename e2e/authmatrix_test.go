@@ -96,6 +96,10 @@ var (
 	// A public ACL the bucket's Block Public Access overrides: OSS lists
 	// this cause under 0003-00000001 but publishes no wording.
 	amDeniedBlocked = amWant{http.StatusForbidden, "AccessDenied", "0003-00000001", ""}
+	// Setting a public ACL while the block is on (OSS's wording and EC, as
+	// its responses show them).
+	amPublicObjectACLBlocked = amWant{http.StatusForbidden, "AccessDenied", "0016-00000901", "Put public object acl is not allowed"}
+	amPublicBucketACLBlocked = amWant{http.StatusForbidden, "AccessDenied", "", "Put public bucket acl is not allowed"}
 	// Owner-only operations and service-level refusals: OSS's EC and
 	// wording for these are not published (but see amOp.deniedEC);
 	// code and status are.
@@ -242,10 +246,14 @@ func (e *amEnv) must(t *testing.T, method, bucket, key, query string, hdr map[st
 func (e *amEnv) newBucket(t *testing.T, k amKind) string {
 	t.Helper()
 	b := e.name("am")
-	e.must(t, http.MethodPut, b, "", "", map[string]string{"x-oss-acl": k.acl()}, "")
-	if !k.blocked() {
+	e.must(t, http.MethodPut, b, "", "", nil, "")
+	if k.acl() != "private" {
+		// OSS refuses a public ACL while the block is on, and new buckets
+		// start blocked: lift it, set the ACL, and put it back if wanted.
 		e.setBlock(t, b, false)
+		e.must(t, http.MethodPut, b, "", "acl", map[string]string{"x-oss-acl": k.acl()}, "")
 	}
+	e.setBlock(t, b, k.blocked())
 	return b
 }
 
@@ -772,7 +780,17 @@ func TestAuthMatrixObjectACL(t *testing.T) {
 	} {
 		t.Run(tc.kind.acl()+"-blocked="+fmt.Sprint(tc.kind.blocked())+"/object-"+tc.objectACL, func(t *testing.T) {
 			k := e.name("oacl")
-			e.putObject(t, e.shared[tc.kind], k, "data", map[string]string{"x-oss-object-acl": tc.objectACL})
+			b, hdr := e.shared[tc.kind], map[string]string{"x-oss-object-acl": tc.objectACL}
+			if tc.kind.blocked() && (tc.objectACL == "public-read" || tc.objectACL == "public-read-write") {
+				// Refused while the block is on; set with it lifted, so
+				// the reads below meet a public ACL the block overrides.
+				amCheckError(t, e.owner(t, http.MethodPut, b, k, "", hdr, "data"), false, amPublicObjectACLBlocked)
+				e.setBlock(t, b, false)
+				e.putObject(t, b, k, "data", hdr)
+				e.setBlock(t, b, true)
+			} else {
+				e.putObject(t, b, k, "data", hdr)
+			}
 			for _, rd := range []struct{ method, query string }{{http.MethodGet, ""}, {http.MethodHead, ""}, {http.MethodHead, "objectMeta"}} {
 				r := e.send(t, rd.method, e.shared[tc.kind], k, rd.query, nil, "", nil)
 				if tc.want != nil {
@@ -925,5 +943,78 @@ func TestAuthMatrixS3(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// TestPublicACLRefusedWhileBlocked: with Block Public Access on (new
+// buckets' default, as OSS's), every way of setting a public ACL is
+// refused with OSS's answer and changes nothing; private and default ACLs
+// still go through; once the block is lifted, the same requests succeed.
+func TestPublicACLRefusedWhileBlocked(t *testing.T) {
+	e := startAuthMatrix(t)
+	put, post := http.MethodPut, http.MethodPost
+	// A new bucket starts blocked, so it cannot be created public.
+	for _, acl := range []string{"public-read", "public-read-write"} {
+		b := e.name("pubnew")
+		amCheckError(t, e.owner(t, put, b, "", "", map[string]string{"x-oss-acl": acl}, ""), false, amPublicBucketACLBlocked)
+		if r := e.owner(t, http.MethodGet, b, "", "bucketInfo", nil, ""); r.status != http.StatusNotFound {
+			t.Errorf("refused PutBucket (%s) created the bucket: GetBucketInfo %d", acl, r.status)
+		}
+	}
+	b := e.newBucket(t, amPrivate)
+	src := e.name("src")
+	e.putObject(t, b, src, "source", nil)
+	type attempt struct {
+		name               string
+		method, key, query string
+		hdr                map[string]string
+		body               string
+		want               amWant
+		probe              amProbe // unchanged by the refusal
+	}
+	objACL := func(acl string) map[string]string { return map[string]string{"x-oss-object-acl": acl} }
+	attempts := func(acl string) []attempt {
+		k := func(op string) string { return e.name("pub-" + op) }
+		mpu := k("mpu")
+		id := e.initiate(t, b, mpu)
+		part := e.owner(t, put, b, mpu, "partNumber=1&uploadId="+id, nil, "part")
+		complete := fmt.Sprintf("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part></CompleteMultipartUpload>", part.hdr.Get("ETag"))
+		cp := objACL(acl)
+		cp["x-oss-copy-source"] = "/" + b + "/" + src
+		sym := objACL(acl)
+		sym["x-oss-symlink-target"] = src
+		kPut, kCopy, kAppend, kSym, kInit := k("put"), k("copy"), k("append"), k("symlink"), k("init")
+		return []attempt{
+			{"PutBucketAcl", put, "", "acl", map[string]string{"x-oss-acl": acl}, "", amPublicBucketACLBlocked, amProbe{b, "", "acl"}},
+			{"PutObject", put, kPut, "", objACL(acl), "data", amPublicObjectACLBlocked, amProbe{b, kPut, ""}},
+			{"PutObjectAcl", put, src, "acl", objACL(acl), "", amPublicObjectACLBlocked, amProbe{b, src, "acl"}},
+			{"CopyObject", put, kCopy, "", cp, "", amPublicObjectACLBlocked, amProbe{b, kCopy, ""}},
+			{"AppendObject", post, kAppend, "append&position=0", objACL(acl), "data", amPublicObjectACLBlocked, amProbe{b, kAppend, ""}},
+			{"PutSymlink", put, kSym, "symlink", sym, "", amPublicObjectACLBlocked, amProbe{b, kSym, ""}},
+			{"InitiateMultipartUpload", post, kInit, "uploads", objACL(acl), "", amPublicObjectACLBlocked, amProbe{b, "", "uploads"}},
+			{"CompleteMultipartUpload", post, mpu, "uploadId=" + id, objACL(acl), complete, amPublicObjectACLBlocked, amProbe{b, mpu, ""}},
+		}
+	}
+	for _, acl := range []string{"public-read", "public-read-write"} {
+		for _, a := range attempts(acl) {
+			t.Run(acl+"/"+a.name, func(t *testing.T) {
+				before := e.snapshot(t, []amProbe{a.probe})
+				amCheckError(t, e.owner(t, a.method, b, a.key, a.query, a.hdr, a.body), false, a.want)
+				if after := e.snapshot(t, []amProbe{a.probe}); after != before {
+					t.Errorf("refused request changed state:\nbefore %s\nafter  %s", before, after)
+				}
+			})
+		}
+	}
+	// Private and default ACLs are not public: allowed while blocked.
+	e.must(t, put, b, "", "acl", map[string]string{"x-oss-acl": "private"}, "")
+	e.must(t, put, b, src, "acl", objACL("default"), "")
+	e.putObject(t, b, e.name("priv"), "data", objACL("private"))
+	// Lifted: every attempt goes through.
+	e.setBlock(t, b, false)
+	for _, a := range attempts("public-read") {
+		if r := e.owner(t, a.method, b, a.key, a.query, a.hdr, a.body); r.status != http.StatusOK {
+			t.Errorf("%s with the block lifted: %d %s", a.name, r.status, r.body)
+		}
 	}
 }

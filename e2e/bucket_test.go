@@ -28,10 +28,31 @@ func TestBucketOperations(t *testing.T) {
 	forEachMode(t, func(t *testing.T, c *oss.Client, srv *ossdtest.Server) {
 		ctx := context.Background()
 		b := randName("bkt")
-		_, err := c.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(b), Acl: oss.BucketACLPublicRead,
-			CreateBucketConfiguration: &oss.CreateBucketConfiguration{StorageClass: oss.StorageClassIA, DataRedundancyType: oss.DataRedundancyZRS}})
-		if err != nil {
+		cfg := &oss.CreateBucketConfiguration{StorageClass: oss.StorageClassIA, DataRedundancyType: oss.DataRedundancyZRS}
+		// New buckets block public access (OSS's default), so one cannot
+		// be created public: OSS refuses, and creates nothing.
+		_, err := c.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(b), Acl: oss.BucketACLPublicRead, CreateBucketConfiguration: cfg})
+		if se := wantServiceError(t, err, "AccessDenied", 403, "0003-00000001"); se.Message != "Put public bucket acl is not allowed" {
+			t.Errorf("public PutBucket refused with %q", se.Message)
+		}
+		if _, err := c.GetBucketInfo(ctx, &oss.GetBucketInfoRequest{Bucket: oss.Ptr(b)}); err == nil {
+			t.Fatal("refused public PutBucket created the bucket")
+		}
+		if _, err := c.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(b), CreateBucketConfiguration: cfg}); err != nil {
 			t.Fatalf("PutBucket: %v", err)
+		}
+		// The way to a public ACL: lift the block, set it. Blocking again
+		// keeps the ACL (it is ignored while blocked).
+		for _, on := range []bool{false, true} {
+			if _, err := c.PutBucketPublicAccessBlock(ctx, &oss.PutBucketPublicAccessBlockRequest{Bucket: oss.Ptr(b),
+				PublicAccessBlockConfiguration: &oss.PublicAccessBlockConfiguration{BlockPublicAccess: oss.Ptr(on)}}); err != nil {
+				t.Fatal(err)
+			}
+			if !on {
+				if _, err := c.PutBucketAcl(ctx, &oss.PutBucketAclRequest{Bucket: oss.Ptr(b), Acl: oss.BucketACLPublicRead}); err != nil {
+					t.Fatalf("PutBucketAcl public-read with the block lifted: %v", err)
+				}
+			}
 		}
 		info, err := c.GetBucketInfo(ctx, &oss.GetBucketInfoRequest{Bucket: oss.Ptr(b)})
 		if err != nil {

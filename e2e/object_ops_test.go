@@ -42,6 +42,11 @@ func TestObjectOperations(t *testing.T) {
 	forEachMode(t, func(t *testing.T, c *oss.Client, srv *ossdtest.Server) {
 		ctx := context.Background()
 		b := newBucket(t, c)
+		// Public ACLs below: lift the block new buckets start with.
+		if _, err := c.PutBucketPublicAccessBlock(ctx, &oss.PutBucketPublicAccessBlockRequest{Bucket: oss.Ptr(b),
+			PublicAccessBlockConfiguration: &oss.PublicAccessBlockConfiguration{BlockPublicAccess: oss.Ptr(false)}}); err != nil {
+			t.Fatal(err)
+		}
 		data := []byte("0123456789abcdefghij")
 		sum := md5.Sum(data)
 		wantETag := fmt.Sprintf("\"%X\"", sum)

@@ -289,7 +289,13 @@ func (h *Handler) putBucketACL(rq *request) error {
 	if !service.ValidBucketACL(acl) {
 		return oss.ErrInvalidArgument.WithMessage("no such bucket access control exists").With("ArgumentName", rq.aclHeader("x-oss-acl")).With("ArgumentValue", acl)
 	}
-	err = h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.ACL = acl; return nil })
+	err = h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error {
+		if err := service.AllowBucketACL(b, acl); err != nil {
+			return err
+		}
+		b.ACL = acl
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -474,14 +480,35 @@ type publicAccessBlockXML struct {
 	BlockPublicAccess bool     `xml:"BlockPublicAccess"`
 }
 
+// s3PublicAccessBlockXML is S3's form of the configuration. ossd keeps
+// OSS's single switch: S3's two ACL settings set it (either one blocks),
+// and a read shows the switch in all four. The two policy settings have
+// nothing to act on, as ossd has no bucket policies.
+type s3PublicAccessBlockXML struct {
+	XMLName               xml.Name `xml:"PublicAccessBlockConfiguration"`
+	BlockPublicAcls       bool     `xml:"BlockPublicAcls"`
+	IgnorePublicAcls      bool     `xml:"IgnorePublicAcls"`
+	BlockPublicPolicy     bool     `xml:"BlockPublicPolicy"`
+	RestrictPublicBuckets bool     `xml:"RestrictPublicBuckets"`
+}
+
 func (h *Handler) putPublicAccessBlock(rq *request) error {
-	var c publicAccessBlockXML
-	if err := h.decodeXML(rq, "PublicAccessBlockConfiguration", &c, oss.ErrMalformedXML); err != nil {
-		return err
+	var blocked bool
+	if rq.s3 {
+		var c s3PublicAccessBlockXML
+		if err := h.decodeXML(rq, "PublicAccessBlockConfiguration", &c, oss.ErrMalformedXML); err != nil {
+			return err
+		}
+		blocked = c.BlockPublicAcls || c.IgnorePublicAcls
+	} else {
+		var c publicAccessBlockXML
+		if err := h.decodeXML(rq, "PublicAccessBlockConfiguration", &c, oss.ErrMalformedXML); err != nil {
+			return err
+		}
+		blocked = c.BlockPublicAccess
 	}
 	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error {
-		v := c.BlockPublicAccess
-		b.BlockPublicAccess = &v
+		b.BlockPublicAccess = &blocked
 		return nil
 	})
 	if err != nil {
@@ -491,7 +518,11 @@ func (h *Handler) putPublicAccessBlock(rq *request) error {
 }
 
 func (h *Handler) getPublicAccessBlock(rq *request) error {
-	return h.writeXML(rq, http.StatusOK, publicAccessBlockXML{BlockPublicAccess: rq.b.PublicBlocked()})
+	on := rq.b.PublicBlocked()
+	if rq.s3 {
+		return h.writeXML(rq, http.StatusOK, s3PublicAccessBlockXML{BlockPublicAcls: on, IgnorePublicAcls: on, BlockPublicPolicy: on, RestrictPublicBuckets: on})
+	}
+	return h.writeXML(rq, http.StatusOK, publicAccessBlockXML{BlockPublicAccess: on})
 }
 
 func (h *Handler) deletePublicAccessBlock(rq *request) error {

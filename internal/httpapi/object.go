@@ -91,6 +91,9 @@ func (h *Handler) template(rq *request) (meta.Version, error) {
 		if !service.ValidObjectACL(acl) {
 			return v, oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", "x-oss-object-acl").With("ArgumentValue", acl)
 		}
+		if err := service.AllowObjectACL(rq.b, acl); err != nil {
+			return v, err
+		}
 		v.ACL = acl
 	}
 	if sc := hdr.Get("x-oss-storage-class"); sc != "" {
@@ -704,6 +707,9 @@ func (h *Handler) putObjectACL(rq *request) error {
 	}
 	if !service.ValidObjectACL(acl) {
 		return oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", rq.aclHeader("x-oss-object-acl")).With("ArgumentValue", acl)
+	}
+	if err := service.AllowObjectACL(rq.b, acl); err != nil {
+		return err
 	}
 	return h.updateVersion(rq, http.StatusOK, func(v *meta.Version) { v.ACL = acl })
 }

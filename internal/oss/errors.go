@@ -67,7 +67,13 @@ func def(code string, status int, ec, msg string) *Error {
 // users' scripts match on them (due to Hyrum's law, they cannot change).
 // ECs marked as best known in docs/errors.md where OSS publishes none.
 var (
-	ErrAccessDenied             = def("AccessDenied", http.StatusForbidden, "0003-00000001", "You have no right to access this object because of bucket acl.")
+	ErrAccessDenied = def("AccessDenied", http.StatusForbidden, "0003-00000001", "You have no right to access this object because of bucket acl.")
+	// Block Public Access refuses public ACLs instead of storing them to
+	// be ignored. The object form's wording and EC are OSS's (as its
+	// responses show them; no EC page); for the bucket form OSS's wording
+	// is known but no EC, so it carries AccessDenied's general one.
+	ErrPublicObjectACLBlocked   = def("AccessDenied", http.StatusForbidden, "0016-00000901", "Put public object acl is not allowed")
+	ErrPublicBucketACLBlocked   = def("AccessDenied", http.StatusForbidden, "0003-00000001", "Put public bucket acl is not allowed")
 	ErrInvalidAccessKeyID       = def("InvalidAccessKeyId", http.StatusForbidden, "0002-00000902", "The OSS Access Key Id you provided does not exist in our records.")
 	ErrSignatureDoesNotMatch    = def("SignatureDoesNotMatch", http.StatusForbidden, "0002-00000040", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
 	ErrRequestTimeTooSkewed     = def("RequestTimeTooSkewed", http.StatusForbidden, "0002-00000504", "The difference between the request time and the current time is too large.")

@@ -33,6 +33,28 @@ func ValidBucketACL(acl string) bool {
 // ValidObjectACL reports whether acl may be set on an object.
 func ValidObjectACL(acl string) bool { return acl == ACLDefault || ValidBucketACL(acl) }
 
+// PublicACL reports whether acl grants access to everyone.
+func PublicACL(acl string) bool { return acl == ACLPublicRead || acl == ACLPublicReadWrite }
+
+// AllowBucketACL refuses to set a public ACL on bucket b while b blocks
+// public access: OSS refuses it rather than store an ACL it would ignore,
+// so a user learns at once why the bucket is not public. New buckets block
+// public access (OSS's default), so b nil is treated as blocking.
+func AllowBucketACL(b *meta.Bucket, acl string) error {
+	if PublicACL(acl) && (b == nil || b.PublicBlocked()) {
+		return oss.ErrPublicBucketACLBlocked
+	}
+	return nil
+}
+
+// AllowObjectACL is AllowBucketACL for an object ACL in bucket b.
+func AllowObjectACL(b *meta.Bucket, acl string) error {
+	if PublicACL(acl) && b.PublicBlocked() {
+		return oss.ErrPublicObjectACLBlocked
+	}
+	return nil
+}
+
 // Authorize decides whether p may perform an operation needing access on
 // bucket b, where objectACL is the target object's ACL ("" or "default"
 // when it inherits the bucket's). The owner may do anything; others get

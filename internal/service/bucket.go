@@ -70,6 +70,9 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, in CreateBucket
 			}
 			return oss.ErrBucketAlreadyExists.With("BucketName", in.Name)
 		}
+		if err := AllowBucketACL(nil, in.ACL); err != nil {
+			return err
+		}
 		return meta.PutBucket(tx, &meta.Bucket{
 			Name: in.Name, Owner: p.ID, Created: s.now(), Region: s.cfg.Region,
 			ACL: in.ACL, StorageClass: class, Redundancy: red, ResourceGroup: in.ResourceGroup,

@@ -222,8 +222,23 @@ def smoke(sig):
     check(s3.get_object(Bucket=bucket, Key="presigned.txt")["Body"].read() == b"put via presigned URL",
           "presigned PUT body differs")
 
-    # (An anonymous GET would still be refused: new buckets block public
-    # access, as on S3 and OSS.)
+    # New buckets block public access, as on S3 and OSS: a public ACL is
+    # refused (OSS's answer) until the block is lifted.
+    step(f"{sig}: put_object_acl ACL=public-read while blocked is refused")
+    try:
+        s3.put_object_acl(Bucket=bucket, Key="dir/small.txt", ACL="public-read")
+        refused = None
+    except botocore.exceptions.ClientError as e:
+        refused = (e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"].get("Code"), e.response["Error"].get("Message"))
+    check(refused == (403, "AccessDenied", "Put public object acl is not allowed"), f"public ACL while blocked: {refused}")
+    step(f"{sig}: get_public_access_block (new bucket: blocked)")
+    cfg = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    check(cfg.get("BlockPublicAcls") is True and cfg.get("IgnorePublicAcls") is True, f"new bucket's block: {cfg}")
+    step(f"{sig}: put_public_access_block (all off)")
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+    cfg = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    check(not any(cfg.values()), f"block after lifting: {cfg}")
     step(f"{sig}: put_object_acl ACL=public-read (x-amz-acl header)")
     s3.put_object_acl(Bucket=bucket, Key="dir/small.txt", ACL="public-read")
     grants = s3.get_object_acl(Bucket=bucket, Key="dir/small.txt")["Grants"]
