@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -330,4 +331,82 @@ func TestS3LoggingAndVersioning(t *testing.T) {
 	}
 	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("nope-bucket"), Key: aws.String("k")})
 	wantS3Error(t, err, "NoSuchBucket")
+}
+
+// TestS3UploadPartCopyRange: x-amz-copy-source-range as S3 reads it —
+// bytes=first-last within the source copies those bytes; past the end or
+// in any other form is 400 InvalidArgument with S3's message, and no part
+// is stored. OSS's own x-oss-copy-source-range keeps OSS's documented
+// leniency: a range it cannot read copies the whole source.
+func TestS3UploadPartCopyRange(t *testing.T) {
+	srv := ossdtest.Start(t)
+	c := s3Client(srv, false)
+	ctx := context.Background()
+	b := randName("s3upc")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+		t.Fatal(err)
+	}
+	src := []byte("0123456789")
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("src"), Body: bytes.NewReader(src)}); err != nil {
+		t.Fatal(err)
+	}
+	mp, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("dst")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPart := func(n int32, rng string) (*s3.UploadPartCopyOutput, error) {
+		return c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String(b), Key: aws.String("dst"), UploadId: mp.UploadId,
+			PartNumber: aws.Int32(n), CopySource: aws.String(b + "/src"), CopySourceRange: aws.String(rng)})
+	}
+	for _, tc := range []struct{ rng, msg string }{
+		{"bytes=5-10", "Range specified is not valid for source object of size: 10"},
+		{"bytes=10-12", "Range specified is not valid for source object of size: 10"},
+		{"bytes=4-", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"},
+		{"bytes=-3", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"},
+		{"bytes=6-2", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"},
+		{"4-6", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"},
+	} {
+		_, err := copyPart(2, tc.rng)
+		var re *awshttp.ResponseError
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidArgument" || ae.ErrorMessage() != tc.msg || !errors.As(err, &re) || re.HTTPStatusCode() != 400 {
+			t.Errorf("range %q: err = %v, want 400 InvalidArgument %q", tc.rng, err, tc.msg)
+		}
+	}
+	if _, err := copyPart(1, "bytes=3-6"); err != nil {
+		t.Fatalf("UploadPartCopy bytes=3-6: %v", err)
+	}
+	parts, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(b), Key: aws.String("dst"), UploadId: mp.UploadId})
+	if err != nil || len(parts.Parts) != 1 || aws.ToInt32(parts.Parts[0].PartNumber) != 1 || aws.ToInt64(parts.Parts[0].Size) != 4 {
+		t.Fatalf("ListParts after refused copies = %+v, %v; want only part 1 of 4 bytes", parts, err)
+	}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("dst"), UploadId: mp.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: parts.Parts[0].ETag}}}}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("dst")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(g.Body)
+	g.Body.Close()
+	if string(got) != "3456" {
+		t.Errorf("copied part = %q, want 3456", got)
+	}
+
+	oc := v2Client(srv, modes[0])
+	init, err := oc.InitiateMultipartUpload(ctx, &oss.InitiateMultipartUploadRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("oss-dst")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rng := range []string{"junk", "bytes=4-", "bytes=6-2"} {
+		if _, err := oc.UploadPartCopy(ctx, &oss.UploadPartCopyRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("oss-dst"), UploadId: init.UploadId,
+			PartNumber: int32(i + 1), SourceKey: oss.Ptr("src"), Range: oss.Ptr(rng)}); err != nil {
+			t.Errorf("OSS UploadPartCopy range %q: %v", rng, err)
+		}
+	}
+	lp, err := oc.ListParts(ctx, &oss.ListPartsRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("oss-dst"), UploadId: init.UploadId})
+	if err != nil || len(lp.Parts) != 3 || lp.Parts[0].Size != 10 || lp.Parts[1].Size != 6 || lp.Parts[2].Size != 10 {
+		t.Errorf("OSS parts = %+v, %v; want sizes 10 (unreadable: whole), 6 (bytes=4-), 10 (last < first: whole)", lp, err)
+	}
 }

@@ -86,7 +86,11 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 		return err
 	}
 	off, size := int64(0), src.Size
-	if s := rq.r.Header.Get("x-oss-copy-source-range"); s != "" {
+	if s := rq.r.Header.Get("x-oss-copy-source-range"); s != "" && rq.s3 {
+		if off, size, err = parseS3CopyRange(s, src.Size); err != nil {
+			return err
+		}
+	} else if s != "" {
 		o, l, ok, rerr := parseRange(s, src.Size, true)
 		if rerr != nil {
 			return rerr
@@ -224,4 +228,21 @@ func (h *Handler) listParts(rq *request) error {
 		out.NextPartNumberMarker = p.Number
 	}
 	return h.writeXML(rq, http.StatusOK, out)
+}
+
+// parseS3CopyRange reads x-amz-copy-source-range as S3 does: exactly
+// bytes=first-last, both within the source. Unlike OSS's own header (a
+// malformed range copies the whole source), S3 refuses anything else.
+func parseS3CopyRange(s string, size int64) (off, n int64, err error) {
+	a, b, found := strings.Cut(strings.TrimPrefix(s, "bytes="), "-")
+	first, firstOK := parseDigits(a)
+	last, lastOK := parseDigits(b)
+	if !strings.HasPrefix(s, "bytes=") || !found || !firstOK || !lastOK || last < first {
+		return 0, 0, oss.ErrInvalidArgument.WithMessage("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy").
+			With("ArgumentName", "x-amz-copy-source-range").With("ArgumentValue", s)
+	}
+	if last >= size {
+		return 0, 0, oss.ErrInvalidArgument.WithMessage("Range specified is not valid for source object of size: %d", size)
+	}
+	return first, last - first + 1, nil
 }
