@@ -18,6 +18,7 @@
 #   SHARED_BENCH=<dir>   default: $(git rev-parse --show-toplevel)/../shared/bench
 #   OUT=<dir>            results (results.tsv, warp logs); default a fresh /tmp/ossd-peer.XXXX
 #   KEEP=1               keep ossd data dirs and logs
+#   OSSD_ENV="K=V ..."   extra environment for ossd only (not warp), e.g. GOMAXPROCS=4
 # The access key pair is AK/SK (default benchak / benchsecretkey123), as for the peers.
 set -euo pipefail
 
@@ -64,7 +65,8 @@ start_ossd() {
   local logging=$1; shift
   N=$((N + 1)); OSSD_DATA=$WORK/data-$N
   mkdir -p "$OSSD_DATA"
-  env "$@" OSS_ACCESS_KEY_ID="$AK" OSS_ACCESS_KEY_SECRET="$SK" \
+  # shellcheck disable=SC2086 # OSSD_ENV is a list of K=V words
+  env ${OSSD_ENV:-} "$@" OSS_ACCESS_KEY_ID="$AK" OSS_ACCESS_KEY_SECRET="$SK" \
     "$BIN" --addr 127.0.0.1:0 --data "$OSSD_DATA/d" --log-delivery-interval "$LOG_INTERVAL" \
     >"$OSSD_DATA/ossd.log" 2>&1 &
   OSSD_PID=$!
