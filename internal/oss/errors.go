@@ -65,15 +65,10 @@ func def(code string, status int, ec, msg string) *Error {
 
 // The catalogue. Messages are OSS's own wording where known: clients and
 // users' scripts match on them (due to Hyrum's law, they cannot change).
-// ECs marked as best known in docs/errors.md where OSS publishes none.
+// Where OSS publishes no EC for a cause (or the cause is ossd's own, such
+// as InsufficientStorage), an entry carries ossd's best choice.
 var (
-	ErrAccessDenied = def("AccessDenied", http.StatusForbidden, "0003-00000001", "You have no right to access this object because of bucket acl.")
-	// Block Public Access refuses public ACLs instead of storing them to
-	// be ignored. The object form's wording and EC are OSS's (as its
-	// responses show them; no EC page); for the bucket form OSS's wording
-	// is known but no EC, so it carries AccessDenied's general one.
-	ErrPublicObjectACLBlocked   = def("AccessDenied", http.StatusForbidden, "0016-00000901", "Put public object acl is not allowed")
-	ErrPublicBucketACLBlocked   = def("AccessDenied", http.StatusForbidden, "0003-00000001", "Put public bucket acl is not allowed")
+	ErrAccessDenied             = def("AccessDenied", http.StatusForbidden, "0003-00000001", "You have no right to access this object because of bucket acl.")
 	ErrInvalidAccessKeyID       = def("InvalidAccessKeyId", http.StatusForbidden, "0002-00000902", "The OSS Access Key Id you provided does not exist in our records.")
 	ErrSignatureDoesNotMatch    = def("SignatureDoesNotMatch", http.StatusForbidden, "0002-00000040", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
 	ErrRequestTimeTooSkewed     = def("RequestTimeTooSkewed", http.StatusForbidden, "0002-00000504", "The difference between the request time and the current time is too large.")
@@ -125,6 +120,14 @@ var (
 	ErrInvalidObjectState       = def("InvalidObjectState", http.StatusForbidden, "0026-00000010", "The operation is not valid for the object's state.")
 	ErrOperationNotSupported    = def("OperationNotSupported", http.StatusBadRequest, "0016-00000904", "The operation is not supported for this resource.")
 	ErrInvalidRedirectLocation  = def("InvalidArgument", http.StatusBadRequest, "0016-00000102", "Invalid argument.")
+
+	// Block Public Access refuses public ACLs rather than store them to be
+	// ignored. The object form's wording and EC are OSS's, as its responses
+	// show them (OSS has no EC page for it); for the bucket form OSS's
+	// wording is known but not its EC, so it carries AccessDenied's general
+	// one.
+	ErrPublicObjectACLBlocked = def("AccessDenied", http.StatusForbidden, "0016-00000901", "Put public object acl is not allowed")
+	ErrPublicBucketACLBlocked = def("AccessDenied", http.StatusForbidden, "0003-00000001", "Put public bucket acl is not allowed")
 
 	// Logging configuration (EC module 0032).
 	ErrLoggingMalformedXML   = def("MalformedXML", http.StatusBadRequest, "0032-00000001", "The XML you provided was not well-formed or did not validate against our published schema.")
