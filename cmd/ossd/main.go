@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -35,7 +37,7 @@ type options struct {
 	bodyReadTimeout, bodyWriteTimeout  time.Duration
 	maxHeaderBytes                     int
 	shutdownTimeout                    time.Duration
-	verbose                            bool
+	verbose, version                   bool
 	logInterval                        time.Duration
 	logTZ                              string
 }
@@ -90,6 +92,7 @@ Flags:
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request header block accepted")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.DurationVar(&o.logInterval, "log-delivery-interval", time.Hour, "how often access-log objects are delivered (OSS: hourly; down to 1s); the ossd logs flush command delivers at once")
 	fs.StringVar(&o.logTZ, "log-timezone", "+0800", "time zone of access-log lines and log object names: ±hhmm or an IANA name (OSS's China regions: +0800)")
 	return fs
@@ -102,6 +105,10 @@ func run(args []string) error {
 			return nil
 		}
 		return err
+	}
+	if o.version {
+		fmt.Println("ossd", version())
+		return nil
 	}
 	level := slog.LevelInfo
 	if o.verbose {
@@ -180,6 +187,7 @@ func disabledIfZero(d time.Duration) time.Duration {
 func printBanner(w *os.File, addr string, o *options, root server.User, generated bool) {
 	ep := "http://" + addr
 	fmt.Fprintf(w, "ossd listening on %s\n", ep)
+	fmt.Fprintf(w, "  version:    %s\n", version())
 	fmt.Fprintf(w, "  endpoint:   %s\n", ep)
 	fmt.Fprintf(w, "  region:     %s\n", o.region)
 	fmt.Fprintf(w, "  data:       %s\n", o.data)
@@ -200,4 +208,38 @@ func printBanner(w *os.File, addr string, o *options, root server.User, generate
 	fmt.Fprintf(w, "  ossutil:    ossutil -e %s --region %s --sign-version v4 --force-path-style -i <id> -k <secret> ls\n", ep, o.region)
 	fmt.Fprintf(w, "  ali-oss:    new OSS({endpoint: %q, region: \"oss-%s\", authorizationV4: true, accessKeyId, accessKeySecret, bucket})\n", ep, o.region)
 	fmt.Fprintf(w, "  S3 tools:   aws --endpoint-url %s s3 ls   (S3 API: see README)\n", ep)
+}
+
+// version says which build this is, from what the Go toolchain recorded:
+// the module version when installed with go install, else the VCS revision
+// (with "+dirty" for uncommitted changes), and the Go version. An operator
+// filing a bug, or matching a benchmark to a commit, needs it.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown (" + runtime.Version() + ")"
+	}
+	v := bi.Main.Version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	switch {
+	case v != "" && v != "(devel)":
+	case rev != "":
+		v = rev + dirty
+	default:
+		v = "devel"
+	}
+	return v + " (" + bi.GoVersion + ")"
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -56,4 +57,16 @@ func TestFlagValueNames(t *testing.T) {
 			t.Errorf("--%s shows its value as %q in --help (type %T)", f.Name, name, f.Value)
 		}
 	})
+}
+
+// TestVersion: the version line names a build, never an empty string.
+func TestVersion(t *testing.T) {
+	v := version()
+	if v == "" || !strings.Contains(v, "go1.") {
+		t.Errorf("version() = %q, want a build name and the Go version", v)
+	}
+	o, err := parseFlags([]string{"--version"})
+	if err != nil || !o.version {
+		t.Errorf("parseFlags(--version) = %+v, %v", o, err)
+	}
 }
