@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"encoding/base64"
 	"fmt"
 	"hash/crc64"
 	"strconv"
@@ -113,5 +114,77 @@ func TestMultipart(t *testing.T) {
 		if err != nil || !bytes.Equal(readAll(t, g.Body), append(append([]byte(nil), all[:102400]...), "end"...)) {
 			t.Fatalf("part-copied object differs: %v", err)
 		}
+	})
+}
+
+// TestMultipartSequentialAndEmpty: two OSS behaviours the v2 SDK's Uploader
+// relies on. An upload initiated with "sequential" completes into an object
+// that carries the MD5 of its whole content (Content-MD5 on HEAD and GET);
+// one without does not. A CompleteMultipartUpload with an empty part list
+// completes an empty object (the Uploader sends one for an empty stream of
+// unknown size), where S3 wants at least one part.
+func TestMultipartSequentialAndEmpty(t *testing.T) {
+	forEachMode(t, func(t *testing.T, c *oss.Client, srv *ossdtest.Server) {
+		ctx := context.Background()
+		b := newBucket(t, c)
+		data := append(bytes.Repeat([]byte("s"), 100<<10), []byte("equential tail")...)
+		sum := md5.Sum(data)
+		want := base64.StdEncoding.EncodeToString(sum[:])
+		for _, sequential := range []bool{true, false} {
+			key := fmt.Sprintf("seq-%t", sequential)
+			common := oss.RequestCommon{}
+			if sequential {
+				common.Parameters = map[string]string{"sequential": ""}
+			}
+			init, err := c.InitiateMultipartUpload(ctx, &oss.InitiateMultipartUploadRequest{Bucket: oss.Ptr(b), Key: oss.Ptr(key), RequestCommon: common})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var done []oss.UploadPart
+			for i, p := range [][]byte{data[:100<<10], data[100<<10:]} {
+				up, err := c.UploadPart(ctx, &oss.UploadPartRequest{Bucket: oss.Ptr(b), Key: oss.Ptr(key), UploadId: init.UploadId, PartNumber: int32(i + 1), Body: bytes.NewReader(p)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				done = append(done, oss.UploadPart{PartNumber: int32(i + 1), ETag: up.ETag})
+			}
+			if _, err := c.CompleteMultipartUpload(ctx, &oss.CompleteMultipartUploadRequest{Bucket: oss.Ptr(b), Key: oss.Ptr(key), UploadId: init.UploadId,
+				CompleteMultipartUpload: &oss.CompleteMultipartUpload{Parts: done}}); err != nil {
+				t.Fatal(err)
+			}
+			h, err := c.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr(key)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := c.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr(key)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readAll(t, g.Body)
+			if !bytes.Equal(got, data) {
+				t.Fatalf("%s: GET returned %d bytes, want %d", key, len(got), len(data))
+			}
+			switch {
+			case sequential && (oss.ToString(h.ContentMD5) != want || oss.ToString(g.ContentMD5) != want):
+				t.Errorf("sequential upload: Content-MD5 HEAD %q GET %q, want %q", oss.ToString(h.ContentMD5), oss.ToString(g.ContentMD5), want)
+			case !sequential && (h.ContentMD5 != nil || g.ContentMD5 != nil):
+				t.Errorf("plain multipart upload: Content-MD5 HEAD %q GET %q, want none", oss.ToString(h.ContentMD5), oss.ToString(g.ContentMD5))
+			}
+		}
+
+		init, err := c.InitiateMultipartUpload(ctx, &oss.InitiateMultipartUploadRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("empty")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CompleteMultipartUpload(ctx, &oss.CompleteMultipartUploadRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("empty"), UploadId: init.UploadId,
+			CompleteMultipartUpload: &oss.CompleteMultipartUpload{}}); err != nil {
+			t.Fatalf("complete with no parts: %v", err)
+		}
+		h, err := c.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("empty")})
+		if err != nil || h.ContentLength != 0 || oss.ToString(h.ObjectType) != "Multipart" {
+			t.Errorf("empty multipart object: %+v, %v", h, err)
+		}
+		_, err = c.ListParts(ctx, &oss.ListPartsRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("empty"), UploadId: init.UploadId})
+		wantServiceError(t, err, "NoSuchUpload", 404, "")
 	})
 }

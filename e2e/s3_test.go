@@ -394,6 +394,16 @@ func TestS3UploadPartCopyRange(t *testing.T) {
 		t.Errorf("copied part = %q, want 3456", got)
 	}
 
+	// S3 wants at least one part (OSS completes an empty object: see
+	// TestMultipartSequentialAndEmpty).
+	empty, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("empty")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("empty"), UploadId: empty.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{}})
+	wantS3Error(t, err, "MalformedXML")
+
 	oc := v2Client(srv, modes[0])
 	init, err := oc.InitiateMultipartUpload(ctx, &oss.InitiateMultipartUploadRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("oss-dst")})
 	if err != nil {

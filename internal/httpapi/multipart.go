@@ -19,7 +19,8 @@ func (h *Handler) initiateMultipartUpload(rq *request) error {
 	if rq.r.Header.Get("Content-Type") == "" || rq.r.Header.Get("Content-Type") == "application/octet-stream" {
 		tmpl.Headers["Content-Type"] = contentTypeFor(rq.key)
 	}
-	u, err := h.svc.Initiate(rq.ctx, rq.bucket, rq.key, tmpl)
+	// OSS's "sequential" asks for the whole object's MD5 at completion.
+	u, err := h.svc.Initiate(rq.ctx, rq.bucket, rq.key, tmpl, !rq.s3 && rq.q.has("sequential"))
 	if err != nil {
 		return err
 	}
@@ -139,6 +140,10 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 		}
 		for _, p := range req.Parts {
 			list = append(list, service.CompletePart{Number: p.PartNumber, ETag: p.ETag})
+		}
+		if len(list) == 0 && rq.s3 {
+			// S3 wants at least one part; OSS completes an empty object.
+			return oss.ErrMalformedXML
 		}
 	}
 	acl := rq.r.Header.Get("x-oss-object-acl")

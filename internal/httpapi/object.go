@@ -209,11 +209,7 @@ func (h *Handler) writeWritten(rq *request, w *service.Written, callback bool) e
 	hdr.Set("ETag", rq.etag(v.ETag))
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
 	echoSSE(hdr, v.Headers)
-	if v.Type == service.TypeNormal && !strings.Contains(v.ETag, "-") {
-		if raw, err := hexDecode(v.ETag); err == nil {
-			hdr.Set("Content-MD5", base64.StdEncoding.EncodeToString(raw))
-		}
-	}
+	setContentMD5(hdr, v)
 	setVersionID(rq, v.VersionID)
 	if rq.s3 {
 		for k, val := range v.Headers {
@@ -255,10 +251,18 @@ func (h *Handler) objectHeaders(rq *request, v *meta.Version) {
 	if len(v.Tags) > 0 {
 		hdr.Set("x-oss-tagging-count", strconv.Itoa(len(v.Tags)))
 	}
+	setContentMD5(hdr, v)
+}
+
+// setContentMD5 sets Content-MD5 where OSS has it: a normal object's is its
+// ETag; a multipart object has one only if it was uploaded sequentially.
+func setContentMD5(hdr http.Header, v *meta.Version) {
 	if v.Type == service.TypeNormal && !strings.Contains(v.ETag, "-") {
 		if raw, err := hexDecode(v.ETag); err == nil {
 			hdr.Set("Content-MD5", base64.StdEncoding.EncodeToString(raw))
 		}
+	} else if sum := v.Headers[service.HeaderContentMD5]; sum != "" && v.Type == service.TypeMultipart {
+		hdr.Set("Content-MD5", sum)
 	}
 }
 

@@ -88,6 +88,9 @@ type Upload struct {
 	Initiated time.Time         `json:"init"`
 	Template  Version           `json:"tmpl"` // headers, meta, ACL, class for the result
 	Extra     map[string]string `json:"extra,omitempty"`
+	// Sequential: initiated with OSS's "sequential" parameter, so the
+	// completed object carries the MD5 of its whole content.
+	Sequential bool `json:"sequential,omitempty"`
 }
 
 // Part is one uploaded part.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 
 	"github.com/ossd/ossd/internal/blob"
@@ -22,13 +24,13 @@ const (
 )
 
 // Initiate starts a multipart upload.
-func (s *Service) Initiate(ctx context.Context, bucket, key string, tmpl meta.Version) (*meta.Upload, error) {
+func (s *Service) Initiate(ctx context.Context, bucket, key string, tmpl meta.Version, sequential bool) (*meta.Upload, error) {
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	// Upload ids sort by initiation time, so ListMultipartUploads can
 	// order uploads of one key by id and by age at once.
 	id := strings.ToUpper(fmt.Sprintf("%016x%s", s.now().UnixNano(), hex.EncodeToString(rnd[:])))
-	u := &meta.Upload{Bucket: bucket, Key: key, UploadID: id, Initiated: s.now(), Template: tmpl}
+	u := &meta.Upload{Bucket: bucket, Key: key, UploadID: id, Initiated: s.now(), Template: tmpl, Sequential: sequential}
 	err := s.meta.Update(ctx, func(tx meta.Tx) error {
 		b, err := meta.GetBucket(tx, bucket)
 		if err != nil {
@@ -195,9 +197,6 @@ func (s *Service) Complete(ctx context.Context, bucket, key, id string, list []C
 	if all {
 		chosen = parts
 	} else {
-		if len(list) == 0 {
-			return nil, oss.ErrMalformedXML
-		}
 		for i, c := range list {
 			if i > 0 && c.Number <= list[i-1].Number {
 				return nil, oss.ErrInvalidPartOrder
@@ -209,9 +208,11 @@ func (s *Service) Complete(ctx context.Context, bucket, key, id string, list []C
 			chosen = append(chosen, p)
 		}
 	}
-	if len(chosen) == 0 {
+	if all && len(chosen) == 0 {
 		return nil, oss.ErrInvalidPart.WithMessage("The upload has no parts.")
 	}
+	// An explicit empty list completes an empty object, as OSS does (the
+	// v2 SDK's Uploader sends one for an empty stream of unknown size).
 	v := u.Template
 	v.Key = key
 	v.Type = TypeMultipart
@@ -236,6 +237,17 @@ func (s *Service) Complete(ctx context.Context, bucket, key, id string, list []C
 		used[p.Blob] = true
 	}
 	v.ETag = fmt.Sprintf("%s-%d", ETagOf(sums.Sum(nil)), len(chosen))
+	if u.Sequential {
+		sum, err := s.contentMD5(&v)
+		if err != nil {
+			return nil, err
+		}
+		v.Headers = maps.Clone(v.Headers)
+		if v.Headers == nil {
+			v.Headers = map[string]string{}
+		}
+		v.Headers[HeaderContentMD5] = sum
+	}
 	var garbage []string
 	retire := func(tx meta.Tx) error {
 		garbage = nil
@@ -293,4 +305,26 @@ func (s *Service) Abort(ctx context.Context, bucket, key, id string) error {
 	}
 	s.blobs.Remove(garbage...)
 	return nil
+}
+
+// HeaderContentMD5 keeps, among a version's stored headers, the MD5 of a
+// whole multipart object (base64, as the Content-MD5 header carries it).
+// Only sequential uploads have one: their parts' order is fixed as they
+// arrive, so the whole object's digest is worth its one extra read.
+const HeaderContentMD5 = "Content-MD5"
+
+// contentMD5 reads v's bytes (its parts, in order) and returns their MD5 in
+// base64. It runs once per sequential upload, at completion, when the parts
+// were just written and are most likely still in the page cache.
+func (s *Service) contentMD5(v *meta.Version) (string, error) {
+	r, err := s.Open(v, 0, v.Size)
+	if err != nil {
+		return "", internalErr("open parts for MD5", err)
+	}
+	defer r.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", internalErr("read parts for MD5", err)
+	}
+	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
 }
