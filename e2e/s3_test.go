@@ -388,9 +388,7 @@ func TestS3UploadPartCopyRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := io.ReadAll(g.Body)
-	g.Body.Close()
-	if string(got) != "3456" {
+	if got := readAll(t, g.Body); string(got) != "3456" {
 		t.Errorf("copied part = %q, want 3456", got)
 	}
 
