@@ -430,6 +430,8 @@ func amCallers() []amCaller {
 const (
 	amTagging   = "<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>"
 	amLogFields = "<UserDefinedLogFieldsConfiguration><HeaderSet><header>x-am</header></HeaderSet><ParamSet><parameter>am</parameter></ParamSet></UserDefinedLogFieldsConfiguration>"
+	amCORS      = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>"
+	amCORSOther = "<CORSConfiguration><CORSRule><AllowedOrigin>http://am.test</AllowedOrigin><AllowedMethod>PUT</AllowedMethod></CORSRule></CORSConfiguration>"
 )
 
 func amLogging(target string) string {
@@ -584,6 +586,16 @@ func amOps() []amOp {
 			return nil, ""
 		}, http.StatusNoContent),
 
+		// CORS.
+		config("PutBucketCors", put, "cors", func(*amEnv, *testing.T, string, amKind) (map[string]string, string) {
+			return nil, amCORSOther
+		}, http.StatusOK),
+		simple("GetBucketCors", amOwner, get, "cors"),
+		config("DeleteBucketCors", del, "cors", func(e *amEnv, t *testing.T, b string, _ amKind) (map[string]string, string) {
+			e.must(t, put, b, "", "cors", nil, amCORS)
+			return nil, ""
+		}, http.StatusNoContent),
+
 		// Object.
 		{name: "PutObject", class: amWrite, writes: true, prep: func(e *amEnv, t *testing.T, b string, _ amKind) amReq {
 			k := e.name("put")
@@ -700,6 +712,7 @@ func startAuthMatrix(t *testing.T) *amEnv {
 		b := e.newBucket(t, k)
 		e.must(t, http.MethodPut, b, "", "tagging", nil, amTagging)
 		e.must(t, http.MethodPut, b, "", "userDefinedLogFieldsConfig", nil, amLogFields)
+		e.must(t, http.MethodPut, b, "", "cors", nil, amCORS)
 		e.shared[k] = b
 	}
 	return e

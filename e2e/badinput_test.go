@@ -143,7 +143,7 @@ func TestBadInput(t *testing.T) {
 		wantXMLError(t, rawDo(t, srv, "PUT", b, "crc", "", strings.NewReader("abc"), map[string]string{"x-oss-hash-crc64ecma": "12345"}), 400, "InvalidDigest")
 	})
 	t.Run("not implemented", func(t *testing.T) {
-		for _, q := range []string{"cors", "lifecycle", "website", "policy", "replication"} {
+		for _, q := range []string{"lifecycle", "website", "policy", "replication", "encryption"} {
 			wantXMLError(t, rawDo(t, srv, "GET", b, "", q, nil, nil), 501, "NotImplemented")
 		}
 		wantXMLError(t, rawDo(t, srv, "POST", b, "obj", "restore", nil, nil), 501, "NotImplemented")

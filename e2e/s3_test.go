@@ -39,6 +39,18 @@ func s3Client(srv *ossdtest.Server, virtual bool) *s3.Client {
 	return s3.New(opts)
 }
 
+// s3Bucket starts a server and makes a bucket on it through the S3 API.
+func s3Bucket(t *testing.T, prefix string) (*ossdtest.Server, *s3.Client, string) {
+	t.Helper()
+	srv := ossdtest.Start(t)
+	c := s3Client(srv, false)
+	b := randName(prefix)
+	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+		t.Fatalf("CreateBucket: %v", err)
+	}
+	return srv, c, b
+}
+
 func wantS3Error(t *testing.T, err error, code string) {
 	t.Helper()
 	var ae smithy.APIError
@@ -339,13 +351,8 @@ func TestS3LoggingAndVersioning(t *testing.T) {
 // is stored. OSS's own x-oss-copy-source-range keeps OSS's documented
 // leniency: a range it cannot read copies the whole source.
 func TestS3UploadPartCopyRange(t *testing.T) {
-	srv := ossdtest.Start(t)
-	c := s3Client(srv, false)
+	srv, c, b := s3Bucket(t, "s3upc")
 	ctx := context.Background()
-	b := randName("s3upc")
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-		t.Fatal(err)
-	}
 	src := []byte("0123456789")
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("src"), Body: bytes.NewReader(src)}); err != nil {
 		t.Fatal(err)

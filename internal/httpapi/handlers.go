@@ -25,7 +25,7 @@ var deniedEC = map[oss.Op]string{
 }
 
 func init() {
-	own, read, write := service.AccessOwner, service.AccessRead, service.AccessWrite
+	own, read, write, anyone := service.AccessOwner, service.AccessRead, service.AccessWrite, service.AccessAnyone
 	handlers = map[oss.Op]handler{
 		oss.OpPutBucket:                     {(*Handler).putBucket, own, false},
 		oss.OpDeleteBucket:                  {(*Handler).deleteBucket, own, false},
@@ -54,6 +54,10 @@ func init() {
 		oss.OpPutPublicAccessBlock:          {(*Handler).putPublicAccessBlock, own, false},
 		oss.OpGetPublicAccessBlock:          {(*Handler).getPublicAccessBlock, own, false},
 		oss.OpDeletePublicAccessBlock:       {(*Handler).deletePublicAccessBlock, own, false},
+		oss.OpPutBucketCors:                 {(*Handler).putBucketCors, own, false},
+		oss.OpGetBucketCors:                 {(*Handler).getBucketCors, own, false},
+		oss.OpDeleteBucketCors:              {(*Handler).deleteBucketCors, own, false},
+		oss.OpOptionObject:                  {(*Handler).optionObject, anyone, false},
 		oss.OpPutObject:                     {(*Handler).putObject, write, false},
 		oss.OpGetObject:                     {(*Handler).getObject, read, true},
 		oss.OpHeadObject:                    {(*Handler).headObject, read, true},

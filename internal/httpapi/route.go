@@ -108,7 +108,7 @@ func resourceType(rq *request) string {
 // they answer NotImplemented rather than being mistaken for a plain
 // object or bucket request.
 var unimplemented = []string{
-	"cors", "lifecycle", "website", "referer", "policy", "policyStatus", "encryption", "replication",
+	"lifecycle", "website", "referer", "policy", "policyStatus", "encryption", "replication",
 	"replicationLocation", "replicationProgress", "worm", "wormId", "wormExtend", "inventory",
 	"qos", "requestPayment", "transferAcceleration", "cname", "restore", "x-oss-process",
 	"accessPoint", "resourceGroup", "httpsConfig", "archiveDirectRead",
@@ -134,6 +134,9 @@ func Route(method string, hasBucket, hasKey bool, q query, hdr http.Header) oss.
 			return oss.OpListBuckets
 		}
 		return oss.OpUnknown
+	}
+	if method == http.MethodOptions {
+		return oss.OpOptionObject // a CORS preflight, for a bucket or an object
 	}
 	if !hasKey {
 		return routeBucket(method, q)
@@ -170,6 +173,8 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpListMultipartUploads
 		case q.has("publicAccessBlock"):
 			return oss.OpGetPublicAccessBlock
+		case q.has("cors"):
+			return oss.OpGetBucketCors
 		case q.get("list-type") == "2":
 			return oss.OpListObjectsV2
 		}
@@ -188,6 +193,8 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpPutUserDefinedLogFieldsConfig
 		case q.has("publicAccessBlock"):
 			return oss.OpPutPublicAccessBlock
+		case q.has("cors"):
+			return oss.OpPutBucketCors
 		}
 		return oss.OpPutBucket
 	case http.MethodDelete:
@@ -200,6 +207,8 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpDelUserDefinedLogFieldsConfig
 		case q.has("publicAccessBlock"):
 			return oss.OpDeletePublicAccessBlock
+		case q.has("cors"):
+			return oss.OpDeleteBucketCors
 		}
 		return oss.OpDeleteBucket
 	case http.MethodPost:

@@ -185,6 +185,7 @@ func (h *Handler) serve(rq *request) error {
 			return err
 		}
 		rq.b = b
+		corsHeaders(rq)
 		if b.Logging != nil && h.cfg.LogSink != nil {
 			if err := h.cfg.LogSink.Healthy(); err != nil {
 				h.log.Error("access log unavailable: refusing request to logged bucket", "bucket", rq.bucket, "err", err)

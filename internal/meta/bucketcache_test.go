@@ -26,7 +26,9 @@ func fullBucket(name string) *Bucket {
 		ACL: "public-read", StorageClass: "Standard", Redundancy: "LRS", Versioning: "Enabled",
 		Tags: []Tag{{"a", "1"}, {"b", "2"}}, Logging: &LoggingConfig{TargetBucket: "logs", TargetPrefix: "log/"},
 		LogFields: &LogFieldsConfig{Headers: []string{"h1"}, Params: []string{"p1"}}, ResourceGroup: "rg",
-		BlockPublicAccess: &bpa, Extra: map[string]string{"cors": "<x/>"}}
+		BlockPublicAccess: &bpa, Extra: map[string]string{"k": "v"},
+		CORS: &CORSConfig{ResponseVary: true, Rules: []CORSRule{{Origins: []string{"*"}, Methods: []string{"GET"},
+			Headers: []string{"x-a"}, Expose: []string{"ETag"}, MaxAge: 10}}}}
 }
 
 // TestGetBucketDecodeCache: the decoded-bucket cache must be invisible:
@@ -53,7 +55,10 @@ func TestGetBucketDecodeCache(t *testing.T) {
 		got.Logging.TargetPrefix = "other/"
 		got.LogFields.Headers[0] = "hx"
 		*got.BlockPublicAccess = true
-		got.Extra["cors"] = "changed"
+		got.Extra["k"] = "changed"
+		got.CORS.ResponseVary = false
+		got.CORS.Rules[0].Origins[0] = "http://changed"
+		got.CORS.Rules[0].Expose = append(got.CORS.Rules[0].Expose, "x")
 	}
 	// New bytes under the same name are decoded anew.
 	next := fullBucket("b1")
@@ -101,7 +106,7 @@ func BenchmarkGetBucket(b *testing.B) {
 // TestBucketCloneCoversFields fails when a field that can share memory is
 // added to Bucket: clone (and fullBucket above) must learn about it.
 func TestBucketCloneCoversFields(t *testing.T) {
-	known := map[string]bool{"Tags": true, "Logging": true, "LogFields": true, "BlockPublicAccess": true, "Extra": true}
+	known := map[string]bool{"Tags": true, "Logging": true, "LogFields": true, "BlockPublicAccess": true, "CORS": true, "Extra": true}
 	typ := reflect.TypeFor[Bucket]()
 	for i := range typ.NumField() {
 		f := typ.Field(i)

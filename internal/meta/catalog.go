@@ -410,6 +410,14 @@ func (b *Bucket) clone() *Bucket {
 		v := *b.BlockPublicAccess
 		c.BlockPublicAccess = &v
 	}
+	if b.CORS != nil {
+		cors := CORSConfig{ResponseVary: b.CORS.ResponseVary, Rules: make([]CORSRule, len(b.CORS.Rules))}
+		for i, r := range b.CORS.Rules {
+			cors.Rules[i] = CORSRule{ID: r.ID, Origins: slices.Clone(r.Origins), Methods: slices.Clone(r.Methods),
+				Headers: slices.Clone(r.Headers), Expose: slices.Clone(r.Expose), MaxAge: r.MaxAge}
+		}
+		c.CORS = &cors
+	}
 	c.Extra = maps.Clone(b.Extra)
 	return &c
 }

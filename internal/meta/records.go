@@ -18,7 +18,28 @@ type Bucket struct {
 	ResourceGroup string           `json:"resourceGroup,omitempty"`
 	// BlockPublicAccess nil means OSS's default for new buckets: blocked.
 	BlockPublicAccess *bool             `json:"bpa,omitempty"`
+	CORS              *CORSConfig       `json:"cors,omitempty"`
 	Extra             map[string]string `json:"extra,omitempty"`
+}
+
+// CORSConfig is a bucket's cross-origin resource sharing rules, in the
+// order given; the first rule that matches a request decides.
+type CORSConfig struct {
+	Rules []CORSRule `json:"rules"`
+	// ResponseVary: answer with "Vary: Origin" whether or not a rule
+	// matched, so that caches keep per-origin copies.
+	ResponseVary bool `json:"vary,omitempty"`
+}
+
+// CORSRule is one rule. Origins may hold one '*' each; Headers may hold
+// '*' patterns; Methods are upper-case. MaxAge < 0: not given.
+type CORSRule struct {
+	ID      string   `json:"id,omitempty"` // S3's optional rule id
+	Origins []string `json:"origins"`
+	Methods []string `json:"methods"`
+	Headers []string `json:"headers,omitempty"`
+	Expose  []string `json:"expose,omitempty"`
+	MaxAge  int64    `json:"maxAge"`
 }
 
 // PublicBlocked reports whether public ACLs are ignored for the bucket.

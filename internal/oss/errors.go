@@ -129,6 +129,22 @@ var (
 	ErrPublicObjectACLBlocked = def("AccessDenied", http.StatusForbidden, "0016-00000901", "Put public object acl is not allowed")
 	ErrPublicBucketACLBlocked = def("AccessDenied", http.StatusForbidden, "0003-00000001", "Put public bucket acl is not allowed")
 
+	// CORS. Code, message and EC are OSS's where its pages or responses
+	// show them: NoSuchCORSConfiguration (all three), CORSRuleBeyondLimit
+	// (code and wording), the preflight refusal (code and wording, typos
+	// included, as OSS sends it) and its two BadRequests (code and
+	// wording). 0034-00000002 (no rule) and 0034-00000011 (bad method) are
+	// published ECs whose code and wording are not; the remaining ECs are
+	// ossd's best guess, from third-party notes on OSS's responses.
+	ErrNoSuchCORSConfiguration = def("NoSuchCORSConfiguration", http.StatusNotFound, "0034-00000001", "The CORS Configuration does not exist.")
+	ErrCORSNoRule              = def("MalformedXML", http.StatusBadRequest, "0034-00000002", "The CORS configuration must contain at least one CORSRule.")
+	ErrCORSRuleBeyondLimit     = def("CORSRuleBeyondLimit", http.StatusBadRequest, "0034-00000006", "The CORS Rules num is beyond limit.")
+	ErrCORSInvalidMethod       = def("InvalidArgument", http.StatusBadRequest, "0034-00000011", "Invalid CORS AllowedMethod.")
+	ErrCORSInvalidRule         = def("InvalidArgument", http.StatusBadRequest, "0034-00000009", "Invalid CORS rule.")
+	ErrCORSForbidden           = def("AccessForbidden", http.StatusForbidden, "0003-00000602", "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec.")
+	ErrCORSNeedOrigin          = def("BadRequest", http.StatusBadRequest, "0034-00000101", "Insufficient information. Origin request header needed")
+	ErrCORSNeedMethod          = def("BadRequest", http.StatusBadRequest, "0034-00000102", "Insufficient information. Request Access-Control-Request-Method header needed")
+
 	// Logging configuration (EC module 0032).
 	ErrLoggingMalformedXML   = def("MalformedXML", http.StatusBadRequest, "0032-00000001", "The XML you provided was not well-formed or did not validate against our published schema.")
 	ErrTargetBucketMissing   = def("InvalidTargetBucketForLogging", http.StatusBadRequest, "0032-00000002", "The target bucket element is missing.")

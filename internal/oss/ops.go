@@ -35,6 +35,10 @@ const (
 	OpPutPublicAccessBlock          Op = "PutBucketPublicAccessBlock"
 	OpGetPublicAccessBlock          Op = "GetBucketPublicAccessBlock"
 	OpDeletePublicAccessBlock       Op = "DeleteBucketPublicAccessBlock"
+	OpPutBucketCors                 Op = "PutBucketCors"
+	OpGetBucketCors                 Op = "GetBucketCors"
+	OpDeleteBucketCors              Op = "DeleteBucketCors"
+	OpOptionObject                  Op = "OptionObject" // a CORS preflight (OPTIONS)
 	OpPutObject                     Op = "PutObject"
 	OpGetObject                     Op = "GetObject"
 	OpHeadObject                    Op = "HeadObject"

@@ -15,6 +15,9 @@ const (
 	AccessRead
 	// AccessWrite: writable under public-read-write.
 	AccessWrite
+	// AccessAnyone: not governed by ACLs at all (a CORS preflight, which
+	// the bucket's CORS rules decide).
+	AccessAnyone
 )
 
 // Canned ACL values.
@@ -64,7 +67,7 @@ func AllowObjectACL(b *meta.Bucket, acl string) error {
 // refused: a private ACL gets OSS's "because of bucket acl" answer, a
 // public ACL the bucket ignores gets the block's.
 func Authorize(p Principal, access Access, b *meta.Bucket, objectACL string) error {
-	if p.Internal || (p.ID != "" && p.ID == b.Owner) {
+	if p.Internal || (p.ID != "" && p.ID == b.Owner) || access == AccessAnyone {
 		return nil
 	}
 	if access == AccessOwner {
