@@ -1,6 +1,7 @@
 package service
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/ossd/ossd/internal/meta"
@@ -70,7 +71,7 @@ func MatchCORS(c *meta.CORSConfig, origin, method string, headers []string) *met
 	}
 	for i := range c.Rules {
 		r := &c.Rules[i]
-		if !anyMatch(r.Origins, origin, false) || !contains(r.Methods, method) {
+		if !anyMatch(r.Origins, origin, false) || !slices.Contains(r.Methods, method) {
 			continue
 		}
 		ok := true
@@ -89,15 +90,6 @@ func MatchCORS(c *meta.CORSConfig, origin, method string, headers []string) *met
 
 // OriginMatches reports whether origin matches a rule's origin pattern.
 func OriginMatches(pattern, origin string) bool { return wildcard(pattern, origin) }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
 
 func anyMatch(patterns []string, s string, fold bool) bool {
 	if fold {
