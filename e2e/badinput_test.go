@@ -30,6 +30,14 @@ type rawResp struct {
 
 func rawDo(t *testing.T, srv *ossdtest.Server, method, bucket, key, query string, body io.Reader, hdr map[string]string) rawResp {
 	t.Helper()
+	return rawDoSigned(t, srv, method, bucket, key, query, body, hdr, func(req *http.Request) {
+		auth.SignV1(req, bucket, key, srv.AccessKeyID, srv.AccessKeySecret, time.Now())
+	})
+}
+
+// rawDoSigned sends a hand-built path-style request signed by sign.
+func rawDoSigned(t *testing.T, srv *ossdtest.Server, method, bucket, key, query string, body io.Reader, hdr map[string]string, sign func(*http.Request)) rawResp {
+	t.Helper()
 	u := srv.Endpoint + "/" + bucket
 	if bucket != "" {
 		u += "/" + (&urlPath{key}).String()
@@ -44,7 +52,7 @@ func rawDo(t *testing.T, srv *ossdtest.Server, method, bucket, key, query string
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	auth.SignV1(req, bucket, key, srv.AccessKeyID, srv.AccessKeySecret, time.Now())
+	sign(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -143,8 +143,12 @@ func unmarshalRoot(body []byte, root string, v any) error {
 	}
 }
 
-// isoTime formats times as OSS's XML does.
-func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+// isoTime is the one formatter of every time in an XML response, in both
+// dialects: whole seconds followed by a literal ".000Z", as OSS and S3 write
+// them. Clients rely on the exact form: oss2's parser accepts nothing else
+// (its _ISO8601_RE ends in \.000Z$), so real milliseconds would break every
+// listing it reads.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05") + ".000Z" }
 
 // etag renders an ETag: OSS writes MD5 hex upper-case, S3 lower-case
 // (s3cmd compares it with its own MD5 as text).
