@@ -1,6 +1,6 @@
-// Package auth verifies the signatures of OSS requests: OSS V1 (HMAC-SHA1)
-// and OSS V4 (OSS4-HMAC-SHA256), each in the Authorization header or in a
-// presigned URL, and of S3 requests: AWS SigV2 and SigV4 likewise, with
+// Package auth verifies the signatures of OSS requests: OSS V1 (HMAC-SHA1),
+// OSS V2 (OSS2, HMAC-SHA256) and OSS V4 (OSS4-HMAC-SHA256), each in the
+// Authorization header or in a presigned URL, and of S3 requests: AWS SigV2 and SigV4 likewise, with
 // SigV4's aws-chunked streaming bodies (aws_*.go). It takes a canonical
 // view of the request and a credential lookup and returns who signed it or
 // an *oss.Error; it never touches the ResponseWriter, so it can be
@@ -47,7 +47,7 @@ type Input struct {
 // Result says who signed a request that Verify accepted.
 type Result struct {
 	AccessKeyID   string // "" when anonymous
-	Version       string // VersionAnonymous, VersionV1, VersionV4, VersionAWS2 or VersionAWS4
+	Version       string // VersionAnonymous, VersionV1, VersionV2, VersionV4, VersionAWS2 or VersionAWS4
 	Presigned     bool
 	SecurityToken string // STS token the client sent (signed); not validated here
 
@@ -70,6 +70,7 @@ type Result struct {
 const (
 	VersionAnonymous = "anonymous"
 	VersionV1        = "v1"
+	VersionV2        = "v2" // OSS2 (HMAC-SHA256), oss2's AuthV2
 	VersionV4        = "v4"
 	VersionAWS2      = "aws2" // AWS Signature Version 2 (S3): answer S3-style
 	VersionAWS4      = "aws4" // AWS Signature Version 4 (S3): answer S3-style
@@ -104,6 +105,7 @@ type queryVerifier func(r *request, lookup Lookup) (Result, *oss.Error)
 // verifier. A nil entry is a scheme ossd recognises but does not support.
 var headerSchemes = map[string]headerVerifier{
 	"OSS":         verifyV1Header,
+	v2Scheme:      verifyV2Header,
 	v4Algorithm:   verifyV4Header,
 	aws2Scheme:    verifyAWS2Header,
 	aws4Algorithm: verifyAWS4Header,
@@ -117,11 +119,12 @@ func presignScheme(q []param) (queryVerifier, *oss.Error) {
 		return v, err
 	}
 	if v, ok := first(q, "x-oss-signature-version"); ok {
-		if v == v4Algorithm {
+		switch v {
+		case v4Algorithm:
 			return verifyV4Query, nil
+		case v2Scheme:
+			return verifyV2Query, nil
 		}
-		// OSS2 (V1SDK's "V2" HMAC-SHA256) is legacy and neither SDK uses it
-		// by default.
 		return nil, errUnsupportedSigVersion.WithMessage("Signature version %q is not supported.", clip(v))
 	}
 	if has(q, "x-oss-signature") || has(q, "x-oss-credential") {
@@ -165,7 +168,7 @@ func verify(in Input, lookup Lookup) (Result, *oss.Error) {
 		scheme, creds, _ := strings.Cut(authz[0], " ")
 		v, known := headerSchemes[scheme]
 		if !known {
-			return Result{}, oss.ErrInvalidAuthorization.WithMessage("Authorization header scheme %q is not supported; expected \"OSS\", \"OSS4-HMAC-SHA256\", \"AWS\" or \"AWS4-HMAC-SHA256\".", clip(scheme))
+			return Result{}, oss.ErrInvalidAuthorization.WithMessage("Authorization header scheme %q is not supported; expected \"OSS\", \"OSS2\", \"OSS4-HMAC-SHA256\", \"AWS\" or \"AWS4-HMAC-SHA256\".", clip(scheme))
 		}
 		if v == nil {
 			return Result{}, errUnsupportedSigVersion.WithMessage("Authorization header scheme %q is not supported.", scheme)

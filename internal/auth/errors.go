@@ -40,7 +40,8 @@ var (
 	errV4SignatureDoesNotMatch = oss.ErrSignatureDoesNotMatch.WithEC("0002-00000201")
 	// Both a header and a query signature: refused, so that neither goes unchecked.
 	errTwoAuthMechanisms = oss.ErrInvalidArgument.WithMessage("Only one auth mechanism allowed; only the Authorization header or the signature query parameters should be specified.")
-	// A recognised but unsupported scheme (OSS2, AWS).
+	// A signature version ossd does not know (x-oss-signature-version other
+	// than OSS2 and OSS4-HMAC-SHA256).
 	errUnsupportedSigVersion = oss.ErrInvalidArgument.WithMessage("The signature version is not supported.")
 	// x-oss-content-sha256 neither UNSIGNED-PAYLOAD nor a hex SHA-256.
 	errInvalidContentSHA256 = oss.ErrInvalidArgument.WithMessage("x-oss-content-sha256 must be UNSIGNED-PAYLOAD or the hex SHA-256 of the body.")

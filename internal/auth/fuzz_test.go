@@ -87,11 +87,14 @@ func (m *fuzzModel) fields() []fuzzField {
 // signedName says whether a mode signs a header or query parameter name.
 func signedName(m mode, name string, query bool) bool {
 	if query {
-		return m.version == VersionV4 || isSubResource(name)
+		return m.version == VersionV4 || m.version == VersionV2 || isSubResource(name)
 	}
 	low := strings.ToLower(name)
-	if m.version == VersionV4 {
+	switch m.version {
+	case VersionV4:
 		return v4Signed([]string{"cache-control"})(low)
+	case VersionV2:
+		return v2Signed([]string{"cache-control"})(low) || low == "content-type" || low == "content-md5"
 	}
 	return isOSSHeader(low) || low == "content-type" || low == "content-md5"
 }
@@ -126,20 +129,6 @@ func authParam(name string) bool {
 		}
 	}
 	return strings.HasPrefix(low, "x-oss-") || strings.HasPrefix(low, "x-amz-")
-}
-
-// validToken says whether s can be a header name on the wire.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // removePair drops the query parameter or header that field fi belongs

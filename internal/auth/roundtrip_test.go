@@ -32,6 +32,10 @@ var modes = []mode{
 	{"v4 presign", true, VersionV4, func(r *http.Request, b, k, ak, sk string) {
 		PresignV4(r, b, k, ak, sk, testRegion, rtNow, time.Hour, "Cache-Control")
 	}},
+	{"v2 header", false, VersionV2, func(r *http.Request, b, k, ak, sk string) { SignV2(r, b, k, ak, sk, rtNow, "Cache-Control") }},
+	{"v2 presign", true, VersionV2, func(r *http.Request, b, k, ak, sk string) {
+		PresignV2(r, b, k, ak, sk, rtNow.Add(time.Hour), "Cache-Control")
+	}},
 }
 
 const (
@@ -100,6 +104,15 @@ func TestRoundTrip(t *testing.T) {
 		{name: "payload hash", modes: "v4", apply: func(in *Input) {
 			in.Header.Set("x-oss-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
 		}},
+		{name: "additional header", modes: "v2", apply: func(in *Input) { in.Header.Set("Cache-Control", "max-age=1") }},
+		{name: "plain query param", modes: "v2", apply: func(in *Input) { in.RawQuery = replaceParam(in.RawQuery, "prefix", "pq") }},
+		{name: "Date", modes: "v2 header", apply: func(in *Input) { in.Header.Set("Date", rtNow.Add(time.Second).Format(http.TimeFormat)) }},
+		{name: "x-oss-expires", modes: "v2 presign", apply: func(in *Input) {
+			in.RawQuery = replaceParam(in.RawQuery, "x-oss-expires", "1709535968")
+		}},
+		{name: "additional headers list", modes: "v2 presign", apply: func(in *Input) {
+			in.RawQuery = replaceParam(in.RawQuery, "x-oss-additional-headers", "user-agent")
+		}},
 		{name: "secret", apply: func(in *Input) {}}, // verified below with another lookup
 		{name: "ak swapped", apply: func(in *Input) {
 			if v, ok := first(parseQuery(in.RawQuery), "OSSAccessKeyId"); ok && v == "ak" {
@@ -107,6 +120,9 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if a := in.Header.Get("Authorization"); a != "" {
 				in.Header.Set("Authorization", strings.Replace(a, "ak", "ak2", 1))
+			}
+			if v, ok := first(parseQuery(in.RawQuery), "x-oss-access-key-id"); ok && v == "ak" {
+				in.RawQuery = replaceParam(in.RawQuery, "x-oss-access-key-id", "ak2")
 			}
 			if v, ok := first(parseQuery(in.RawQuery), "x-oss-credential"); ok {
 				in.RawQuery = replaceParam(in.RawQuery, "x-oss-credential", strings.Replace(v, "ak", "ak2", 1))

@@ -18,11 +18,13 @@ import (
 //	StringToSign = VERB \n Content-MD5 \n Content-Type \n Date \n
 //	               CanonicalizedOSSHeaders CanonicalizedResource
 //
-// The Date line is the Date header even when x-oss-date is present (both
-// Go SDKs, and spec vector 1, sign the Date header; x-oss-date only sets
-// the time that the skew check uses). A client that sends no Date header
-// (ali-oss for Node.js sends only x-oss-date) signs x-oss-date's value
-// there instead. In a presigned URL it is Expires.
+// The Date line is x-oss-date when the request carries it, else Date: as
+// OSS documents x-oss-date overriding Date, Python oss2's Auth signs
+// x-oss-date there whenever it is set (it always sets Date too), and
+// ali-oss for Node.js sends only x-oss-date. Both Go SDKs sign the Date
+// header even when a caller adds x-oss-date, so a request whose two
+// values differ also verifies with the Date line (x-oss-date is signed
+// either way, as an x-oss-* header). In a presigned URL it is Expires.
 
 // v1Parts is what StringToSign is built from, so signers and verifiers
 // share one builder.
@@ -156,12 +158,14 @@ func verifyV1Header(r *request, creds string, lookup Lookup) (Result, *oss.Error
 	if err := checkSkew(t, r.in.Now); err != nil {
 		return Result{}, err
 	}
-	date := hget(r.in.Header, "Date")
+	date, alt := hget(r.in.Header, "x-oss-date"), hget(r.in.Header, "Date")
 	if date == "" {
-		date = hget(r.in.Header, "x-oss-date")
+		date, alt = alt, ""
 	}
 	if err := checkV1(r, ak, secret, sig, date); err != nil {
-		return Result{}, err
+		if alt == "" || alt == date || checkV1(r, ak, secret, sig, alt) != nil {
+			return Result{}, err
+		}
 	}
 	return Result{
 		AccessKeyID:   ak,
