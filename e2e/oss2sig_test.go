@@ -66,10 +66,12 @@ func TestClientOSS2Signatures(t *testing.T) {
 		switch {
 		case l.Operation == "GetObject" && l.HTTPStatus == 200 && strings.Contains(l.RequestURI, "x-oss-signature-version=OSS2"):
 			presigned = presigned || l.AccessKeyID == srv.AccessKeyID && l.RequesterID != ""
-		case l.Operation == "GetObject" && l.HTTPStatus == 206 && strings.Contains(l.RequestURI, "/v2/dir/"):
+		case l.Operation == "GetObject" && l.HTTPStatus == 206 && strings.Contains(l.RequestURI, "v2%2Fdir%2F") && !strings.Contains(l.RequestURI, "?"):
 			header = header || l.AccessKeyID == srv.AccessKeyID && l.RequesterID != ""
 		case l.Operation == "GetObject" && l.ErrorCode == "SignatureDoesNotMatch":
-			mismatch = mismatch || l.AccessKeyID == srv.AccessKeyID && l.HTTPStatus == 403
+			// As for V1 and V4, a request whose signature fails is logged
+			// without an access key.
+			mismatch = mismatch || l.HTTPStatus == 403
 		}
 	}
 	if !header || !presigned || !mismatch {
@@ -145,7 +147,7 @@ func TestSDKv1AuthV2(t *testing.T) {
 			if !ok || se.Code != "SignatureDoesNotMatch" || se.StatusCode != 403 || se.Ec != "0002-00000040" {
 				t.Errorf("wrong secret: %#v", err)
 			}
-			if !strings.Contains(string(se.RawMessage), "<StringToSign>GET\n") {
+			if !strings.Contains(string(se.RawMessage), "<StringToSign>GET&#xA;") {
 				t.Errorf("no StringToSign in %s", se.RawMessage)
 			}
 			if err := b.DeleteObject(key); err != nil {
