@@ -151,10 +151,20 @@ func TestBadInput(t *testing.T) {
 		wantXMLError(t, rawDo(t, srv, "PUT", b, "crc", "", strings.NewReader("abc"), map[string]string{"x-oss-hash-crc64ecma": "12345"}), 400, "InvalidDigest")
 	})
 	t.Run("not implemented", func(t *testing.T) {
-		for _, q := range []string{"lifecycle", "website", "policy", "replication", "encryption"} {
-			wantXMLError(t, rawDo(t, srv, "GET", b, "", q, nil, nil), 501, "NotImplemented")
+		// OSS publishes no EC for NotImplemented; 0016-00000901 is Block
+		// Public Access's "Put public object acl is not allowed".
+		for _, r := range []rawResp{
+			rawDo(t, srv, "GET", b, "", "lifecycle", nil, nil), rawDo(t, srv, "GET", b, "", "website", nil, nil),
+			rawDo(t, srv, "GET", b, "", "policy", nil, nil), rawDo(t, srv, "GET", b, "", "replication", nil, nil),
+			rawDo(t, srv, "GET", b, "", "encryption", nil, nil), rawDo(t, srv, "POST", b, "obj", "restore", nil, nil),
+		} {
+			if r.status != 501 || !strings.Contains(r.body, "<Code>NotImplemented</Code>") || r.hdr.Get("x-oss-request-id") == "" {
+				t.Fatalf("got %d %s, want 501 NotImplemented", r.status, r.body)
+			}
+			if _, ok := r.hdr["X-Oss-Ec"]; ok || strings.Contains(r.body, "<EC>") || strings.Contains(r.body, "RecommendDoc") {
+				t.Errorf("NotImplemented carries an EC: x-oss-ec %q, body %s", r.hdr.Get("x-oss-ec"), r.body)
+			}
 		}
-		wantXMLError(t, rawDo(t, srv, "POST", b, "obj", "restore", nil, nil), 501, "NotImplemented")
 	})
 	t.Run("method not allowed", func(t *testing.T) {
 		wantXMLError(t, rawDo(t, srv, "PATCH", b, "obj", "", nil, nil), 405, "MethodNotAllowed")

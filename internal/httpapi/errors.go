@@ -55,7 +55,9 @@ func (h *Handler) writeError(rq *request, err error) {
 		hdr.Set("x-oss-next-append-position", strconv.FormatInt(pe.Next, 10))
 	}
 	body := errorXML(oe, rq.id, h.hostID(rq), rq.s3)
-	hdr.Set("x-oss-ec", oe.EC)
+	if oe.EC != "" {
+		hdr.Set("x-oss-ec", oe.EC)
+	}
 	for _, k := range []string{"ETag", "Last-Modified", "Content-Range", "Accept-Ranges", "x-oss-hash-crc64ecma", "Content-Disposition", "Content-Encoding", "Cache-Control", "Expires"} {
 		if k == "Content-Range" && oe.Status == http.StatusRequestedRangeNotSatisfiable {
 			continue // "bytes */size" tells the client the size (RFC 9110 §15.5.17)
@@ -102,7 +104,7 @@ func errorXML(e *oss.Error, requestID, hostID string, s3 bool) []byte {
 	for _, kv := range e.Extra {
 		el(kv.Name, kv.Value)
 	}
-	if !s3 {
+	if !s3 && e.EC != "" { // an entry without an EC (NotImplemented) omits both
 		el("EC", e.EC)
 		el("RecommendDoc", "https://api.aliyun.com/troubleshoot?q="+e.EC)
 	}

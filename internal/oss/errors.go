@@ -107,7 +107,6 @@ var (
 	ErrInvalidTargetType        = def("InvalidTargetType", http.StatusBadRequest, "0026-00000022", "The symbolic's target file type is invalid.")
 	ErrCallbackFailed           = def("CallbackFailed", http.StatusNonAuthoritativeInfo, "0007-00000203", "Error status : 502.")
 	ErrMethodNotAllowed         = def("MethodNotAllowed", http.StatusMethodNotAllowed, "0016-00000801", "The specified method is not allowed against this resource.")
-	ErrNotImplemented           = def("NotImplemented", http.StatusNotImplemented, "0016-00000901", "A header or query you provided implies functionality that is not implemented.")
 	ErrInvalidEncryptionAlgo    = def("InvalidEncryptionAlgorithmError", http.StatusBadRequest, "0016-00000903", "The Encryption request you specified is not valid.")
 	ErrInternalError            = def("InternalError", http.StatusInternalServerError, "0000-00000001", "We encountered an internal error. Please try again.")
 	ErrServiceUnavailable       = def("ServiceUnavailable", http.StatusServiceUnavailable, "0000-00000002", "Please reduce your request rate.")
@@ -120,6 +119,14 @@ var (
 	ErrInvalidObjectState       = def("InvalidObjectState", http.StatusForbidden, "0026-00000010", "The operation is not valid for the object's state.")
 	ErrOperationNotSupported    = def("OperationNotSupported", http.StatusBadRequest, "0016-00000904", "The operation is not supported for this resource.")
 	ErrInvalidRedirectLocation  = def("InvalidArgument", http.StatusBadRequest, "0016-00000102", "Invalid argument.")
+
+	// NotImplemented carries no EC. OSS publishes none for it: its error
+	// page's NotImplemented sample (a PUT with If-Modified-Since) has no EC
+	// element, no EC troubleshooting page names it, and 0016-00000901,
+	// which this entry used to carry, is the EC OSS sends with "Put public
+	// object acl is not allowed" (below). An empty EC leaves the EC and
+	// RecommendDoc elements and the x-oss-ec header out of the response.
+	ErrNotImplemented = def("NotImplemented", http.StatusNotImplemented, "", "A header or query you provided implies functionality that is not implemented.")
 
 	// Block Public Access refuses public ACLs rather than store them to be
 	// ignored. The object form's wording and EC are OSS's, as its responses
