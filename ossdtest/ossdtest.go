@@ -56,6 +56,9 @@ type Options struct {
 	// TLS serves HTTPS with a test certificate; use HTTPClient, which
 	// trusts it.
 	TLS bool
+	// UnblockNewBuckets creates buckets with Block Public Access off
+	// (ossd --block-public-access=false), for tests of public ACLs.
+	UnblockNewBuckets bool
 }
 
 // Clock is what drives access-log delivery: the time now, and a channel
@@ -83,7 +86,7 @@ func StartWith(t testing.TB, o Options) *Server {
 		t.Fatalf("ossdtest: credentials: %v", err)
 	}
 	srv, err := server.New(server.Config{DataDir: o.DataDir, Region: o.Region, Root: root, Users: o.Users, Now: o.Now,
-		LogInterval: o.LogInterval, LogClock: logClock(o.LogClock)})
+		LogInterval: o.LogInterval, LogClock: logClock(o.LogClock), UnblockNewBuckets: o.UnblockNewBuckets})
 	if err != nil {
 		t.Fatalf("ossdtest: start: %v", err)
 	}

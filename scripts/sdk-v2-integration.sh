@@ -50,7 +50,7 @@ TestUploaderWithSequential TestUploaderUploadFromTeeReader TestCopierWithNoCheck
 TestCopierWithNoCheckCrossBucketFlags TestIntegrationWriteOnlyFileMultiPart
 TestIntegrationWriteOnlyFileResume TestIntegrationWriteOnlyFileResumeNoSuchUpload
 TestIntegrationWriteOnlyFileResumeInvalidCheckpoint TestIntegrationWriteOnlyFileInvalidCredentials
-TestBucketCors"
+TestBucketCors TestPublicAccessBlock"
 
 SDK_MODULE=github.com/aliyun/alibabacloud-oss-go-sdk-v2
 SDK_VERSION=${SDK_VERSION:-v1.6.1}

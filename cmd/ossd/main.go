@@ -38,6 +38,7 @@ type options struct {
 	maxHeaderBytes                     int
 	shutdownTimeout                    time.Duration
 	verbose, version                   bool
+	blockPublicAccess                  bool
 	logInterval                        time.Duration
 	logTZ                              string
 }
@@ -91,6 +92,7 @@ Flags:
 	fs.DurationVar(&o.bodyWriteTimeout, "body-write-timeout", server.DefaultBodyTimeout, "a response the client reads nothing of for this long is cut off (0 disables)")
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request header block accepted")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
+	fs.BoolVar(&o.blockPublicAccess, "block-public-access", true, "new buckets block public access, as on OSS since 13 Oct 2025; false creates them with the block off, for code that sets public ACLs on new buckets (the account-level block still applies)")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.DurationVar(&o.logInterval, "log-delivery-interval", time.Hour, "how often access-log objects are delivered (OSS: hourly; down to 1s); the ossd logs flush command delivers at once")
@@ -137,7 +139,7 @@ func run(args []string) error {
 	}
 	loc, _ := parseZone(o.logTZ)
 	srv, err := server.New(server.Config{DataDir: o.data, Region: o.region, Domains: domains, Root: root, Users: users, Logger: logger,
-		LogInterval: o.logInterval, LogLocation: loc,
+		LogInterval: o.logInterval, LogLocation: loc, UnblockNewBuckets: !o.blockPublicAccess,
 		BodyReadTimeout: disabledIfZero(o.bodyReadTimeout), BodyWriteTimeout: disabledIfZero(o.bodyWriteTimeout)})
 	if err != nil {
 		return err
@@ -191,6 +193,9 @@ func printBanner(w *os.File, addr string, o *options, root server.User, generate
 	fmt.Fprintf(w, "  endpoint:   %s\n", ep)
 	fmt.Fprintf(w, "  region:     %s\n", o.region)
 	fmt.Fprintf(w, "  data:       %s\n", o.data)
+	if !o.blockPublicAccess {
+		fmt.Fprintf(w, "  new buckets: Block Public Access off (--block-public-access=false); OSS's default is on\n")
+	}
 	fmt.Fprintf(w, "  access log: delivered every %v (time zone %s); ossd logs flush|status|tail\n", o.logInterval, o.logTZ)
 	fmt.Fprintf(w, "  access key: %s\n", root.AccessKeyID)
 	if generated {

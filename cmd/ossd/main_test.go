@@ -39,6 +39,12 @@ func TestParseFlags(t *testing.T) {
 	if o.bodyReadTimeout != 2*time.Minute || o.bodyWriteTimeout != 2*time.Minute {
 		t.Fatalf("body timeouts default to %v / %v, want 2m", o.bodyReadTimeout, o.bodyWriteTimeout)
 	}
+	if !o.blockPublicAccess {
+		t.Fatal("--block-public-access defaults to false; OSS's default for new buckets is on")
+	}
+	if o, err := parseFlags([]string{"--block-public-access=false"}); err != nil || o.blockPublicAccess {
+		t.Fatalf("parseFlags(--block-public-access=false) = %+v, %v", o, err)
+	}
 	for _, bad := range [][]string{{"--log-delivery-interval", "500ms"}, {"--log-timezone", "bogus/zone"}, {"extra-arg"},
 		{"--body-read-timeout", "-1s"}, {"--body-write-timeout", "-1s"}} {
 		if _, err := parseFlags(bad); err == nil {

@@ -122,7 +122,7 @@ func (h *Handler) putBucket(rq *request) error {
 }
 
 func (h *Handler) deleteBucket(rq *request) error {
-	if err := h.svc.DeleteBucket(rq.ctx, rq.bucket); err != nil {
+	if err := h.svc.DeleteBucket(rq.ctx, rq.bucket, rq.s3); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusNoContent)
@@ -290,7 +290,7 @@ func (h *Handler) putBucketACL(rq *request) error {
 		return oss.ErrInvalidArgument.WithMessage("no such bucket access control exists").With("ArgumentName", rq.aclHeader("x-oss-acl")).With("ArgumentValue", acl)
 	}
 	err = h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error {
-		if err := service.AllowBucketACL(b, acl); err != nil {
+		if err := h.svc.AllowBucketACL(rq.ctx, b.Owner, b, acl); err != nil {
 			return err
 		}
 		b.ACL = acl
@@ -531,6 +531,33 @@ func (h *Handler) deletePublicAccessBlock(rq *request) error {
 		return err
 	}
 	return writeEmpty(rq, http.StatusNoContent)
+}
+
+// accountPublicAccessBlock serves the account-level Block Public Access
+// operations (OSS's Put/Get/DeletePublicAccessBlock on the service): the
+// caller's own account's switch, which when on makes public ACLs grant
+// nothing, and refuses new ones, in every bucket the account owns.
+func (h *Handler) accountPublicAccessBlock(rq *request) error {
+	if rq.p.Anonymous() {
+		return oss.ErrAccessDenied.WithMessage("AccessDenied")
+	}
+	switch rq.op {
+	case oss.OpPutAccountPublicAccessBlock:
+		var c publicAccessBlockXML
+		if err := h.decodeXML(rq, "PublicAccessBlockConfiguration", &c, oss.ErrMalformedXML); err != nil {
+			return err
+		}
+		if err := h.svc.SetAccountBlock(rq.ctx, rq.p.ID, c.BlockPublicAccess); err != nil {
+			return err
+		}
+		return writeEmpty(rq, http.StatusOK)
+	case oss.OpDelAccountPublicAccessBlock:
+		if err := h.svc.SetAccountBlock(rq.ctx, rq.p.ID, false); err != nil {
+			return err
+		}
+		return writeEmpty(rq, http.StatusNoContent)
+	}
+	return h.writeXML(rq, http.StatusOK, publicAccessBlockXML{BlockPublicAccess: h.svc.AccountBlocked(rq.ctx, rq.p.ID)})
 }
 
 // headBucket answers HEAD /bucket (S3's HeadBucket): 200 when the bucket

@@ -150,7 +150,7 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 	if acl != "" && !service.ValidObjectACL(acl) {
 		return oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", "x-oss-object-acl").With("ArgumentValue", acl)
 	}
-	if err := service.AllowObjectACL(rq.b, acl); err != nil {
+	if err := h.svc.AllowObjectACL(rq.ctx, rq.b, acl); err != nil {
 		return err
 	}
 	w, err := h.svc.Complete(rq.ctx, rq.bucket, rq.key, rq.q.get("uploadId"), list, all, forbidOverwrite(rq.r), acl)

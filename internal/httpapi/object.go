@@ -91,7 +91,7 @@ func (h *Handler) template(rq *request) (meta.Version, error) {
 		if !service.ValidObjectACL(acl) {
 			return v, oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", "x-oss-object-acl").With("ArgumentValue", acl)
 		}
-		if err := service.AllowObjectACL(rq.b, acl); err != nil {
+		if err := h.svc.AllowObjectACL(rq.ctx, rq.b, acl); err != nil {
 			return v, err
 		}
 		v.ACL = acl
@@ -408,7 +408,7 @@ var responseOverrides = map[string]string{
 func (h *Handler) readable(rq *request) (*meta.Version, error) {
 	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId"), FollowSymlink: true})
 	if err != nil {
-		return nil, hideMissing(rq, rq.b, err)
+		return nil, h.hideMissing(rq, rq.b, err)
 	}
 	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
 		return nil, err
@@ -422,8 +422,8 @@ func (h *Handler) readable(rq *request) (*meta.Version, error) {
 // (no such key, version or symlink target) in bucket b. There is no object
 // ACL to consult, so the bucket's decides: a caller who may not read the
 // bucket gets AccessDenied, as from OSS, and cannot probe which keys exist.
-func hideMissing(rq *request, b *meta.Bucket, err error) error {
-	if aerr := service.Authorize(rq.p, service.AccessRead, b, ""); aerr != nil {
+func (h *Handler) hideMissing(rq *request, b *meta.Bucket, err error) error {
+	if aerr := h.svc.Authorize(rq.ctx, rq.p, service.AccessRead, b, ""); aerr != nil {
 		return aerr
 	}
 	return err
@@ -503,7 +503,7 @@ func (h *Handler) headObject(rq *request) error {
 func (h *Handler) getObjectMeta(rq *request) error {
 	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId")})
 	if err != nil {
-		return hideMissing(rq, rq.b, err)
+		return h.hideMissing(rq, rq.b, err)
 	}
 	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
 		return err
@@ -621,9 +621,9 @@ func (h *Handler) copySource(rq *request) (string, *meta.Version, error) {
 	}
 	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: bucket, Key: key, VersionID: vid, FollowSymlink: true})
 	if err != nil {
-		return "", nil, hideMissing(rq, sb, err)
+		return "", nil, h.hideMissing(rq, sb, err)
 	}
-	if err := service.Authorize(rq.p, service.AccessRead, sb, v.ACL); err != nil {
+	if err := h.svc.Authorize(rq.ctx, rq.p, service.AccessRead, sb, v.ACL); err != nil {
 		return "", nil, err
 	}
 	if err := checkConditions(rq.r.Header, v.ETag, v.Modified, "x-oss-copy-source-"); err != nil {
@@ -712,7 +712,7 @@ func (h *Handler) putObjectACL(rq *request) error {
 	if !service.ValidObjectACL(acl) {
 		return oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", rq.aclHeader("x-oss-object-acl")).With("ArgumentValue", acl)
 	}
-	if err := service.AllowObjectACL(rq.b, acl); err != nil {
+	if err := h.svc.AllowObjectACL(rq.ctx, rq.b, acl); err != nil {
 		return err
 	}
 	return h.updateVersion(rq, http.StatusOK, func(v *meta.Version) { v.ACL = acl })
@@ -771,7 +771,7 @@ func (h *Handler) putSymlink(rq *request) error {
 func (h *Handler) getSymlink(rq *request) error {
 	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId")})
 	if err != nil {
-		return hideMissing(rq, rq.b, err)
+		return h.hideMissing(rq, rq.b, err)
 	}
 	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
 		return err

@@ -119,6 +119,14 @@ var unimplemented = []string{
 	"responseHeader", "metadataTableConfiguration", "objectFcAccessPoint",
 }
 
+// accountOps are the account-level Block Public Access operations, sent to
+// the service endpoint (no bucket) with ?publicAccessBlock.
+var accountOps = map[string]oss.Op{
+	http.MethodGet:    oss.OpGetAccountPublicAccessBlock,
+	http.MethodPut:    oss.OpPutAccountPublicAccessBlock,
+	http.MethodDelete: oss.OpDelAccountPublicAccessBlock,
+}
+
 // Route maps method, addressing level and sub-resources to an operation.
 func Route(method string, hasBucket, hasKey bool, q query, hdr http.Header) oss.Op {
 	for _, k := range unimplemented {
@@ -127,6 +135,9 @@ func Route(method string, hasBucket, hasKey bool, q query, hdr http.Header) oss.
 		}
 	}
 	if !hasBucket {
+		if op, ok := accountOps[method]; ok && q.has("publicAccessBlock") {
+			return op
+		}
 		if method == http.MethodGet {
 			if q.has("regions") {
 				return oss.OpNotImplemented

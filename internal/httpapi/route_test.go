@@ -48,6 +48,9 @@ func TestRoute(t *testing.T) {
 		want           oss.Op
 	}{
 		{"GET", "/", "", oss.OpListBuckets},
+		{"GET", "/?publicAccessBlock", "", oss.OpGetAccountPublicAccessBlock},
+		{"PUT", "/?publicAccessBlock", "", oss.OpPutAccountPublicAccessBlock},
+		{"DELETE", "/?publicAccessBlock", "", oss.OpDelAccountPublicAccessBlock},
 		{"PUT", "/", "", oss.OpUnknown},
 		{"GET", "/b", "", oss.OpListObjects},
 		{"GET", "/b?list-type=2", "", oss.OpListObjectsV2},
@@ -115,6 +118,9 @@ func FuzzRouter(f *testing.F) {
 	}
 	h := testHandler()
 	known := map[oss.Op]bool{oss.OpUnknown: true, oss.OpNotImplemented: true, oss.OpListBuckets: true}
+	for _, op := range accountOps {
+		known[op] = true
+	}
 	for op := range handlers {
 		known[op] = true
 	}
@@ -191,7 +197,7 @@ func checkParse(t *testing.T, h *Handler, rq *request, err error, known map[oss.
 		t.Fatalf("%s %s: accepted with op %q", r.Method, r.RequestURI, rq.op)
 	}
 	if rq.bucket == "" {
-		if rq.key != "" || (rq.op != oss.OpListBuckets && rq.op != oss.OpNotImplemented) {
+		if rq.key != "" || (rq.op != oss.OpListBuckets && rq.op != oss.OpNotImplemented && accountOps[r.Method] != rq.op) {
 			t.Fatalf("%s %s: no bucket, key %q, op %s", r.Method, r.RequestURI, rq.key, rq.op)
 		}
 		return

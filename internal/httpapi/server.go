@@ -241,6 +241,8 @@ func (h *Handler) serve(rq *request) error {
 	switch rq.op {
 	case oss.OpListBuckets:
 		return h.listBuckets(rq)
+	case oss.OpPutAccountPublicAccessBlock, oss.OpGetAccountPublicAccessBlock, oss.OpDelAccountPublicAccessBlock:
+		return h.accountPublicAccessBlock(rq)
 	case oss.OpPutBucket:
 		rq.b, _ = h.svc.Bucket(rq.ctx, rq.bucket)
 		return h.putBucket(rq)
@@ -251,7 +253,7 @@ func (h *Handler) serve(rq *request) error {
 		return oss.ErrNotImplemented
 	}
 	if hd.access == service.AccessOwner || rq.key == "" || hd.objectACL == false {
-		if err := service.Authorize(rq.p, hd.access, b, ""); err != nil {
+		if err := h.svc.Authorize(rq.ctx, rq.p, hd.access, b, ""); err != nil {
 			var oe *oss.Error
 			if ec := deniedEC[rq.op]; ec != "" && errors.As(err, &oe) {
 				return oe.WithEC(ec)
@@ -269,7 +271,7 @@ func (h *Handler) lookupSecret(ak string) (string, bool) {
 
 // authorizeObject checks access that depends on the object's own ACL.
 func (h *Handler) authorizeObject(rq *request, access service.Access, objectACL string) error {
-	return service.Authorize(rq.p, access, rq.b, objectACL)
+	return h.svc.Authorize(rq.ctx, rq.p, access, rq.b, objectACL)
 }
 
 // finish completes the access-log entry; it runs once per request, after

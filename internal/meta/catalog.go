@@ -118,6 +118,9 @@ func GetSystem(tx Tx, name string) ([]byte, error) { return tx.Get(SpaceSystem, 
 // PutSystem stores a server-wide value.
 func PutSystem(tx Tx, name string, v []byte) error { return tx.Put(SpaceSystem, []byte(name), v) }
 
+// DeleteSystem removes a server-wide value.
+func DeleteSystem(tx Tx, name string) error { return tx.Delete(SpaceSystem, []byte(name)) }
+
 // Versions returns every version of bucket/key, newest first.
 func Versions(tx Tx, bucket, key string) ([]*Version, error) {
 	prefix := ObjKeyPrefix(bucket, key)

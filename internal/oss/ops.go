@@ -35,6 +35,9 @@ const (
 	OpPutPublicAccessBlock          Op = "PutBucketPublicAccessBlock"
 	OpGetPublicAccessBlock          Op = "GetBucketPublicAccessBlock"
 	OpDeletePublicAccessBlock       Op = "DeleteBucketPublicAccessBlock"
+	OpPutAccountPublicAccessBlock   Op = "PutPublicAccessBlock" // the account's, on the service
+	OpGetAccountPublicAccessBlock   Op = "GetPublicAccessBlock"
+	OpDelAccountPublicAccessBlock   Op = "DeletePublicAccessBlock"
 	OpPutBucketCors                 Op = "PutBucketCors"
 	OpGetBucketCors                 Op = "GetBucketCors"
 	OpDeleteBucketCors              Op = "DeleteBucketCors"

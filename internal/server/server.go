@@ -47,6 +47,11 @@ type Config struct {
 	// DefaultBodyTimeout; negative disables.
 	BodyReadTimeout, BodyWriteTimeout time.Duration
 
+	// UnblockNewBuckets creates buckets with Block Public Access off
+	// (--block-public-access=false), for code written before OSS turned it
+	// on for new buckets; the default is OSS's: on.
+	UnblockNewBuckets bool
+
 	// BlobFS is the object data files' filesystem (default: the OS's);
 	// tests inject failures and crashes (internal/faultfs).
 	BlobFS blob.FS
@@ -128,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 		m.Close()
 		return nil, err
 	}
-	svc := service.New(service.Config{Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger}, m, bs)
+	svc := service.New(service.Config{Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger, UnblockNewBuckets: cfg.UnblockNewBuckets}, m, bs)
 	started := time.Now()
 	sweepCtx, cancelSweep := context.WithCancel(context.Background())
 	sweepDone := make(chan struct{})

@@ -70,12 +70,16 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, in CreateBucket
 			}
 			return oss.ErrBucketAlreadyExists.With("BucketName", in.Name)
 		}
-		if err := AllowBucketACL(nil, in.ACL); err != nil {
+		if err := s.AllowBucketACL(ctx, p.ID, nil, in.ACL); err != nil {
 			return err
 		}
+		// The block is stored either way, so a bucket keeps the default it
+		// was created under when the server restarts with another.
+		blocked := !s.cfg.UnblockNewBuckets
 		return meta.PutBucket(tx, &meta.Bucket{
 			Name: in.Name, Owner: p.ID, Created: s.now(), Region: s.cfg.Region,
 			ACL: in.ACL, StorageClass: class, Redundancy: red, ResourceGroup: in.ResourceGroup,
+			BlockPublicAccess: &blocked,
 		})
 	})
 }
@@ -122,16 +126,31 @@ func (s *Service) UpdateBucket(ctx context.Context, name string, fn func(tx meta
 }
 
 // DeleteBucket removes an empty bucket (and with it its logging rule).
-func (s *Service) DeleteBucket(ctx context.Context, name string) error {
+//
+// What counts as empty is where the two APIs part: OSS refuses a bucket
+// that still has unfinished multipart uploads (BucketNotEmpty), while S3
+// (and RGW, MinIO) delete the uploads and their parts with the bucket, and
+// S3 clients' clean-up code relies on it. abortUploads asks for S3's rule;
+// objects still refuse the delete in both.
+func (s *Service) DeleteBucket(ctx context.Context, name string, abortUploads bool) error {
 	s.buckets.invalidate(name)
 	defer s.buckets.invalidate(name)
+	var garbage []string
 	err := s.meta.Update(ctx, func(tx meta.Tx) error {
+		garbage = nil
 		b, err := meta.GetBucket(tx, name)
 		if err != nil {
 			return err
 		}
 		if b == nil {
 			return oss.ErrNoSuchBucket.With("BucketName", name)
+		}
+		if abortUploads {
+			// Deleted before the emptiness check, in the same transaction:
+			// a bucket that still holds objects rolls the deletes back.
+			if garbage, err = deleteUploads(tx, name); err != nil {
+				return err
+			}
 		}
 		empty, err := meta.BucketEmpty(tx, name)
 		if err != nil {
@@ -142,10 +161,35 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 		}
 		return meta.DeleteBucket(tx, name)
 	})
-	if err == nil && s.cfg.BucketDeleted != nil {
+	if err != nil {
+		return err
+	}
+	s.blobs.Remove(garbage...)
+	if s.cfg.BucketDeleted != nil {
 		s.cfg.BucketDeleted(name)
 	}
-	return err
+	return nil
+}
+
+// deleteUploads removes every unfinished upload of bucket with its parts and
+// returns the parts' blobs, to be removed once the transaction commits.
+func deleteUploads(tx meta.Tx, bucket string) ([]string, error) {
+	var uploads []*meta.Upload
+	if err := meta.ScanUploads(tx, bucket, "", func(u *meta.Upload) bool {
+		uploads = append(uploads, u)
+		return true
+	}); err != nil {
+		return nil, err
+	}
+	var blobs []string
+	for _, u := range uploads {
+		b, err := dropUpload(tx, u)
+		if err != nil {
+			return nil, err
+		}
+		blobs = append(blobs, b...)
+	}
+	return blobs, nil
 }
 
 // ListBucketsInput filters ListBuckets.

@@ -291,20 +291,28 @@ func (s *Service) Abort(ctx context.Context, bucket, key, id string) error {
 		if err != nil {
 			return err
 		}
-		parts, err := meta.Parts(tx, id, 0)
-		if err != nil {
-			return err
-		}
-		for _, p := range parts {
-			garbage = append(garbage, p.Blob)
-		}
-		return meta.DeleteUpload(tx, u)
+		garbage, err = dropUpload(tx, u)
+		return err
 	})
 	if err != nil {
 		return internalErr("abort upload", err)
 	}
 	s.blobs.Remove(garbage...)
 	return nil
+}
+
+// dropUpload deletes u and its parts and returns the parts' blobs, which the
+// caller removes once the transaction has committed.
+func dropUpload(tx meta.Tx, u *meta.Upload) ([]string, error) {
+	parts, err := meta.Parts(tx, u.UploadID, 0)
+	if err != nil {
+		return nil, err
+	}
+	blobs := make([]string, 0, len(parts))
+	for _, p := range parts {
+		blobs = append(blobs, p.Blob)
+	}
+	return blobs, meta.DeleteUpload(tx, u)
 }
 
 // HeaderContentMD5 keeps, among a version's stored headers, the MD5 of a

@@ -47,6 +47,10 @@ type Config struct {
 	// BucketDeleted is called after a bucket is deleted (logging rules
 	// and caches drop it).
 	BucketDeleted func(name string)
+	// UnblockNewBuckets creates buckets with Block Public Access off, as
+	// OSS did before 13 Oct 2025, for code written before then (ossd's
+	// --block-public-access=false). The default is OSS's current one: on.
+	UnblockNewBuckets bool
 }
 
 // Service implements the operations over a metadata store and a blob store.
@@ -58,6 +62,7 @@ type Service struct {
 
 	appendLocks keyLocks
 	buckets     bucketCache
+	accountBPA  accountBlocks
 }
 
 // New returns a Service. It does not own meta or blobs.
