@@ -439,6 +439,12 @@ func amLogging(target string) string {
 		"</TargetBucket><TargetPrefix>log/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>"
 }
 
+// amLive is a LiveChannel configuration; amNoTsFile is OSS's answer to a
+// VOD playlist over a span with no recorded fragments.
+const amLive = "<LiveChannelConfiguration><Target><Type>HLS</Type></Target></LiveChannelConfiguration>"
+
+var amNoTsFile = amWant{http.StatusBadRequest, "InvalidArgument", "", "No ts file found in specified time span."}
+
 func amContentMD5(s string) string {
 	sum := md5.Sum([]byte(s))
 	return base64.StdEncoding.EncodeToString(sum[:])
@@ -472,6 +478,15 @@ func amOps() []amOp {
 		}}
 	}
 	withEC := func(ec string, op amOp) amOp { op.deniedEC = ec; return op }
+	// withChannel: an operation on a LiveChannel the owner created first.
+	withChannel := func(name string, writes bool, method, query string, ok int, okErr *amWant) amOp {
+		return amOp{name: name, class: amOwner, writes: writes, prep: func(e *amEnv, t *testing.T, b string, _ amKind) amReq {
+			ch := e.name("ch")
+			e.must(t, put, b, ch, "live", nil, amLive)
+			return amReq{method: method, bucket: b, key: ch, query: query, ok: ok, okErr: okErr,
+				probes: []amProbe{{b, ch, "live"}}}
+		}}
+	}
 	// missing: a read of a key nobody wrote. Whoever may read the bucket
 	// learns it does not exist; nobody else may learn even that.
 	missing := func(name, method, query string) amOp {
@@ -595,6 +610,28 @@ func amOps() []amOp {
 			e.must(t, put, b, "", "cors", nil, amCORS)
 			return nil, ""
 		}, http.StatusNoContent),
+
+		// LiveChannel: bucket configuration, the owner's only.
+		{name: "PutLiveChannel", class: amOwner, writes: true, prep: func(e *amEnv, t *testing.T, b string, _ amKind) amReq {
+			ch := e.name("ch")
+			return amReq{method: put, bucket: b, key: ch, query: "live", body: amLive, ok: http.StatusOK,
+				probes: []amProbe{{b, ch, "live"}}}
+		}},
+		simple("ListLiveChannel", amOwner, get, "live"),
+		withChannel("GetLiveChannelInfo", false, get, "live", http.StatusOK, nil),
+		withChannel("GetLiveChannelStat", false, get, "live&comp=stat", http.StatusOK, nil),
+		withChannel("GetLiveChannelHistory", false, get, "live&comp=history", http.StatusOK, nil),
+		withChannel("PutLiveChannelStatus", true, put, "live&status=disabled", http.StatusOK, nil),
+		withChannel("DeleteLiveChannel", true, del, "live", http.StatusNoContent, nil),
+		// No fragments are ever recorded, so the owner gets OSS's answer
+		// for an empty span; everyone else is refused first.
+		withChannel("GetVodPlaylist", false, get, "vod&startTime=1700000000&endTime=1700003600", 0, &amNoTsFile),
+		{name: "PostVodPlaylist", class: amOwner, prep: func(e *amEnv, t *testing.T, b string, _ amKind) amReq {
+			ch := e.name("ch")
+			e.must(t, put, b, ch, "live", nil, amLive)
+			return amReq{method: post, bucket: b, key: ch + "/vod.m3u8", query: "vod&startTime=1700000000&endTime=1700003600",
+				okErr: &amNoTsFile, probes: []amProbe{{b, ch, "live"}}}
+		}},
 
 		// Object.
 		{name: "PutObject", class: amWrite, writes: true, prep: func(e *amEnv, t *testing.T, b string, _ amKind) amReq {

@@ -113,7 +113,7 @@ var unimplemented = []string{
 	"qos", "requestPayment", "transferAcceleration", "cname", "restore", "x-oss-process",
 	"accessPoint", "resourceGroup", "httpsConfig", "archiveDirectRead",
 	"overwriteConfig", "metaQuery", "style", "accessMonitor", "dataRedundancyTransition",
-	"regionList", "live", "vod", "objectWorm",
+	"regionList", "objectWorm",
 	"redundancyTransition", "asyncFetch", "channel", "processConfiguration", "select",
 	"x-oss-async-process", "cleanRestoredObject", "sealAppendable", "bucketArchiveDirectRead",
 	"responseHeader", "metadataTableConfiguration", "objectFcAccessPoint",
@@ -156,6 +156,13 @@ func Route(method string, hasBucket, hasKey bool, q query, hdr http.Header) oss.
 }
 
 func routeBucket(method string, q query) oss.Op {
+	switch {
+	case q.has("live") && method == http.MethodGet:
+		return oss.OpListLiveChannel
+	case q.has("live"), q.has("vod"):
+		// Never a PutBucket or DeleteBucket in disguise.
+		return oss.OpUnknown
+	}
 	if method == http.MethodHead && len(q) == 0 {
 		return oss.OpHeadBucket
 	}
@@ -231,7 +238,42 @@ func routeBucket(method string, q query) oss.Op {
 	return oss.OpUnknown
 }
 
+// routeLive routes the LiveChannel operations, addressed as objects named
+// by the channel (and, for PostVodPlaylist, channel/playlist).
+func routeLive(method string, q query) oss.Op {
+	if q.has("vod") {
+		switch method {
+		case http.MethodPost:
+			return oss.OpPostVodPlaylist
+		case http.MethodGet:
+			return oss.OpGetVodPlaylist
+		}
+		return oss.OpUnknown
+	}
+	switch method {
+	case http.MethodPut:
+		if q.has("status") {
+			return oss.OpPutLiveChannelStatus
+		}
+		return oss.OpPutLiveChannel
+	case http.MethodGet:
+		switch q.get("comp") {
+		case "stat":
+			return oss.OpGetLiveChannelStat
+		case "history":
+			return oss.OpGetLiveChannelHistory
+		}
+		return oss.OpGetLiveChannelInfo
+	case http.MethodDelete:
+		return oss.OpDeleteLiveChannel
+	}
+	return oss.OpUnknown
+}
+
 func routeObject(method string, q query, hdr http.Header) oss.Op {
+	if q.has("live") || q.has("vod") {
+		return routeLive(method, q)
+	}
 	// Routing runs before an S3 request's headers are mapped to OSS's.
 	copySource := hdr.Get("x-oss-copy-source") != "" || hdr.Get("x-amz-copy-source") != ""
 	switch method {

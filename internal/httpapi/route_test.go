@@ -87,6 +87,24 @@ func TestRoute(t *testing.T) {
 		{"GET", "/b/k?x-oss-process=image/resize", "", oss.OpNotImplemented},
 		{"POST", "/b/k?restore", "", oss.OpNotImplemented},
 		{"PATCH", "/b/k", "", oss.OpUnknown},
+		// LiveChannel: bucket-level listing, channel-level management; a
+		// bucket-level ?live or ?vod other than the listing is refused rather
+		// than taken for PutBucket or DeleteBucket.
+		{"GET", "/b?live", "", oss.OpListLiveChannel},
+		{"GET", "/b?live&prefix=p&max-keys=5", "", oss.OpListLiveChannel},
+		{"PUT", "/b?live", "", oss.OpUnknown},
+		{"DELETE", "/b?live", "", oss.OpUnknown},
+		{"GET", "/b?vod", "", oss.OpUnknown},
+		{"PUT", "/b/ch?live", "", oss.OpPutLiveChannel},
+		{"PUT", "/b/ch?live&status=disabled", "", oss.OpPutLiveChannelStatus},
+		{"GET", "/b/ch?live", "", oss.OpGetLiveChannelInfo},
+		{"GET", "/b/ch?live&comp=stat", "", oss.OpGetLiveChannelStat},
+		{"GET", "/b/ch?live&comp=history", "", oss.OpGetLiveChannelHistory},
+		{"DELETE", "/b/ch?live", "", oss.OpDeleteLiveChannel},
+		{"HEAD", "/b/ch?live", "", oss.OpUnknown},
+		{"POST", "/b/ch/v.m3u8?vod&startTime=1&endTime=2", "", oss.OpPostVodPlaylist},
+		{"GET", "/b/ch?vod&startTime=1&endTime=2", "", oss.OpGetVodPlaylist},
+		{"PUT", "/b/ch?vod", "", oss.OpUnknown},
 	} {
 		u, _ := url.Parse(tc.target)
 		q, _ := url.ParseQuery(u.RawQuery)

@@ -200,7 +200,8 @@ func ScanVersions(tx Tx, bucket, from string, fn func(*Version) bool) error {
 	return derr
 }
 
-// BucketEmpty reports whether bucket has no versions and no uploads.
+// BucketEmpty reports whether bucket has no versions, no uploads and no
+// LiveChannels: OSS refuses to delete a bucket that still has any.
 func BucketEmpty(tx Tx, bucket string) (bool, error) {
 	prefix := objPrefix(bucket)
 	empty := true
@@ -208,11 +209,59 @@ func BucketEmpty(tx Tx, bucket string) (bool, error) {
 		empty = !bytes.HasPrefix(k, prefix)
 		return false
 	}
-	if err := tx.Ascend(SpaceObjects, prefix, check); err != nil || !empty {
-		return empty, err
+	for _, space := range []string{SpaceObjects, SpaceUploads, SpaceChannels} {
+		if err := tx.Ascend(space, prefix, check); err != nil || !empty {
+			return empty, err
+		}
 	}
-	err := tx.Ascend(SpaceUploads, prefix, check)
-	return empty, err
+	return true, nil
+}
+
+func channelKey(bucket, name string) []byte { return append(objPrefix(bucket), name...) }
+
+// GetLiveChannel returns the channel or nil.
+func GetLiveChannel(tx Tx, bucket, name string) (*LiveChannel, error) {
+	raw, err := tx.Get(SpaceChannels, channelKey(bucket, name))
+	if err != nil {
+		return nil, err
+	}
+	return decode[LiveChannel](raw)
+}
+
+// PutLiveChannel stores c in bucket, replacing a channel of the same name.
+func PutLiveChannel(tx Tx, bucket string, c *LiveChannel) error {
+	raw, err := encode(c)
+	if err != nil {
+		return err
+	}
+	return tx.Put(SpaceChannels, channelKey(bucket, c.Name), raw)
+}
+
+// DeleteLiveChannel removes the channel; an absent one is not an error.
+func DeleteLiveChannel(tx Tx, bucket, name string) error {
+	return tx.Delete(SpaceChannels, channelKey(bucket, name))
+}
+
+// ScanLiveChannels calls fn for each channel of bucket whose name is ≥
+// from, in name order, until fn returns false.
+func ScanLiveChannels(tx Tx, bucket, from string, fn func(*LiveChannel) bool) error {
+	prefix := objPrefix(bucket)
+	var derr error
+	err := tx.Ascend(SpaceChannels, channelKey(bucket, from), func(k, v []byte) bool {
+		if !bytes.HasPrefix(k, prefix) {
+			return false
+		}
+		c, err := decode[LiveChannel](v)
+		if err != nil {
+			derr = err
+			return false
+		}
+		return fn(c)
+	})
+	if err != nil {
+		return err
+	}
+	return derr
 }
 
 func uploadKey(bucket, key, id string) []byte {

@@ -42,6 +42,29 @@ type CORSRule struct {
 	MaxAge  int64    `json:"maxAge"`
 }
 
+// LiveChannel is one RTMP ingest channel of a bucket (OSS's LiveChannel).
+// ossd stores and serves its configuration; it does not ingest streams.
+type LiveChannel struct {
+	Name         string        `json:"name"`
+	Description  string        `json:"desc,omitempty"`
+	Status       string        `json:"status"` // enabled, disabled
+	Type         string        `json:"type"`   // HLS
+	FragDuration int           `json:"fragDuration"`
+	FragCount    int           `json:"fragCount"`
+	PlaylistName string        `json:"playlist"`
+	Snapshot     *LiveSnapshot `json:"snapshot,omitempty"`
+	Modified     time.Time     `json:"mod"`
+}
+
+// LiveSnapshot is a LiveChannel's high-frequency snapshot configuration,
+// kept and echoed as given.
+type LiveSnapshot struct {
+	RoleName    string `json:"role"`
+	DestBucket  string `json:"dest"`
+	NotifyTopic string `json:"topic"`
+	Interval    int    `json:"interval"`
+}
+
 // PublicBlocked reports whether public ACLs are ignored for the bucket.
 func (b *Bucket) PublicBlocked() bool { return b.BlockPublicAccess == nil || *b.BlockPublicAccess }
 

@@ -22,10 +22,15 @@ const (
 	SpaceUploads = "uploads" // bucket 0 key 0 uploadID → Upload
 	SpaceParts   = "parts"   // uploadID 0 partNumber(4, BE) → Part
 	SpaceSystem  = "system"  // counters and server-wide settings
+	// SpaceChannels holds LiveChannels: bucket 0 name → LiveChannel. They
+	// live beside the bucket record rather than in it (as CORS does) because
+	// a bucket may hold any number of them and ListLiveChannel pages
+	// through them by name.
+	SpaceChannels = "channels"
 )
 
 // Spaces lists every space, for engines that must create them up front.
-var Spaces = []string{SpaceBuckets, SpaceObjects, SpaceUploads, SpaceParts, SpaceSystem}
+var Spaces = []string{SpaceBuckets, SpaceObjects, SpaceUploads, SpaceParts, SpaceSystem, SpaceChannels}
 
 // ErrUnknownSpace is returned by a Tx for a space not in Spaces.
 var ErrUnknownSpace = errors.New("meta: unknown key space")

@@ -120,6 +120,30 @@ var (
 	ErrOperationNotSupported    = def("OperationNotSupported", http.StatusBadRequest, "0016-00000904", "The operation is not supported for this resource.")
 	ErrInvalidRedirectLocation  = def("InvalidArgument", http.StatusBadRequest, "0016-00000102", "Invalid argument.")
 
+	// LiveChannel. Codes and ECs are OSS's where its troubleshooting pages
+	// give them (0044-000000NN for PutLiveChannel's body, 0044-00000304 for
+	// GetVodPlaylist's startTime). NoSuchLiveChannel's code and wording are
+	// OSS's; no page gives its EC, so it carries none, like NotImplemented.
+	// The other refusals OSS documents only by code (InvalidArgument for a
+	// bad channel name, status, max-keys or time span, and for a playlist
+	// asked of a channel with no recorded fragments) keep InvalidArgument's
+	// general EC.
+	ErrNoSuchLiveChannel       = def("NoSuchLiveChannel", http.StatusNotFound, "", "The specified live channel does not exist.")
+	ErrLiveDescriptionTooLong  = def("InvalidArgument", http.StatusBadRequest, "0044-00000001", "Description of live channel must be at most 128 bytes.")
+	ErrLiveInvalidStatus       = def("InvalidArgument", http.StatusBadRequest, "0044-00000002", "Status of live channel should be enabled or disabled.")
+	ErrLiveRedundantSnapshot   = def("InvalidArgument", http.StatusBadRequest, "0044-00000003", "Only one Snapshot node is allowed in LiveChannelConfiguration.")
+	ErrLiveSnapshotNotifyTopic = def("InvalidArgument", http.StatusBadRequest, "0044-00000006", "NotifyTopic of Snapshot must not be empty.")
+	ErrLiveSnapshotRoleName    = def("InvalidArgument", http.StatusBadRequest, "0044-00000007", "RoleName of Snapshot must not be empty.")
+	ErrLiveSnapshotDestBucket  = def("InvalidArgument", http.StatusBadRequest, "0044-00000008", "DestBucket of Snapshot is not a valid bucket name.")
+	ErrLiveInvalidType         = def("InvalidArgument", http.StatusBadRequest, "0044-00000013", "Type of live channel target should be HLS.")
+	ErrLiveInvalidFragDuration = def("InvalidArgument", http.StatusBadRequest, "0044-00000014", "FragDuration of live channel target should be an integer in [1, 100].")
+	ErrLiveInvalidFragCount    = def("InvalidArgument", http.StatusBadRequest, "0044-00000015", "FragCount of live channel target should be an integer in [1, 100].")
+	ErrLivePlaylistSlash       = def("InvalidArgument", http.StatusBadRequest, "0044-00000016", "PlaylistName of live channel target must not contain '/'.")
+	ErrLivePlaylistLength      = def("InvalidArgument", http.StatusBadRequest, "0044-00000017", "PlaylistName of live channel target should be 6 to 128 characters long.")
+	ErrLivePlaylistSuffix      = def("InvalidArgument", http.StatusBadRequest, "0044-00000018", "PlaylistName of live channel target should end with .m3u8.")
+	ErrLiveInvalidStartTime    = def("InvalidArgument", http.StatusBadRequest, "0044-00000304", "Invalid startTime: it must be a Unix time in seconds.")
+	ErrLiveNoTsFile            = def("InvalidArgument", http.StatusBadRequest, "0016-00000101", "No ts file found in specified time span.")
+
 	// NotImplemented carries no EC. OSS publishes none for it: its error
 	// page's NotImplemented sample (a PUT with If-Modified-Since) has no EC
 	// element, no EC troubleshooting page names it, and 0016-00000901,
