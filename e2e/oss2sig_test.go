@@ -159,3 +159,18 @@ func TestSDKv1AuthV2(t *testing.T) {
 		})
 	}
 }
+
+// TestClientOSS2LiveChannel runs scripts/clients/oss2-livechannel.py,
+// Python oss2's LiveChannel API (after its own test_live_channel.py), with
+// V1 and V4 signatures.
+func TestClientOSS2LiveChannel(t *testing.T) {
+	env := oss2Env(t)
+	for _, auth := range []string{"v1", "v4"} {
+		t.Run(auth, func(t *testing.T) {
+			srv := ossdtest.Start(t)
+			b := newBucket(t, v2Client(srv, modes[0]))
+			runS3ToolScript(t, srv, append(env, "OSSD_BUCKET="+b, "OSSD_AUTH="+auth), "/usr/bin/python3",
+				filepath.Join("..", "scripts", "clients", "oss2-livechannel.py"))
+		})
+	}
+}

@@ -344,10 +344,30 @@ func FuzzParseAuthorization(f *testing.F) {
 		"Signature=4a4183c187c07c8947db7620deb0a6b38d9fbdd34187b6dbaccb316fa251212f, AdditionalHeaders=ZAbc;abc;abc, Credential=ak/20231216/r/oss/aliyun_v4_request",
 		"Credential=ak/20231216/cn-hangzhou/oss/aliyun_v4_request,Signature=,",
 		"Credential==,Signature==",
+		"AccessKeyId:ak,Signature:OlBBwZKfdN8/0KZa7cCMVxCF6I51UQa2D+x/slJMMZ4=",
+		"AccessKeyId:ak,AdditionalHeaders:range;if-modified-since,Signature:X1ZwiNhJdCn4M+JMqJvIIgKrLbhZjcDLAzzZamgg2vU=",
+		"AccessKeyId:ak,AdditionalHeaders:host;,Signature:x", "AccessKeyId:,Signature:x", "AccessKeyId:a\rk,Signature:x",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// V2: a parse either fails with a 400 InvalidArgument or yields
+		// fields that format back to an equivalent header.
+		if a, err := parseV2Authorization(s); err != nil {
+			if err.Status != 400 || err.Code != "InvalidArgument" || err.EC == "" {
+				t.Fatalf("v2 error %+v", err)
+			}
+		} else {
+			formatted := "AccessKeyId:" + a.ak
+			if len(a.additional) > 0 {
+				formatted += ",AdditionalHeaders:" + strings.Join(a.additional, ";")
+			}
+			formatted += ",Signature:" + a.signature
+			b, err := parseV2Authorization(formatted)
+			if err != nil || !reflect.DeepEqual(a, b) || a.ak == "" || a.signature == "" {
+				t.Fatalf("v2 round trip of %q: %q -> %+v, %v", s, formatted, b, err)
+			}
+		}
 		if ak, sig, err := parseV1Authorization(s); err == nil {
 			if ak+":"+sig != s {
 				t.Fatalf("v1 %q parsed as %q:%q", s, ak, sig)
