@@ -28,6 +28,7 @@ func FuzzXMLBodies(f *testing.F) {
 		"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>",
 		"<UserDefinedLogFieldsConfiguration><HeaderSet><header>h</header></HeaderSet></UserDefinedLogFieldsConfiguration>",
 		"<CreateBucketConfiguration><StorageClass>IA</StorageClass></CreateBucketConfiguration>", "<", "", "<?xml?><a>&bogus;</a>",
+		"<LiveChannelConfiguration><Description>d</Description><Status>disabled</Status><Target><Type>HLS</Type><FragDuration>2</FragDuration><FragCount>3</FragCount><PlaylistName>a.m3u8</PlaylistName></Target><Snapshot><RoleName>r</RoleName><DestBucket>bk2</DestBucket><NotifyTopic>t</NotifyTopic><Interval>1</Interval></Snapshot></LiveChannelConfiguration>",
 	}
 	for i, s := range seeds {
 		f.Add(uint8(i), []byte(s))
@@ -68,7 +69,7 @@ func FuzzXMLBodies(f *testing.F) {
 	targets := []struct{ method, bucket, key, query string }{
 		{"PUT", "bk1", "", "logging"}, {"POST", "bk1", "", "delete"}, {"PUT", "bk1", "", "tagging"},
 		{"PUT", "bk1", "", "versioning"}, {"PUT", "bk1", "", "userDefinedLogFieldsConfig"}, {"PUT", "bk3", "", ""},
-		{"POST", "bk1", "mp", "uploadId=" + ir.UploadID}, {"PUT", "bk1", "obj", "tagging"},
+		{"POST", "bk1", "mp", "uploadId=" + ir.UploadID}, {"PUT", "bk1", "obj", "tagging"}, {"PUT", "bk1", "ch", "live"},
 	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		tg := targets[int(which)%len(targets)]
