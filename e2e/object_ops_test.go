@@ -192,6 +192,23 @@ func TestObjectOperations(t *testing.T) {
 		if err != nil || !bytes.Equal(readAll(t, g.Body), data) || oss.ToString(g.ObjectType) != "Symlink" && oss.ToString(g.ObjectType) != "Normal" {
 			t.Errorf("GetObject via symlink: %v", err)
 		}
+		// x-oss-meta-* given to PutSymlink are the symlink's own metadata:
+		// HEAD and GET through it return them with the target's length and ETag.
+		if _, err := c.PutSymlink(ctx, &oss.PutSymlinkRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("link-meta"), Target: oss.Ptr("a.txt"),
+			Metadata: map[string]string{"why": "shortcut"}}); err != nil {
+			t.Fatal(err)
+		}
+		hl, err := c.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("link-meta")})
+		if err != nil || hl.Metadata["why"] != "shortcut" || hl.ContentLength != int64(len(data)) {
+			t.Errorf("HeadObject via symlink: meta %v length %d, %v; want why=shortcut, %d", hl.Metadata, hl.ContentLength, err, len(data))
+		}
+		gs, err := c.GetSymlink(ctx, &oss.GetSymlinkRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("link-meta")})
+		if err != nil || gs.Metadata["why"] != "shortcut" {
+			t.Errorf("GetSymlink meta = %v, %v", gs.Metadata, err)
+		}
+		if _, err := c.DeleteObject(ctx, &oss.DeleteObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("link-meta")}); err != nil {
+			t.Fatal(err)
+		}
 
 		// Delete and DeleteMultipleObjects.
 		if _, err := c.DeleteObject(ctx, &oss.DeleteObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("link")}); err != nil {

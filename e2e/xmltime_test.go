@@ -96,13 +96,16 @@ func TestXMLTimes(t *testing.T) {
 // s3RawDo sends a bodiless request signed with AWS SigV4 (the S3 dialect).
 func s3RawDo(t *testing.T, srv *ossdtest.Server, method, bucket, key, query string, hdr map[string]string) rawResp {
 	t.Helper()
-	return rawDoSigned(t, srv, method, bucket, key, query, nil, hdr, func(req *http.Request) {
-		req.Header.Set("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
-		creds := aws.Credentials{AccessKeyID: srv.AccessKeyID, SecretAccessKey: srv.AccessKeySecret}
-		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, "UNSIGNED-PAYLOAD", "s3", srv.Region, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	})
+	return rawDoSigned(t, srv, method, bucket, key, query, nil, hdr, func(req *http.Request) { s3Sign(t, srv, req) })
+}
+
+// s3Sign signs req with AWS SigV4 and an unsigned payload.
+func s3Sign(t *testing.T, srv *ossdtest.Server, req *http.Request) {
+	req.Header.Set("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+	creds := aws.Credentials{AccessKeyID: srv.AccessKeyID, SecretAccessKey: srv.AccessKeySecret}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, "UNSIGNED-PAYLOAD", "s3", srv.Region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func checkXMLTimes(t *testing.T, r rawResp) {

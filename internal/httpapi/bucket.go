@@ -163,8 +163,10 @@ func (h *Handler) getBucketInfo(rq *request) error {
 		// server through the default virtual-host domains.
 		ExtranetEndpoint: "oss-" + b.Region + ".aliyuncs.com", IntranetEndpoint: "oss-" + b.Region + "-internal.aliyuncs.com",
 		ACL: b.ACL, DataRedundancyType: b.Redundancy, BlockPublicAccess: b.PublicBlocked(),
-		Owner: h.owner(b.Owner), StorageClass: b.StorageClass, ResourceGroupID: resourceGroup(b), SSEAlgorithm: "",
-		Versioning: versioning, TransferAcceleration: "Disabled", CrossRegionReplication: "Disabled", Region: b.Region,
+		Owner: h.owner(b.Owner), StorageClass: b.StorageClass, ResourceGroupID: resourceGroup(b),
+		// No default encryption is configurable here; OSS writes "None" for that.
+		SSEAlgorithm: "None",
+		Versioning:   versioning, TransferAcceleration: "Disabled", CrossRegionReplication: "Disabled", Region: b.Region,
 	}
 	if b.Logging != nil {
 		in.LogBucket, in.LogPrefix = b.Logging.TargetBucket, b.Logging.TargetPrefix

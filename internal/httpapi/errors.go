@@ -21,6 +21,9 @@ func (h *Handler) toOSS(rq *request, err error) *oss.Error {
 	var oe *oss.Error
 	switch {
 	case errors.As(err, &oe):
+		if !rq.s3 && oe.Code == oss.ErrBadDigest.Code {
+			return oss.ErrContentMD5Mismatch // OSS's name for S3's BadDigest
+		}
 		return oe
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		h.log.Error("storage full", "request_id", rq.id, "err", err)

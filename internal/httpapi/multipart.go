@@ -109,6 +109,7 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 	if src.VersionID != "null" || rq.srcVersioned {
 		rq.w.Header().Set("x-oss-copy-source-version-id", src.VersionID)
 	}
+	setResultETag(rq, p.ETag)
 	type result struct {
 		XMLName      xml.Name `xml:"CopyPartResult"`
 		LastModified string   `xml:"LastModified"`
@@ -162,8 +163,8 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 	hdr := rq.w.Header()
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
 	setVersionID(rq, v.VersionID)
+	setResultETag(rq, v.ETag)
 	if rq.r.Header.Get("x-oss-callback") != "" {
-		hdr.Set("ETag", rq.etag(v.ETag))
 		return h.runCallback(rq, v)
 	}
 	et, enc, err := encodingType(rq)

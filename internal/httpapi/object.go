@@ -665,6 +665,7 @@ func (h *Handler) copyObject(rq *request) error {
 		hdr.Set("x-oss-copy-source-version-id", src.VersionID)
 	}
 	setVersionID(rq, v.VersionID)
+	setResultETag(rq, v.ETag)
 	type result struct {
 		XMLName      xml.Name `xml:"CopyObjectResult"`
 		ETag         string   `xml:"ETag"`

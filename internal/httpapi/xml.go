@@ -72,7 +72,7 @@ func (h *Handler) readBody(rq *request) ([]byte, error) {
 		}
 		sum := md5.Sum(body)
 		if !bytes.Equal(sum[:], raw) {
-			return nil, oss.ErrInvalidDigest.WithMessage("The Content-MD5 you specified did not match what we received.")
+			return nil, oss.ErrBadDigest
 		}
 	}
 	return body, nil
@@ -157,6 +157,16 @@ func (rq *request) etag(etag string) string {
 		etag = strings.ToLower(etag)
 	}
 	return `"` + etag + `"`
+}
+
+// setResultETag repeats the ETag of an XML result (CopyObject,
+// UploadPartCopy, CompleteMultipartUpload) in the ETag header, as OSS does:
+// oss2 reads these ETags from the header only (its part copy would
+// otherwise complete with ETag "None"). S3 carries them in the body alone.
+func setResultETag(rq *request, etag string) {
+	if !rq.s3 {
+		rq.w.Header().Set("ETag", rq.etag(etag))
+	}
 }
 
 // urlEncode is encoding-type=url: OSS escapes keys like a query value.

@@ -361,11 +361,14 @@ func (s *Service) Head(ctx context.Context, in GetInput) (*meta.Version, error) 
 		if t.Type == TypeSymlink {
 			return oss.ErrInvalidTargetType
 		}
-		// The symlink's own headers and metadata win, as OSS returns them.
+		// The target's bytes, length and ETag; the symlink's own name, time
+		// and user metadata (x-oss-meta-* given to PutSymlink belong to the
+		// symlink, as OSS documents and oss2's test_put_symlink reads back).
 		t2 := *t
 		t2.Key = v.Key
 		t2.Modified = v.Modified
 		t2.Symlink = v.Symlink
+		t2.UserMeta = v.UserMeta
 		v = &t2
 		return nil
 	})
