@@ -96,7 +96,12 @@ func TestXMLTimes(t *testing.T) {
 // s3RawDo sends a bodiless request signed with AWS SigV4 (the S3 dialect).
 func s3RawDo(t *testing.T, srv *ossdtest.Server, method, bucket, key, query string, hdr map[string]string) rawResp {
 	t.Helper()
-	return rawDoSigned(t, srv, method, bucket, key, query, nil, hdr, func(req *http.Request) { s3Sign(t, srv, req) })
+	return rawDoSigned(t, srv, method, bucket, key, query, nil, hdr, s3Signer(t, srv))
+}
+
+// s3Signer signs requests to srv with AWS SigV4 and an unsigned payload.
+func s3Signer(t *testing.T, srv *ossdtest.Server) func(*http.Request) {
+	return func(req *http.Request) { s3Sign(t, srv, req) }
 }
 
 // s3Sign signs req with AWS SigV4 and an unsigned payload.

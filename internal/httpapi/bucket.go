@@ -322,8 +322,9 @@ func toTagXML(tags []meta.Tag) taggingXML {
 	return out
 }
 
-// readTags parses a Tagging body with OSS's limits.
-func (h *Handler) readTags(rq *request, max int) ([]meta.Tag, error) {
+// readTags parses a Tagging body with OSS's limits on count and duplicate
+// keys; check judges each tag (bucket and object tags differ).
+func (h *Handler) readTags(rq *request, max int, check func([]meta.Tag) error) ([]meta.Tag, error) {
 	var t taggingXML
 	if err := h.decodeXML(rq, "Tagging", &t, oss.ErrMalformedXML); err != nil {
 		return nil, err
@@ -334,16 +335,23 @@ func (h *Handler) readTags(rq *request, max int) ([]meta.Tag, error) {
 	seen := map[string]bool{}
 	var out []meta.Tag
 	for _, tg := range t.Tags {
-		if tg.Key == "" || len(tg.Key) > 128 || len(tg.Value) > 256 {
-			return nil, oss.ErrInvalidArgument.WithMessage("The tag key or value is invalid.")
-		}
 		if seen[tg.Key] {
 			return nil, oss.ErrInvalidArgument.WithMessage("Duplicate tag keys are not allowed.")
 		}
 		seen[tg.Key] = true
 		out = append(out, meta.Tag{Key: tg.Key, Value: tg.Value})
 	}
-	return out, nil
+	return out, check(out)
+}
+
+// checkBucketTags keeps bucket tags within 128/256 bytes, key non-empty.
+func checkBucketTags(tags []meta.Tag) error {
+	for _, tg := range tags {
+		if tg.Key == "" || len(tg.Key) > 128 || len(tg.Value) > 256 {
+			return oss.ErrInvalidArgument.WithMessage("The tag key or value is invalid.")
+		}
+	}
+	return nil
 }
 
 func (h *Handler) getBucketTags(rq *request) error {
@@ -351,7 +359,7 @@ func (h *Handler) getBucketTags(rq *request) error {
 }
 
 func (h *Handler) putBucketTags(rq *request) error {
-	tags, err := h.readTags(rq, 20)
+	tags, err := h.readTags(rq, 20, checkBucketTags)
 	if err != nil {
 		return err
 	}

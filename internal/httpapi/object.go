@@ -106,6 +106,9 @@ func (h *Handler) template(rq *request) (meta.Version, error) {
 		if err != nil {
 			return v, err
 		}
+		if err := service.CheckObjectTags(tags, rq.s3); err != nil {
+			return v, err
+		}
 		v.Tags = tags
 	}
 	if err := sseHeaders(hdr, v.Headers); err != nil {
@@ -729,7 +732,7 @@ func (h *Handler) getObjectTagging(rq *request) error {
 }
 
 func (h *Handler) putObjectTagging(rq *request) error {
-	tags, err := h.readTags(rq, 10)
+	tags, err := h.readTags(rq, 10, func(tags []meta.Tag) error { return service.CheckObjectTags(tags, rq.s3) })
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,8 @@ type respWriter struct {
 	wdl *idleDeadline
 	// ridle is the request body's read idle timeout (nil when none).
 	ridle *readIdle
+	// body is the request body (nil when there is none).
+	body *countingBody
 }
 
 // holdBackMin is the body size up to which net/http keeps the whole
@@ -64,8 +66,18 @@ func (w *respWriter) WriteHeader(code int) {
 	// The deadline also covers what net/http flushes after the handler
 	// returns (it clears it once the response is out).
 	w.wdl.progress()
-	// net/http drains up to 256 KiB of an unread request body before the
-	// response goes out; the read deadline bounds that wait too.
+	// The operation is answering without having read the whole request
+	// body (a GET that declares Content-Length: 9, an upload refused
+	// before its body). net/http would first drain up to 256 KiB of it,
+	// waiting for bytes the client may never send: the client would get
+	// no response at all. Closing the connection after the reply makes it
+	// answer at once (it still reads what the client sends, after the
+	// response, so that closing resets nothing). Full-duplex mode would
+	// keep the connection, but net/http then fails the next request on it.
+	if w.body != nil && w.body.unread() {
+		w.Header().Set("Connection", "close")
+	}
+	// The read deadline bounds that drain.
 	w.ridle.before()
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -164,14 +176,26 @@ func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // enforces the body read idle timeout (idle is nil when there is none).
 type countingBody struct {
 	io.ReadCloser
-	n    int64
-	idle *readIdle
+	n        int64
+	declared int64 // Content-Length, -1 when unknown (chunked)
+	idle     *readIdle
+	ended    bool // a read returned EOF or an error: nothing more will be read
+}
+
+// unread reports a request body the client declared and the operation has
+// not read to its end. (net/http returns EOF with the last declared byte.)
+func (c *countingBody) unread() bool {
+	if c.declared >= 0 {
+		return c.n < c.declared && !c.ended
+	}
+	return !c.ended
 }
 
 func (c *countingBody) Read(p []byte) (int, error) {
 	c.idle.before()
 	n, err := c.ReadCloser.Read(p)
 	c.n += int64(n)
+	c.ended = c.ended || err != nil
 	return n, c.idle.after(err)
 }
 

@@ -145,7 +145,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rq.w.wdl = newIdleDeadline(rc.SetWriteDeadline, h.cfg.BodyWriteTimeout)
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		cb := &countingBody{ReadCloser: r.Body}
+		cb := &countingBody{ReadCloser: r.Body, declared: r.ContentLength}
+		rq.w.body = cb
 		if dl := newIdleDeadline(func(t time.Time) error { return rc.SetReadDeadline(t) }, h.cfg.BodyReadTimeout); dl != nil {
 			cb.idle = &readIdle{dl: dl, hdr: w.Header()}
 			rq.w.ridle = cb.idle

@@ -91,7 +91,9 @@ func (h *Handler) decodeXML(rq *request, root string, v any, malformed *oss.Erro
 }
 
 // controlRef matches character references to control characters, which
-// XML 1.0 forbids but OSS SDKs send for keys that contain them.
+// XML 1.0 forbids but OSS SDKs send for keys that contain them. Some send
+// the raw byte instead (oss2's ElementTree writes a form feed as is), which
+// OSS accepts as well.
 var controlRef = regexp.MustCompile(`&#(x[0-9a-fA-F]{1,2}|[0-9]{1,2});`)
 
 // controlBase is where control characters are parked in the Private Use
@@ -99,6 +101,18 @@ var controlRef = regexp.MustCompile(`&#(x[0-9a-fA-F]{1,2}|[0-9]{1,2});`)
 const controlBase = 0xF700
 
 func protectControl(body []byte) []byte {
+	if bytes.IndexFunc(body, isXMLControl) >= 0 {
+		var b bytes.Buffer
+		b.Grow(len(body) + 8)
+		for _, c := range body {
+			if isXMLControl(rune(c)) {
+				b.WriteRune(controlBase + rune(c))
+			} else {
+				b.WriteByte(c)
+			}
+		}
+		body = b.Bytes()
+	}
 	if !bytes.Contains(body, []byte("&#")) {
 		return body
 	}
@@ -111,12 +125,15 @@ func protectControl(body []byte) []byte {
 		} else {
 			n, err = strconv.ParseInt(s, 10, 32)
 		}
-		if err != nil || n >= 0x20 || n == '\t' || n == '\n' || n == '\r' {
+		if err != nil || !isXMLControl(rune(n)) {
 			return m
 		}
 		return []byte(string(rune(controlBase + n)))
 	})
 }
+
+// isXMLControl reports a control character XML 1.0 does not allow.
+func isXMLControl(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' }
 
 func restoreControl(s string) string {
 	return strings.Map(func(r rune) rune {

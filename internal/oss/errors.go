@@ -84,6 +84,8 @@ var (
 	ErrInvalidObjectName     = def("InvalidObjectName", http.StatusBadRequest, "0016-00000005", "The specified object is not valid.")
 	ErrNoSuchUpload          = def("NoSuchUpload", http.StatusNotFound, "0042-00000002", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
 	ErrNoSuchVersion         = def("NoSuchVersion", http.StatusNotFound, "0026-00000003", "The specified version does not exist.")
+	ErrInvalidTagKey         = def("InvalidTag", http.StatusBadRequest, "0010-00000212", "The TagKey you have provided is invalid")
+	ErrInvalidTagValue       = def("InvalidTag", http.StatusBadRequest, "0010-00000217", "The TagValue you have provided is invalid")
 	ErrNoSuchTagSet          = def("NoSuchTagSet", http.StatusNotFound, "0015-00000801", "There is no tag set.")
 	ErrInvalidPart           = def("InvalidPart", http.StatusBadRequest, "0042-00000005", "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.")
 	ErrInvalidPartOrder      = def("InvalidPartOrder", http.StatusBadRequest, "0042-00000006", "The list of parts was not in ascending order. The parts list must be specified in order by part number.")

@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"crypto/md5"
+	"encoding/base64"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ossd/ossd/ossdtest"
+)
+
+// Behaviours of OSS that Python oss2 relies on, checked on the wire (the
+// oss2 suite itself runs in TestClientOSS2).
+
+func contentMD5(s string) string {
+	sum := md5.Sum([]byte(s))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+func newRawBucket(t *testing.T, srv *ossdtest.Server, prefix string) string {
+	t.Helper()
+	b := randName(prefix)
+	if r := rawDo(t, srv, "PUT", b, "", "", nil, nil); r.status != 200 {
+		t.Fatalf("PutBucket: %d %s", r.status, r.body)
+	}
+	return b
+}
+
+// TestMultiDeleteControlCharacter: oss2 writes a key's form feed into the
+// DeleteMultipleObjects body as the raw byte (ElementTree does not escape
+// it), which XML 1.0 forbids and OSS accepts.
+func TestMultiDeleteControlCharacter(t *testing.T) {
+	srv := ossdtest.Start(t)
+	b := newRawBucket(t, srv, "ctl")
+	key := "文件\x0c-1.txt"
+	if r := rawDo(t, srv, "PUT", b, key, "", strings.NewReader("x"), nil); r.status != 200 {
+		t.Fatalf("PutObject: %d %s", r.status, r.body)
+	}
+	for _, form := range []string{key, strings.ReplaceAll(key, "\x0c", "&#12;"), strings.ReplaceAll(key, "\x0c", "&#x0C;")} {
+		body := "<?xml version='1.0' encoding='utf-8'?>\n<Delete><Quiet>false</Quiet><Object><Key>" + form + "</Key></Object></Delete>"
+		r := rawDo(t, srv, "POST", b, "", "delete&encoding-type=url", strings.NewReader(body), map[string]string{"Content-MD5": contentMD5(body)})
+		if r.status != 200 || !strings.Contains(r.body, "<Key>%E6%96%87%E4%BB%B6%0C-1.txt</Key>") {
+			t.Fatalf("DeleteMultipleObjects with %q: %d %s", form, r.status, r.body)
+		}
+		if g := rawDo(t, srv, "GET", b, key, "", nil, nil); g.status != 404 {
+			t.Fatalf("key still there after delete: %d", g.status)
+		}
+		rawDo(t, srv, "PUT", b, key, "", strings.NewReader("x"), nil)
+	}
+}
+
+// TestObjectTagsRefused: invalid object tags are refused with InvalidTag,
+// in the Tagging body and in the x-oss-tagging header, and change nothing.
+func TestObjectTagsRefused(t *testing.T) {
+	srv := ossdtest.Start(t)
+	b := newRawBucket(t, srv, "tags")
+	rawDo(t, srv, "PUT", b, "k", "", strings.NewReader("x"), nil)
+	doc := func(k, v string) string {
+		return "<Tagging><TagSet><Tag><Key>" + k + "</Key><Value>" + v + "</Value></Tag></TagSet></Tagging>"
+	}
+	for _, tc := range []struct{ name, key, value, ec string }{
+		{"key too long", strings.Repeat("a", 129), "v", "0010-00000209"},
+		{"key with %@", "%@abc", "v", "0010-00000212"},
+		{"empty key", "", "v", "0010-00000212"},
+		{"value too long", "k", strings.Repeat("a", 257), "0010-00000217"},
+		{"value with %", "k", "%abc", "0010-00000217"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rawDo(t, srv, "PUT", b, "k", "tagging", strings.NewReader(doc(tc.key, tc.value)), nil)
+			wantXMLError(t, r, 400, "InvalidTag")
+			if r.hdr.Get("x-oss-ec") != tc.ec {
+				t.Errorf("EC %s, want %s", r.hdr.Get("x-oss-ec"), tc.ec)
+			}
+			hdr := map[string]string{"x-oss-tagging": escapeSeg(tc.key) + "=" + escapeSeg(tc.value)}
+			if tc.key != "" {
+				wantXMLError(t, rawDo(t, srv, "PUT", b, "h", "", strings.NewReader("x"), hdr), 400, "InvalidTag")
+			}
+			if g := rawDo(t, srv, "GET", b, "k", "tagging", nil, nil); !strings.Contains(g.body, "<TagSet></TagSet>") {
+				t.Errorf("tags after a refused put: %s", g.body)
+			}
+		})
+	}
+	ok := doc(strings.Repeat("a", 128), strings.Repeat("b", 256))
+	if r := rawDo(t, srv, "PUT", b, "k", "tagging", strings.NewReader(ok), nil); r.status != 200 {
+		t.Fatalf("longest valid tag refused: %d %s", r.status, r.body)
+	}
+	// S3 names the same failure the same way, with S3's wider alphabet.
+	if r := rawDoSigned(t, srv, "PUT", b, "k", "tagging", strings.NewReader(doc("a%b", "v")), nil, s3Signer(t, srv)); r.status != 400 || !strings.Contains(r.body, "<Code>InvalidTag</Code>") {
+		t.Fatalf("S3 PutObjectTagging a%%b: %d %s", r.status, r.body)
+	}
+	if r := rawDoSigned(t, srv, "PUT", b, "k", "tagging", strings.NewReader(doc("a@b", "v")), nil, s3Signer(t, srv)); r.status != 200 {
+		t.Fatalf("S3 PutObjectTagging a@b: %d %s", r.status, r.body)
+	}
+}
+
+// TestResultETagHeader: CopyObject, UploadPartCopy and
+// CompleteMultipartUpload carry their result's ETag in the ETag header too
+// in OSS's dialect (oss2 reads it there), and in the body only in S3's.
+func TestResultETagHeader(t *testing.T) {
+	srv := ossdtest.Start(t)
+	b := newRawBucket(t, srv, "etag")
+	rawDo(t, srv, "PUT", b, "src", "", strings.NewReader(strings.Repeat("s", 1000)), nil)
+	bodyETag := regexp.MustCompile(`<ETag>([^<]+)</ETag>`)
+	check := func(name string, r rawResp, s3 bool) {
+		t.Helper()
+		m := bodyETag.FindStringSubmatch(r.body)
+		if r.status != 200 || m == nil {
+			t.Fatalf("%s: %d %s", name, r.status, r.body)
+		}
+		got := r.hdr.Get("ETag")
+		if s3 && got != "" || !s3 && got != strings.ReplaceAll(m[1], "&#34;", `"`) {
+			t.Fatalf("%s (s3 %v): ETag header %q, body %s", name, s3, got, m[1])
+		}
+	}
+	for _, s3 := range []bool{false, true} {
+		do := func(method, key, query, body string, hdr map[string]string) rawResp {
+			if s3 {
+				return rawDoSigned(t, srv, method, b, key, query, strings.NewReader(body), hdr, s3Signer(t, srv))
+			}
+			return rawDo(t, srv, method, b, key, query, strings.NewReader(body), hdr)
+		}
+		src := map[string]string{"x-oss-copy-source": "/" + b + "/src"}
+		if s3 {
+			src = map[string]string{"x-amz-copy-source": "/" + b + "/src"}
+		}
+		check("CopyObject", do("PUT", "dst", "", "", src), s3)
+		id := initiate(t, srv, b, "mp")
+		check("UploadPartCopy", do("PUT", "mp", "partNumber=1&uploadId="+id, "", src), s3)
+		part := rawDo(t, srv, "GET", b, "mp", "uploadId="+id, nil, nil)
+		etag := bodyETag.FindStringSubmatch(part.body)[1]
+		complete := "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>" + etag + "</ETag></Part></CompleteMultipartUpload>"
+		check("CompleteMultipartUpload", do("POST", "mp", "uploadId="+id, complete, nil), s3)
+	}
+}
