@@ -170,6 +170,11 @@ func TestLiveChannelSDKv1(t *testing.T) {
 				t.Fatalf("ListLiveChannel prefix zz: %+v, %v", lr, err)
 			}
 
+			// GetBucketStat counts them (the SDK's BucketStat.LiveChannelCount).
+			if st, err := c.GetBucketStat(name); err != nil || st.LiveChannelCount != n+2 {
+				t.Errorf("GetBucketStat LiveChannelCount = %d, %v; want %d", st.LiveChannelCount, err, n+2)
+			}
+
 			// A bucket with channels is not empty.
 			wantV1Error(t, "DeleteBucket with channels", c.DeleteBucket(name), "BucketNotEmpty", 409, "0015-00000301")
 

@@ -222,7 +222,7 @@ func (h *Handler) getBucketStat(rq *request) error {
 		DeleteMarkerCount           int64    `xml:"DeleteMarkerCount"`
 	}
 	res := result{
-		Storage: st.Storage, ObjectCount: st.Objects, MultipartUploadCount: st.MultipartUploads, LastModifiedTime: st.LastModified,
+		Storage: st.Storage, ObjectCount: st.Objects, MultipartUploadCount: st.MultipartUploads, LiveChannelCount: st.LiveChannels, LastModifiedTime: st.LastModified,
 		StandardStorage: c("Standard")[0], StandardObjectCount: c("Standard")[1],
 		InfrequentAccessStorage: c("IA")[0], InfrequentAccessRealStorage: c("IA")[0], InfrequentAccessObjectCount: c("IA")[1],
 		ArchiveStorage: c("Archive")[0], ArchiveRealStorage: c("Archive")[0], ArchiveObjectCount: c("Archive")[1],

@@ -246,6 +246,7 @@ func hasTag(tags []meta.Tag, k, v string) bool {
 // BucketStat summarises a bucket's contents.
 type BucketStat struct {
 	Storage, Objects, MultipartUploads, MultipartParts, DeleteMarkers int64
+	LiveChannels                                                      int64
 	LastModified                                                      int64
 	ByClass                                                           map[string][2]int64 // class → {bytes, objects}
 }
@@ -270,7 +271,7 @@ func (s *Service) Stat(ctx context.Context, bucket string) (*BucketStat, error) 
 		}); err != nil {
 			return err
 		}
-		return meta.ScanUploads(tx, bucket, "", func(u *meta.Upload) bool {
+		if err := meta.ScanUploads(tx, bucket, "", func(u *meta.Upload) bool {
 			st.MultipartUploads++
 			if parts, err := meta.Parts(tx, u.UploadID, 0); err == nil {
 				st.MultipartParts += int64(len(parts))
@@ -278,6 +279,12 @@ func (s *Service) Stat(ctx context.Context, bucket string) (*BucketStat, error) 
 					st.Storage += p.Size
 				}
 			}
+			return true
+		}); err != nil {
+			return err
+		}
+		return meta.ScanLiveChannels(tx, bucket, "", func(*meta.LiveChannel) bool {
+			st.LiveChannels++
 			return true
 		})
 	})
