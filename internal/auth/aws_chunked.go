@@ -449,5 +449,5 @@ func TrimAWSChunked(contentEncoding string) string {
 			keep = append(keep, c)
 		}
 	}
-	return strings.Join(keep, ",")
+	return strings.Join(keep, ", ")
 }

@@ -256,6 +256,7 @@ func TestAWSChunkedBodyErrors(t *testing.T) {
 func TestTrimAWSChunked(t *testing.T) {
 	for in, want := range map[string]string{
 		"aws-chunked": "", "aws-chunked,gzip": "gzip", "gzip, aws-chunked": "gzip", "gzip": "gzip", "": "", "AWS-CHUNKED , br": "br",
+		"deflate, gzip": "deflate, gzip", "aws-chunked, aws-chunked": "", "deflate,aws-chunked,gzip": "deflate, gzip",
 	} {
 		if got := TrimAWSChunked(in); got != want {
 			t.Errorf("TrimAWSChunked(%q) = %q, want %q", in, got, want)

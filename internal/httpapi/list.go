@@ -58,6 +58,16 @@ func (h *Handler) objectEntry(rq *request, v *meta.Version, enc func(string) str
 	return o
 }
 
+// optional is an element OSS always writes and S3 omits when empty
+// (Delimiter in listings: S3 clients read its presence as "a delimiter was
+// given").
+func (rq *request) optional(s string) *string {
+	if rq.s3 && s == "" {
+		return nil
+	}
+	return &s
+}
+
 func prefixes(ps []string, enc func(string) string) []prefixXML {
 	out := make([]prefixXML, 0, len(ps))
 	for _, p := range ps {
@@ -82,14 +92,14 @@ func (h *Handler) listObjects(rq *request) error {
 		Prefix         string      `xml:"Prefix"`
 		Marker         string      `xml:"Marker"`
 		MaxKeys        int         `xml:"MaxKeys"`
-		Delimiter      string      `xml:"Delimiter"`
+		Delimiter      *string     `xml:"Delimiter"`
 		EncodingType   string      `xml:"EncodingType,omitempty"`
 		IsTruncated    bool        `xml:"IsTruncated"`
 		NextMarker     string      `xml:"NextMarker,omitempty"`
 		Contents       []objectXML `xml:"Contents"`
 		CommonPrefixes []prefixXML `xml:"CommonPrefixes"`
 	}
-	out := result{Name: rq.bucket, Prefix: enc(in.Prefix), Marker: enc(in.After), MaxKeys: max, Delimiter: enc(in.Delimiter),
+	out := result{Name: rq.bucket, Prefix: enc(in.Prefix), Marker: enc(in.After), MaxKeys: max, Delimiter: rq.optional(enc(in.Delimiter)),
 		EncodingType: et, IsTruncated: res.Truncated, NextMarker: enc(res.NextAfter), CommonPrefixes: prefixes(res.CommonPrefixes, enc)}
 	for _, v := range res.Objects {
 		out.Contents = append(out.Contents, h.objectEntry(rq, v, enc, true))
@@ -122,9 +132,9 @@ func (h *Handler) listObjectsV2(rq *request) error {
 		Name                  string      `xml:"Name"`
 		Prefix                string      `xml:"Prefix"`
 		StartAfter            string      `xml:"StartAfter,omitempty"`
-		ContinuationToken     string      `xml:"ContinuationToken,omitempty"`
+		ContinuationToken     *string     `xml:"ContinuationToken"`
 		MaxKeys               int         `xml:"MaxKeys"`
-		Delimiter             string      `xml:"Delimiter"`
+		Delimiter             *string     `xml:"Delimiter"`
 		EncodingType          string      `xml:"EncodingType,omitempty"`
 		IsTruncated           bool        `xml:"IsTruncated"`
 		NextContinuationToken string      `xml:"NextContinuationToken,omitempty"`
@@ -132,9 +142,14 @@ func (h *Handler) listObjectsV2(rq *request) error {
 		Contents              []objectXML `xml:"Contents"`
 		CommonPrefixes        []prefixXML `xml:"CommonPrefixes"`
 	}
-	out := result{Name: rq.bucket, Prefix: enc(in.Prefix), StartAfter: enc(rq.q.get("start-after")), ContinuationToken: token, MaxKeys: max,
-		Delimiter: enc(in.Delimiter), EncodingType: et, IsTruncated: res.Truncated, CommonPrefixes: prefixes(res.CommonPrefixes, enc),
+	out := result{Name: rq.bucket, Prefix: enc(in.Prefix), StartAfter: enc(rq.q.get("start-after")), MaxKeys: max,
+		Delimiter: rq.optional(enc(in.Delimiter)), EncodingType: et, IsTruncated: res.Truncated, CommonPrefixes: prefixes(res.CommonPrefixes, enc),
 		KeyCount: len(res.Objects) + len(res.CommonPrefixes)}
+	if rq.q.has("continuation-token") {
+		// Echoed when given, even empty (S3 does; boto3's paginators and
+		// s3-tests read it back).
+		out.ContinuationToken = &token
+	}
 	if res.Truncated {
 		out.NextContinuationToken = base64.StdEncoding.EncodeToString([]byte(res.NextAfter))
 	}
@@ -175,7 +190,7 @@ func (h *Handler) listObjectVersions(rq *request) error {
 		KeyMarker           string      `xml:"KeyMarker"`
 		VersionIDMarker     string      `xml:"VersionIdMarker"`
 		MaxKeys             int         `xml:"MaxKeys"`
-		Delimiter           string      `xml:"Delimiter"`
+		Delimiter           *string     `xml:"Delimiter"`
 		EncodingType        string      `xml:"EncodingType,omitempty"`
 		IsTruncated         bool        `xml:"IsTruncated"`
 		NextKeyMarker       string      `xml:"NextKeyMarker,omitempty"`
@@ -184,7 +199,7 @@ func (h *Handler) listObjectVersions(rq *request) error {
 		CommonPrefixes      []prefixXML `xml:"CommonPrefixes"`
 	}
 	out := result{Name: rq.bucket, Prefix: enc(in.Prefix), KeyMarker: enc(in.After), VersionIDMarker: in.AfterVersion, MaxKeys: max,
-		Delimiter: enc(in.Delimiter), EncodingType: et, IsTruncated: res.Truncated, CommonPrefixes: prefixes(res.CommonPrefixes, enc)}
+		Delimiter: rq.optional(enc(in.Delimiter)), EncodingType: et, IsTruncated: res.Truncated, CommonPrefixes: prefixes(res.CommonPrefixes, enc)}
 	if res.Truncated {
 		out.NextKeyMarker, out.NextVersionIDMarker = enc(res.NextAfter), res.NextAfterVersion
 	}
@@ -235,7 +250,7 @@ func (h *Handler) listMultipartUploads(rq *request) error {
 		UploadIDMarker     string      `xml:"UploadIdMarker"`
 		NextKeyMarker      string      `xml:"NextKeyMarker"`
 		NextUploadIDMarker string      `xml:"NextUploadIdMarker"`
-		Delimiter          string      `xml:"Delimiter"`
+		Delimiter          *string     `xml:"Delimiter"`
 		Prefix             string      `xml:"Prefix"`
 		EncodingType       string      `xml:"EncodingType,omitempty"`
 		MaxUploads         int         `xml:"MaxUploads"`
@@ -243,7 +258,7 @@ func (h *Handler) listMultipartUploads(rq *request) error {
 		Uploads            []upload    `xml:"Upload"`
 		CommonPrefixes     []prefixXML `xml:"CommonPrefixes"`
 	}
-	out := result{Bucket: rq.bucket, KeyMarker: enc(in.KeyMarker), UploadIDMarker: in.UploadIDMarker, Delimiter: enc(in.Delimiter),
+	out := result{Bucket: rq.bucket, KeyMarker: enc(in.KeyMarker), UploadIDMarker: in.UploadIDMarker, Delimiter: rq.optional(enc(in.Delimiter)),
 		Prefix: enc(in.Prefix), EncodingType: et, MaxUploads: max, IsTruncated: res.Truncated, CommonPrefixes: prefixes(res.CommonPrefixes, enc)}
 	if res.Truncated {
 		out.NextKeyMarker, out.NextUploadIDMarker = enc(res.NextKeyMarker), res.NextUploadIDMarker

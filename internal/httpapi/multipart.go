@@ -154,7 +154,7 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 	if err := h.svc.AllowObjectACL(rq.ctx, rq.b, acl); err != nil {
 		return err
 	}
-	w, err := h.svc.Complete(rq.ctx, rq.bucket, rq.key, rq.q.get("uploadId"), list, all, forbidOverwrite(rq.r), acl)
+	w, err := h.svc.Complete(rq.ctx, rq.bucket, rq.key, rq.q.get("uploadId"), list, all, writeCondition(rq), acl)
 	if err != nil {
 		return err
 	}

@@ -173,8 +173,31 @@ func digests(r *http.Request) ([]byte, *uint64, error) {
 	return md5sum, crc, nil
 }
 
-func forbidOverwrite(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("x-oss-forbid-overwrite"), "true")
+// writeCondition reads what a write requires of the object it replaces:
+// OSS's x-oss-forbid-overwrite, and for S3 requests If-Match and
+// If-None-Match (S3's conditional writes; on OSS requests those headers
+// stay what OSS makes of them on a write: nothing).
+func writeCondition(rq *request) service.WriteCondition {
+	c := service.WriteCondition{ForbidOverwrite: strings.EqualFold(rq.r.Header.Get("x-oss-forbid-overwrite"), "true")}
+	if rq.s3 {
+		c.IfMatch = etagList(rq.r.Header.Values("If-Match"))
+		c.IfNoneMatch = etagList(rq.r.Header.Values("If-None-Match"))
+	}
+	return c
+}
+
+// etagList splits If-Match / If-None-Match values into ETags; nil when the
+// header is absent.
+func etagList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
 }
 
 func (h *Handler) putObject(rq *request) error {
@@ -192,7 +215,7 @@ func (h *Handler) putObject(rq *request) error {
 	start := h.cfg.Now()
 	w, err := h.svc.PutObject(rq.ctx, service.PutInput{
 		Bucket: rq.bucket, Key: rq.key, Body: rq.r.Body, Size: bodySize(rq.r), ContentMD5: md5sum, CRC64: crc,
-		Template: tmpl, ForbidOverwrite: forbidOverwrite(rq.r),
+		Template: tmpl, Cond: writeCondition(rq),
 	})
 	rq.entry.ServerCost = h.cfg.Now().Sub(start)
 	if err != nil {
@@ -455,6 +478,12 @@ func (h *Handler) getObject(rq *request) error {
 		rq.w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(v.Size, 10))
 		return err
 	}
+	if rq.s3 && rq.q.has("partNumber") {
+		if off, n, err = h.partRead(rq, v); err != nil {
+			return err
+		}
+		partial = v.Type == service.TypeMultipart
+	}
 	body, err := h.svc.Open(v, off, n)
 	if err != nil {
 		return err
@@ -497,10 +526,39 @@ func (h *Handler) headObject(rq *request) error {
 	if err := checkConditions(rq.r.Header, v.ETag, v.Modified, ""); err != nil {
 		return err
 	}
+	size, status := v.Size, http.StatusOK
+	if rq.s3 && rq.q.has("partNumber") {
+		off, n, err := h.partRead(rq, v)
+		if err != nil {
+			return err
+		}
+		if size = n; v.Type == service.TypeMultipart {
+			rq.w.Header().Set("Content-Range", "bytes "+strconv.FormatInt(off, 10)+"-"+strconv.FormatInt(off+n-1, 10)+"/"+strconv.FormatInt(v.Size, 10))
+			status = http.StatusPartialContent
+		}
+	}
 	h.objectHeaders(rq, v)
-	rq.w.Header().Set("Content-Length", strconv.FormatInt(v.Size, 10))
-	rq.w.WriteHeader(http.StatusOK)
+	rq.w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	rq.w.WriteHeader(status)
 	return nil
+}
+
+// partRead answers S3's partNumber on GetObject and HeadObject: the byte
+// range of that part, with the object's part count in
+// x-amz-mp-parts-count (multipart objects only, as S3 sends it).
+func (h *Handler) partRead(rq *request, v *meta.Version) (off, n int64, err error) {
+	num, err := h.partArgs(rq)
+	if err != nil {
+		return 0, 0, err
+	}
+	off, n, parts, err := service.PartRange(v, num)
+	if err != nil {
+		return 0, 0, err
+	}
+	if v.Type == service.TypeMultipart {
+		rq.w.Header().Set("x-amz-mp-parts-count", strconv.Itoa(parts))
+	}
+	return off, n, nil
 }
 
 func (h *Handler) getObjectMeta(rq *request) error {
@@ -654,8 +712,11 @@ func (h *Handler) copyObject(rq *request) error {
 	} else {
 		rq.entry.TargetClass = tmpl.StorageClass
 	}
-	w, err := h.svc.CopyObject(rq.ctx, service.CopyInput{Source: src, SrcBucket: srcBucket, ReplaceMetadata: replace,
-		Dest: service.PutInput{Bucket: rq.bucket, Key: rq.key, Template: tmpl, ForbidOverwrite: forbidOverwrite(rq.r)}})
+	// S3 refuses a copy of an object onto itself that changes nothing;
+	// copying an older version (named by versionId) over it restores it.
+	requireChange := rq.s3 && !strings.Contains(rq.r.Header.Get("x-oss-copy-source"), "versionId=")
+	w, err := h.svc.CopyObject(rq.ctx, service.CopyInput{Source: src, SrcBucket: srcBucket, ReplaceMetadata: replace, RequireChange: requireChange,
+		Dest: service.PutInput{Bucket: rq.bucket, Key: rq.key, Template: tmpl, Cond: writeCondition(rq)}})
 	if err != nil {
 		return err
 	}
@@ -763,7 +824,7 @@ func (h *Handler) putSymlink(rq *request) error {
 	if err != nil {
 		return err
 	}
-	w, err := h.svc.PutSymlink(rq.ctx, rq.bucket, rq.key, tmpl, target, forbidOverwrite(rq.r))
+	w, err := h.svc.PutSymlink(rq.ctx, rq.bucket, rq.key, tmpl, target, writeCondition(rq))
 	if err != nil {
 		return err
 	}

@@ -195,6 +195,21 @@ func (h *Handler) serve(rq *request) error {
 			}
 		}
 	}
+	if rq.op == oss.OpOptionObject && rq.r.Header.Get("Authorization") == "" {
+		// A CORS preflight is answered from the bucket's rules alone, and
+		// browsers send it without credentials. Its URL may still be a
+		// presigned one, whose signature covers the method of the request
+		// to come, not OPTIONS: that signature is not checked (S3 does not
+		// either). A preflight with an Authorization header is verified
+		// like any request.
+		return h.optionObject(rq)
+	}
+	if len(rq.r.TransferEncoding) > 0 && rq.r.Header.Get("Transfer-Encoding") == "" {
+		// net/http moves Transfer-Encoding out of the header map; a client
+		// that signed it (boto3 signs every header it sets) must find it
+		// where the signature's canonical headers are read from.
+		rq.r.Header.Set("Transfer-Encoding", strings.Join(rq.r.TransferEncoding, ", "))
+	}
 	res, err := auth.Verify(auth.Input{
 		Method: rq.r.Method, Host: rq.r.Host, Path: rq.r.URL.EscapedPath(), Bucket: rq.bucket, Key: rq.key, RawQuery: rq.r.URL.RawQuery,
 		Header: rq.r.Header, Now: h.cfg.Now(), Region: h.cfg.Region,
@@ -212,6 +227,15 @@ func (h *Handler) serve(rq *request) error {
 		// once the body is read, before anything becomes visible.
 		rq.r.Body = newPayloadVerifier(rq.r.Body, res)
 	}
+	if ce := rq.r.Header.Get("Content-Encoding"); rq.s3 && strings.Contains(strings.ToLower(ce), "aws-chunked") {
+		// aws-chunked describes the request's framing, not the object:
+		// S3 never stores it, whether or not the body was framed so.
+		if ce = auth.TrimAWSChunked(ce); ce != "" {
+			rq.r.Header.Set("Content-Encoding", ce)
+		} else {
+			rq.r.Header.Del("Content-Encoding")
+		}
+	}
 	if rq.s3 && rq.r.Body != nil {
 		var trailer func(string) string
 		if st := res.Streaming; st != nil {
@@ -220,11 +244,6 @@ func (h *Handler) serve(rq *request) error {
 			cr := st.NewReader(rq.r.Body)
 			rq.r.Body = cr
 			rq.r.ContentLength = st.DecodedLength
-			if ce := auth.TrimAWSChunked(rq.r.Header.Get("Content-Encoding")); ce != "" {
-				rq.r.Header.Set("Content-Encoding", ce)
-			} else {
-				rq.r.Header.Del("Content-Encoding")
-			}
 			trailer = func(name string) string { return cr.Trailer().Get(name) }
 		}
 		if err := wrapChecksum(rq, trailer); err != nil {

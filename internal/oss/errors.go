@@ -195,4 +195,9 @@ var (
 	ErrTargetBucketRegion    = def("InvalidTargetBucketForLogging", http.StatusBadRequest, "0032-00000010", "The target bucket is in a different region from the source bucket.")
 	ErrLoggingRoleInvalid    = def("InvalidArgument", http.StatusBadRequest, "0032-00000014", "LoggingRole is invalid.")
 	ErrLogFieldsConfigAbsent = def("NoSuchUserDefinedLogFieldsConfig", http.StatusNotFound, "0032-00000015", "The user defined log fields config does not exist.")
+
+	// S3's own codes, sent only to S3-signed requests where OSS's answer
+	// differs; S3 errors carry no EC.
+	ErrS3InvalidTag   = def("InvalidTag", http.StatusBadRequest, "", "The tag provided was not a valid tag.")
+	ErrS3CopyOnItself = def("InvalidRequest", http.StatusBadRequest, "", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/oss"
 )
 
 // CopyInput copies a source version's bytes into a new object or part.
@@ -13,11 +14,20 @@ type CopyInput struct {
 	Off, N          int64 // range of the source (whole object: 0, Size)
 	Dest            PutInput
 	ReplaceMetadata bool
+	// RequireChange is S3's rule for a copy of an object's current version
+	// onto itself: it must change something (metadata replaced, or a new
+	// storage class), else it is refused with InvalidRequest. OSS lets
+	// such a copy through.
+	RequireChange bool
 }
 
 // CopyObject streams the source's bytes into a new version of the
 // destination; metadata comes from the source unless replaced.
 func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*Written, error) {
+	if in.RequireChange && in.SrcBucket == in.Dest.Bucket && in.Source.Key == in.Dest.Key && !in.ReplaceMetadata &&
+		(in.Dest.Template.StorageClass == "" || in.Dest.Template.StorageClass == in.Source.StorageClass) {
+		return nil, oss.ErrS3CopyOnItself
+	}
 	r, err := s.Open(in.Source, 0, in.Source.Size)
 	if err != nil {
 		return nil, internalErr("open copy source", err)

@@ -175,7 +175,7 @@ type CompletePart struct {
 // byte is copied.
 // acl, when set, is the object ACL given at completion (x-oss-object-acl),
 // which OSS accepts there as well as at initiation.
-func (s *Service) Complete(ctx context.Context, bucket, key, id string, list []CompletePart, all, forbidOverwrite bool, acl string) (*Written, error) {
+func (s *Service) Complete(ctx context.Context, bucket, key, id string, list []CompletePart, all bool, cond WriteCondition, acl string) (*Written, error) {
 	var u *meta.Upload
 	var parts []*meta.Part
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
@@ -274,7 +274,7 @@ func (s *Service) Complete(ctx context.Context, bucket, key, id string, list []C
 		}
 		return meta.DeleteUpload(tx, cur)
 	}
-	w, err := s.commitVersion(ctx, bucket, &v, forbidOverwrite, retire)
+	w, err := s.commitVersion(ctx, bucket, &v, cond, retire)
 	if err != nil {
 		return nil, err
 	}
@@ -335,4 +335,25 @@ func (s *Service) contentMD5(v *meta.Version) (string, error) {
 		return "", internalErr("read parts for MD5", err)
 	}
 	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
+}
+
+// PartRange locates part n (from 1) of v for S3's GetObject and HeadObject
+// with partNumber, and counts v's parts: a completed multipart upload's
+// parts are its extents, in order; any other object is a single part. A
+// part number past the last is InvalidPart (what ceph/s3-tests and RGW
+// expect; AWS documents 416 InvalidPartNumber).
+func PartRange(v *meta.Version, n int) (off, size int64, parts int, err error) {
+	if v.Type != TypeMultipart || len(v.Extents) == 0 {
+		if n != 1 {
+			return 0, 0, 1, oss.ErrInvalidPart.WithMessage("The requested partnumber is not satisfiable.")
+		}
+		return 0, v.Size, 1, nil
+	}
+	if n > len(v.Extents) {
+		return 0, 0, len(v.Extents), oss.ErrInvalidPart.WithMessage("The requested partnumber is not satisfiable.")
+	}
+	for _, e := range v.Extents[:n-1] {
+		off += e.Size
+	}
+	return off, v.Extents[n-1].Size, len(v.Extents), nil
 }

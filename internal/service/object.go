@@ -39,8 +39,55 @@ type PutInput struct {
 	ContentMD5  []byte
 	CRC64       *uint64 // client's x-oss-hash-crc64ecma, checked when set
 	Template    meta.Version
-	// ForbidOverwrite: x-oss-forbid-overwrite=true.
+	// Cond is what the write requires of the object it replaces.
+	Cond WriteCondition
+}
+
+// WriteCondition is what a write requires of the current object, checked
+// in the transaction that commits the write, so no other write can slip in
+// between the check and the commit.
+type WriteCondition struct {
+	// ForbidOverwrite is OSS's x-oss-forbid-overwrite: true; an existing
+	// object refuses the write with FileAlreadyExists.
 	ForbidOverwrite bool
+	// IfMatch and IfNoneMatch are S3's conditional writes (If-Match and
+	// If-None-Match on PutObject, CopyObject, CompleteMultipartUpload):
+	// ETags, or "*" for any object. nil: not given.
+	IfMatch, IfNoneMatch []string
+}
+
+// check applies c to cur, the key's current object (nil: none, or a delete
+// marker). S3 answers a failed If-Match on a missing key with NoSuchKey and
+// every other failed condition with PreconditionFailed.
+func (c WriteCondition) check(cur *meta.Version) error {
+	if c.ForbidOverwrite && cur != nil {
+		return oss.ErrFileAlreadyExists
+	}
+	if c.IfMatch != nil {
+		if cur == nil {
+			return oss.ErrNoSuchKey
+		}
+		if !etagListed(c.IfMatch, cur.ETag) {
+			return oss.ErrPreconditionFailed.With("Condition", "If-Match")
+		}
+	}
+	if c.IfNoneMatch != nil && cur != nil && etagListed(c.IfNoneMatch, cur.ETag) {
+		return oss.ErrPreconditionFailed.With("Condition", "If-None-Match")
+	}
+	return nil
+}
+
+// etagListed reports whether etag (stored without quotes) is one of list,
+// or list holds "*". ETags compare without quotes and case: ossd writes
+// them upper-case to OSS clients and lower-case to S3 clients.
+func etagListed(list []string, etag string) bool {
+	for _, e := range list {
+		e = strings.Trim(strings.TrimSpace(e), `"`)
+		if e == "*" || strings.EqualFold(e, etag) {
+			return true
+		}
+	}
+	return false
 }
 
 // Written is the result of a write.
@@ -214,7 +261,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*Written, error) 
 	if v.Type == "" {
 		v.Type = TypeNormal
 	}
-	w, err := s.commitVersion(ctx, in.Bucket, &v, in.ForbidOverwrite, nil)
+	w, err := s.commitVersion(ctx, in.Bucket, &v, in.Cond, nil)
 	if err != nil && !errors.Is(err, errMaybeCommitted) {
 		s.blobs.Remove(v.Blobs()...)
 	}
@@ -248,7 +295,7 @@ func (s *Service) update(ctx context.Context, fn func(tx meta.Tx) error) error {
 // becomes visible.
 // pre, when set, runs first in the same transaction (multipart completion
 // retires its upload there, so the two happen together or not at all).
-func (s *Service) commitVersion(ctx context.Context, bucket string, v *meta.Version, forbidOverwrite bool, pre func(tx meta.Tx) error) (*Written, error) {
+func (s *Service) commitVersion(ctx context.Context, bucket string, v *meta.Version, cond WriteCondition, pre func(tx meta.Tx) error) (*Written, error) {
 	var garbage []string
 	var delta int64
 	err := s.update(ctx, func(tx meta.Tx) error {
@@ -269,8 +316,12 @@ func (s *Service) commitVersion(ctx context.Context, bucket string, v *meta.Vers
 		if err != nil {
 			return err
 		}
-		if forbidOverwrite && len(vers) > 0 && !vers[0].DeleteMarker {
-			return oss.ErrFileAlreadyExists
+		var cur *meta.Version
+		if len(vers) > 0 && !vers[0].DeleteMarker {
+			cur = vers[0]
+		}
+		if err := cond.check(cur); err != nil {
+			return err
 		}
 		seq, err := meta.NextSeq(tx)
 		if err != nil {
@@ -553,7 +604,7 @@ func (s *Service) UpdateVersion(ctx context.Context, bucket, key, versionID stri
 }
 
 // PutSymlink creates a symlink object pointing at target.
-func (s *Service) PutSymlink(ctx context.Context, bucket, key string, tmpl meta.Version, target string, forbidOverwrite bool) (*Written, error) {
+func (s *Service) PutSymlink(ctx context.Context, bucket, key string, tmpl meta.Version, target string, cond WriteCondition) (*Written, error) {
 	if err := oss.CheckKey(target); err != nil {
 		return nil, err
 	}
@@ -563,7 +614,7 @@ func (s *Service) PutSymlink(ctx context.Context, bucket, key string, tmpl meta.
 	v.Symlink = target
 	sum := md5.Sum([]byte(target))
 	v.ETag = ETagOf(sum[:])
-	return s.commitVersion(ctx, bucket, &v, forbidOverwrite, nil)
+	return s.commitVersion(ctx, bucket, &v, cond, nil)
 }
 
 // AppendInput is one AppendObject call.

@@ -35,7 +35,9 @@ fi
 
 main_ak=S3TMAINAK0000000000000 main_sk=s3t-main-secret-0123456789abcdef
 alt_ak=S3TALTAK00000000000000 alt_sk=s3t-alt-secret-0123456789abcdefg
-alt_id=2222222222222222 alt_name=s3t-alt
+# ossd reports an account's id as its display name in ACLs and owners;
+# the display name given here is the same, so every response agrees.
+alt_id=2222222222222222 alt_name=2222222222222222
 printf '[{"id":"%s","displayName":"%s","accessKeyId":"%s","accessKeySecret":"%s"}]\n' \
 	"$alt_id" "$alt_name" "$alt_ak" "$alt_sk" >"$tmp/users.json"
 
