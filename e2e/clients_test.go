@@ -7,13 +7,13 @@ package e2e
 //	npm ci --prefix scripts/clients                  # Node.js ali-oss
 //	(cd scripts/clients/ossutil && go install tool)  # ossutil 1.7.x
 //
-// Python oss2 has no smoke test: it is not packaged by Debian (no
-// python3-oss2) and PyPI is not reachable from this project's machines.
+// Python oss2 runs the pytest suite scripts/oss2 (TestClientOSS2).
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"go/build"
 	"os"
 	"os/exec"
@@ -126,6 +126,74 @@ func TestClientOssutil(t *testing.T) {
 		t.Run(sign, func(t *testing.T) {
 			srv := ossdtest.Start(t)
 			runClientScript(t, srv, []string{"OSSUTIL=" + bin, "OSSD_SIGN=" + sign}, bash, script)
+		})
+	}
+}
+
+// The Python oss2 suite (scripts/oss2, pytest) against an ossd subprocess.
+// oss2 is not packaged by Debian and PyPI is not reachable from this
+// project's machines: ../shared/clients/python-oss2 holds oss2 2.19.1 and a
+// setup.sh that makes it importable by /usr/bin/python3 (oss2Env runs it).
+const oss2Suite = "../scripts/oss2"
+
+// oss2SuiteTimeout bounds one pytest run; a run takes a few seconds.
+const oss2SuiteTimeout = 5 * time.Minute
+
+// TestClientOSS2 runs the pytest suite scripts/oss2 with Python oss2 against
+// an ossd subprocess that has a second account (--users), once with V1
+// signatures (oss2.Auth) and once with V4 (oss2.AuthV4, region
+// cn-hangzhou): the access-logging page's samples end to end (log objects
+// delivered by `ossd logs flush`, listed, read and parsed), buckets,
+// objects, listings, multipart, append, copy, symlinks, tagging, ACLs,
+// CORS, signed URLs. Any failed or skipped pytest test fails it.
+func TestClientOSS2(t *testing.T) {
+	pyEnv := oss2Env(t)
+	const python = "/usr/bin/python3"
+	check := exec.Command(python, "-c", "import pytest, oss2")
+	check.Env = append(os.Environ(), pyEnv...)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Skipf("pytest or oss2 does not import (%v: %s): apt-get install python3-pytest", err, bytes.TrimSpace(out))
+	}
+	bin := ossdBinary(t)
+	const user2ID, user2Secret = "LTAIoss2second", "oss2-second-secret"
+	for _, sign := range []string{"v1", "v4"} {
+		t.Run(sign, func(t *testing.T) {
+			dir := t.TempDir()
+			data := filepath.Join(dir, "data")
+			users := filepath.Join(dir, "users.json")
+			doc := fmt.Sprintf(`[{"id":"200000000000002","displayName":"second","accessKeyId":%q,"accessKeySecret":%q}]`, user2ID, user2Secret)
+			if err := os.WriteFile(users, []byte(doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			p := startProc(t, data, "--users", users)
+			defer p.kill()
+
+			ctx, cancel := context.WithTimeout(context.Background(), oss2SuiteTimeout)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfEs", oss2Suite)
+			cmd.Env = append(append(os.Environ(), pyEnv...), "PYTHONDONTWRITEBYTECODE=1",
+				"OSSD_ENDPOINT="+p.endpoint, "OSSD_KEY_ID="+crashKeyID, "OSSD_KEY_SECRET="+crashSecret,
+				"OSSD_REGION=cn-hangzhou", "OSSD_SIGN="+sign, "OSSD_BIN="+bin, "OSSD_DATA="+data,
+				"OSSD_USER2_KEY_ID="+user2ID, "OSSD_USER2_KEY_SECRET="+user2Secret,
+			)
+			cmd.WaitDelay = 5 * time.Second
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err := cmd.Run()
+			if ctx.Err() != nil {
+				t.Fatalf("pytest timed out after %v; output:\n%s", oss2SuiteTimeout, out.String())
+			}
+			if err != nil {
+				t.Fatalf("pytest %s: %v; output:\n%s", oss2Suite, err, out.String())
+			}
+			summary := strings.TrimSpace(out.String())
+			if i := strings.LastIndexByte(summary, '\n'); i >= 0 {
+				summary = summary[i+1:]
+			}
+			if strings.Contains(summary, "skipped") || !strings.Contains(summary, "passed") {
+				t.Fatalf("pytest ran with skips or nothing passed (%s); output:\n%s", summary, out.String())
+			}
+			t.Logf("oss2 %s: %s", sign, summary)
 		})
 	}
 }

@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"crypto/md5"
 	"encoding/base64"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
 	"github.com/ossd/ossd/ossdtest"
 )
@@ -131,5 +134,31 @@ func TestResultETagHeader(t *testing.T) {
 		etag := bodyETag.FindStringSubmatch(part.body)[1]
 		complete := "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>" + etag + "</ETag></Part></CompleteMultipartUpload>"
 		check("CompleteMultipartUpload", do("POST", "mp", "uploadId="+id, complete, nil), s3)
+	}
+}
+
+// TestDescribeRegions: DescribeRegions (GET /?regions) describes the one
+// region the server is, through the v2 SDK too; ListBuckets with
+// regionList (oss2's sample for the buckets of one region) lists them.
+func TestDescribeRegions(t *testing.T) {
+	srv := ossdtest.Start(t)
+	b := newRawBucket(t, srv, "region")
+	c := v2Client(srv, modes[0])
+	res, err := c.DescribeRegions(context.Background(), &oss.DescribeRegionsRequest{})
+	if err != nil || len(res.RegionInfoList.RegionInfos) != 1 {
+		t.Fatalf("DescribeRegions: %+v, %v", res, err)
+	}
+	ri := res.RegionInfoList.RegionInfos[0]
+	if oss.ToString(ri.Region) != "oss-"+srv.Region || oss.ToString(ri.InternetEndpoint) != "oss-"+srv.Region+".aliyuncs.com" ||
+		oss.ToString(ri.InternalEndpoint) != "oss-"+srv.Region+"-internal.aliyuncs.com" {
+		t.Fatalf("DescribeRegions: %+v", ri)
+	}
+	if r := rawDo(t, srv, "GET", "", "", "regions=oss-"+srv.Region, nil, nil); r.status != 200 || !strings.Contains(r.body, "<Region>oss-"+srv.Region+"</Region>") {
+		t.Fatalf("DescribeRegions of the server's region: %d %s", r.status, r.body)
+	}
+	wantXMLError(t, rawDo(t, srv, "GET", "", "", "regions=oss-nowhere-1", nil, nil), 404, "NoSuchRegion")
+	r := rawDo(t, srv, "GET", "", "", "regionList", nil, nil)
+	if r.status != 200 || !strings.Contains(r.body, "<Name>"+b+"</Name>") || !strings.Contains(r.body, "<Region>"+srv.Region+"</Region>") {
+		t.Fatalf("ListBuckets?regionList: %d %s", r.status, r.body)
 	}
 }

@@ -58,6 +58,11 @@ func (h *Handler) listBuckets(rq *request) error {
 	}
 	in := service.ListBucketsInput{Owner: rq.p.ID, Prefix: rq.q.get("prefix"), Marker: rq.q.get(markerName), MaxKeys: max,
 		TagKey: rq.q.get("tag-key"), TagValue: rq.q.get("tag-value")}
+	if rq.q.has("regionList") {
+		// The buckets of the endpoint's region only (oss2's
+		// list_buckets(params={'regionList': ''})).
+		in.Region = h.cfg.Region
+	}
 	if t := rq.q.get("tagging"); t != "" {
 		// tagging="key":"value", the form the SDKs send.
 		m := taggingFilter.FindStringSubmatch(t)
@@ -106,6 +111,32 @@ func (h *Handler) listBuckets(rq *request) error {
 		})
 	}
 	return h.writeXML(rq, http.StatusOK, res)
+}
+
+// describeRegions answers DescribeRegions (GET /?regions[=oss-<region>])
+// with the one region this server is: its OSS endpoints, as OSS names them.
+func (h *Handler) describeRegions(rq *request) error {
+	if rq.p.Anonymous() {
+		return oss.ErrAccessDenied.WithMessage("AccessDenied")
+	}
+	region := location(h.cfg.Region)
+	if want := rq.q.get("regions"); want != "" && want != region {
+		return oss.ErrNoSuchRegion.With("Region", want)
+	}
+	type regionInfo struct {
+		Region             string `xml:"Region"`
+		InternetEndpoint   string `xml:"InternetEndpoint"`
+		InternalEndpoint   string `xml:"InternalEndpoint"`
+		AccelerateEndpoint string `xml:"AccelerateEndpoint"`
+	}
+	type result struct {
+		XMLName xml.Name     `xml:"RegionInfoList"`
+		Regions []regionInfo `xml:"RegionInfo"`
+	}
+	return h.writeXML(rq, http.StatusOK, result{Regions: []regionInfo{{
+		Region: region, InternetEndpoint: region + ".aliyuncs.com", InternalEndpoint: region + "-internal.aliyuncs.com",
+		AccelerateEndpoint: "oss-accelerate.aliyuncs.com",
+	}}})
 }
 
 func (h *Handler) putBucket(rq *request) error {

@@ -113,7 +113,7 @@ var unimplemented = []string{
 	"qos", "requestPayment", "transferAcceleration", "cname", "restore", "x-oss-process",
 	"accessPoint", "resourceGroup", "httpsConfig", "archiveDirectRead",
 	"overwriteConfig", "metaQuery", "style", "accessMonitor", "dataRedundancyTransition",
-	"regionList", "objectWorm",
+	"objectWorm",
 	"redundancyTransition", "asyncFetch", "channel", "processConfiguration", "select",
 	"x-oss-async-process", "cleanRestoredObject", "sealAppendable", "bucketArchiveDirectRead",
 	"responseHeader", "metadataTableConfiguration", "objectFcAccessPoint",
@@ -140,7 +140,7 @@ func Route(method string, hasBucket, hasKey bool, q query, hdr http.Header) oss.
 		}
 		if method == http.MethodGet {
 			if q.has("regions") {
-				return oss.OpNotImplemented
+				return oss.OpDescribeRegions
 			}
 			return oss.OpListBuckets
 		}

@@ -66,6 +66,9 @@ func TestRoute(t *testing.T) {
 		{"OPTIONS", "/b", "", oss.OpOptionObject},
 		{"OPTIONS", "/", "", oss.OpUnknown},
 		{"GET", "/b?website", "", oss.OpNotImplemented},
+		{"GET", "/?regions", "", oss.OpDescribeRegions},
+		{"GET", "/?regions=oss-cn-hangzhou", "", oss.OpDescribeRegions},
+		{"GET", "/?regionList", "", oss.OpListBuckets},
 		{"PUT", "/b?lifecycle", "", oss.OpNotImplemented},
 		{"POST", "/b?delete", "", oss.OpDeleteMultipleObjects},
 		{"PUT", "/b", "", oss.OpPutBucket},
@@ -135,7 +138,7 @@ func FuzzRouter(f *testing.F) {
 		f.Add(s[0], s[1], s[2], "GET")
 	}
 	h := testHandler()
-	known := map[oss.Op]bool{oss.OpUnknown: true, oss.OpNotImplemented: true, oss.OpListBuckets: true}
+	known := map[oss.Op]bool{oss.OpUnknown: true, oss.OpNotImplemented: true, oss.OpListBuckets: true, oss.OpDescribeRegions: true}
 	for _, op := range accountOps {
 		known[op] = true
 	}

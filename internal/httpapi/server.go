@@ -261,6 +261,8 @@ func (h *Handler) serve(rq *request) error {
 	switch rq.op {
 	case oss.OpListBuckets:
 		return h.listBuckets(rq)
+	case oss.OpDescribeRegions:
+		return h.describeRegions(rq)
 	case oss.OpPutAccountPublicAccessBlock, oss.OpGetAccountPublicAccessBlock, oss.OpDelAccountPublicAccessBlock:
 		return h.accountPublicAccessBlock(rq)
 	case oss.OpPutBucket:

@@ -80,18 +80,21 @@ var (
 	ErrBucketNotEmpty        = def("BucketNotEmpty", http.StatusConflict, "0015-00000301", "The bucket you tried to delete is not empty.")
 	ErrInvalidBucketName     = def("InvalidBucketName", http.StatusBadRequest, "0015-00000001", "The specified bucket is not valid.")
 	ErrTooManyBuckets        = def("TooManyBuckets", http.StatusBadRequest, "0015-00000002", "You have attempted to create more buckets than allowed.")
-	ErrNoSuchKey             = def("NoSuchKey", http.StatusNotFound, "0026-00000001", "The specified key does not exist.")
-	ErrInvalidObjectName     = def("InvalidObjectName", http.StatusBadRequest, "0016-00000005", "The specified object is not valid.")
-	ErrNoSuchUpload          = def("NoSuchUpload", http.StatusNotFound, "0042-00000002", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
-	ErrNoSuchVersion         = def("NoSuchVersion", http.StatusNotFound, "0026-00000003", "The specified version does not exist.")
-	ErrInvalidTagKey         = def("InvalidTag", http.StatusBadRequest, "0010-00000212", "The TagKey you have provided is invalid")
-	ErrInvalidTagValue       = def("InvalidTag", http.StatusBadRequest, "0010-00000217", "The TagValue you have provided is invalid")
-	ErrNoSuchTagSet          = def("NoSuchTagSet", http.StatusNotFound, "0015-00000801", "There is no tag set.")
-	ErrInvalidPart           = def("InvalidPart", http.StatusBadRequest, "0042-00000005", "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.")
-	ErrInvalidPartOrder      = def("InvalidPartOrder", http.StatusBadRequest, "0042-00000006", "The list of parts was not in ascending order. The parts list must be specified in order by part number.")
-	ErrEntityTooSmall        = def("EntityTooSmall", http.StatusBadRequest, "0042-00000007", "Your proposed upload is smaller than the minimum allowed size.")
-	ErrEntityTooLarge        = def("EntityTooLarge", http.StatusBadRequest, "0016-00000201", "Your proposed upload exceeds the maximum allowed size.")
-	ErrInvalidDigest         = def("InvalidDigest", http.StatusBadRequest, "0016-00000301", "The Content-MD5 you specified is not valid.")
+	// NoSuchRegion: DescribeRegions of a region the server does not serve
+	// (the code oss2's tests expect; OSS publishes no EC for it).
+	ErrNoSuchRegion      = def("NoSuchRegion", http.StatusNotFound, "0016-00000009", "The specified region does not exist.")
+	ErrNoSuchKey         = def("NoSuchKey", http.StatusNotFound, "0026-00000001", "The specified key does not exist.")
+	ErrInvalidObjectName = def("InvalidObjectName", http.StatusBadRequest, "0016-00000005", "The specified object is not valid.")
+	ErrNoSuchUpload      = def("NoSuchUpload", http.StatusNotFound, "0042-00000002", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
+	ErrNoSuchVersion     = def("NoSuchVersion", http.StatusNotFound, "0026-00000003", "The specified version does not exist.")
+	ErrInvalidTagKey     = def("InvalidTag", http.StatusBadRequest, "0010-00000212", "The TagKey you have provided is invalid")
+	ErrInvalidTagValue   = def("InvalidTag", http.StatusBadRequest, "0010-00000217", "The TagValue you have provided is invalid")
+	ErrNoSuchTagSet      = def("NoSuchTagSet", http.StatusNotFound, "0015-00000801", "There is no tag set.")
+	ErrInvalidPart       = def("InvalidPart", http.StatusBadRequest, "0042-00000005", "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.")
+	ErrInvalidPartOrder  = def("InvalidPartOrder", http.StatusBadRequest, "0042-00000006", "The list of parts was not in ascending order. The parts list must be specified in order by part number.")
+	ErrEntityTooSmall    = def("EntityTooSmall", http.StatusBadRequest, "0042-00000007", "Your proposed upload is smaller than the minimum allowed size.")
+	ErrEntityTooLarge    = def("EntityTooLarge", http.StatusBadRequest, "0016-00000201", "Your proposed upload exceeds the maximum allowed size.")
+	ErrInvalidDigest     = def("InvalidDigest", http.StatusBadRequest, "0016-00000301", "The Content-MD5 you specified is not valid.")
 	// ErrBadDigest is a body that does not match its Content-MD5, as S3
 	// names it; OSS answers ErrContentMD5Mismatch for the same failure (the
 	// HTTP layer picks by dialect).

@@ -10,6 +10,7 @@ type Op string
 const (
 	OpUnknown                       Op = "-"
 	OpListBuckets                   Op = "GetService"
+	OpDescribeRegions               Op = "DescribeRegions"
 	OpPutBucket                     Op = "PutBucket"
 	OpDeleteBucket                  Op = "DeleteBucket"
 	OpHeadBucket                    Op = "HeadBucket"

@@ -200,6 +200,7 @@ type ListBucketsInput struct {
 	MaxKeys  int
 	TagKey   string
 	TagValue string
+	Region   string // when set, only buckets of this region
 }
 
 // ListBuckets returns p's buckets in name order, and whether more follow.
@@ -217,7 +218,7 @@ func (s *Service) ListBuckets(ctx context.Context, in ListBucketsInput) ([]*meta
 			if !strings.HasPrefix(b.Name, in.Prefix) {
 				return b.Name < in.Prefix
 			}
-			if b.Owner != in.Owner || !hasTag(b.Tags, in.TagKey, in.TagValue) {
+			if b.Owner != in.Owner || !hasTag(b.Tags, in.TagKey, in.TagValue) || in.Region != "" && b.Region != in.Region {
 				return true
 			}
 			if len(out) == in.MaxKeys {
