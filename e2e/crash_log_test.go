@@ -21,10 +21,17 @@ import (
 // and restarted. After `ossd logs flush`, the delivered lines hold every
 // acknowledged request exactly once (none lost, none twice).
 // OSSD_CRASH_CYCLES sets the number of cycles (default 3).
+// Both durability modes run (logSyncModes).
 func TestKill9AccessLog(t *testing.T) {
 	if testing.Short() {
 		t.Skip("subprocess crash test")
 	}
+	for _, mode := range logSyncModes {
+		t.Run("log-sync="+mode, func(t *testing.T) { kill9AccessLog(t, mode) })
+	}
+}
+
+func kill9AccessLog(t *testing.T, logSync string) {
 	cycles := 3
 	if s := os.Getenv("OSSD_CRASH_CYCLES"); s != "" {
 		cycles, _ = strconv.Atoi(s)
@@ -35,7 +42,7 @@ func TestKill9AccessLog(t *testing.T) {
 	var mu sync.Mutex
 	const src, dst = "logged", "logs"
 	for cycle := 0; cycle < cycles; cycle++ {
-		p := startProc(t, dir, "--log-delivery-interval", "1s")
+		p := startProc(t, dir, "--log-delivery-interval", "1s", "--log-sync", logSync)
 		c := p.client()
 		ctx := context.Background()
 		if cycle == 0 {
@@ -98,7 +105,7 @@ func TestKill9AccessLog(t *testing.T) {
 		close(stop)
 		wg.Wait()
 	}
-	p := startProc(t, dir, "--log-delivery-interval", "1s")
+	p := startProc(t, dir, "--log-delivery-interval", "1s", "--log-sync", logSync)
 	defer p.kill()
 	out, err := exec.Command(ossdBinary(t), "logs", "flush", "--addr", strings.TrimPrefix(p.endpoint, "http://"), "--data", dir).CombinedOutput()
 	if err != nil {

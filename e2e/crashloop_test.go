@@ -54,10 +54,24 @@ const (
 // moments stay random). Long run:
 //
 //	OSSD_CRASHLOOP_CYCLES=200 go test -run TestCrashLoop -timeout 2h -v ./e2e/
+//
+// It runs in both access-log durability modes: the default (--log-sync 1s:
+// records written before the response, synced within a second — a killed
+// process loses none) and --log-sync always.
 func TestCrashLoop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("subprocess crash loop")
 	}
+	for _, mode := range logSyncModes {
+		t.Run("log-sync="+mode, func(t *testing.T) { runCrashLoop(t, mode) })
+	}
+}
+
+// logSyncModes are the --log-sync values the kill -9 tests run with: the
+// default first.
+var logSyncModes = []string{"1s", "always"}
+
+func runCrashLoop(t *testing.T, logSync string) {
 	cycles := 2
 	if s := os.Getenv("OSSD_CRASHLOOP_CYCLES"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -81,7 +95,7 @@ func TestCrashLoop(t *testing.T) {
 	rng := rand.New(rand.NewSource(seed))
 
 	for cycle := 0; cycle < cycles; cycle++ {
-		p := startProc(t, dir, "--log-delivery-interval", "1s")
+		p := startProc(t, dir, "--log-delivery-interval", "1s", "--log-sync", logSync)
 		c := p.client()
 		if cycle == 0 {
 			l.setup(ctx, c)
@@ -94,7 +108,7 @@ func TestCrashLoop(t *testing.T) {
 		l.load(ctx, p, c, cycle, rng)
 	}
 
-	p := startProc(t, dir, "--log-delivery-interval", "1s")
+	p := startProc(t, dir, "--log-delivery-interval", "1s", "--log-sync", logSync)
 	defer p.kill()
 	c := p.client()
 	l.verify(ctx, c, cycles)

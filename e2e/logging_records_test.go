@@ -274,13 +274,20 @@ func TestMissingTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st []struct {
-		Bucket    string `json:"bucket"`
-		Pending   int64  `json:"pending"`
-		LastError string `json:"lastError"`
+	var status struct {
+		Sync    string `json:"sync"`
+		Buckets []struct {
+			Bucket    string `json:"bucket"`
+			Pending   int64  `json:"pending"`
+			LastError string `json:"lastError"`
+		} `json:"buckets"`
 	}
-	json.NewDecoder(resp.Body).Decode(&st)
+	json.NewDecoder(resp.Body).Decode(&status)
 	resp.Body.Close()
+	if status.Sync != "1s" {
+		t.Errorf("status sync = %q, want the default mode 1s", status.Sync)
+	}
+	st := status.Buckets
 	if len(st) != 1 || st[0].Bucket != src || st[0].Pending < 1 || st[0].LastError == "" {
 		t.Fatalf("status = %+v, want %s pending with an error", st, src)
 	}

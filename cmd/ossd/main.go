@@ -41,10 +41,37 @@ type options struct {
 	blockPublicAccess                  bool
 	logInterval                        time.Duration
 	logTZ                              string
+	logSync                            logSyncFlag
+}
+
+// logSyncFlag is --log-sync: "always" or a duration from 1ms to 10s.
+type logSyncFlag struct{ d time.Duration } // server.LogSyncAlways for always
+
+func (f *logSyncFlag) String() string {
+	if f.d < 0 {
+		return "always"
+	}
+	return f.d.String()
+}
+
+func (f *logSyncFlag) Set(v string) error {
+	if v == "always" {
+		f.d = server.LogSyncAlways
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want always or a duration from 1ms to 10s, e.g. 1s")
+	}
+	if d < time.Millisecond || d > server.MaxLogSync {
+		return fmt.Errorf("%v: want always or a duration from 1ms to 10s", d)
+	}
+	f.d = d
+	return nil
 }
 
 func parseFlags(args []string) (*options, error) {
-	o := &options{}
+	o := &options{logSync: logSyncFlag{server.DefaultLogSync}}
 	fs := flagSet(o)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -96,6 +123,7 @@ Flags:
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.DurationVar(&o.logInterval, "log-delivery-interval", time.Hour, "how often access-log objects are delivered (OSS: hourly; down to 1s); the ossd logs flush command delivers at once")
+	fs.Var(&o.logSync, "log-sync", "access-log durability: a duration (1ms to 10s) - each record is written before its response completes, so a killed ossd loses none, and synced to disk within that time, so a power cut loses at most that much; or always - each record is synced before its response completes (slower)")
 	fs.StringVar(&o.logTZ, "log-timezone", "+0800", "time zone of access-log lines and log object names: ±hhmm or an IANA name (OSS's China regions: +0800)")
 	return fs
 }
@@ -139,7 +167,7 @@ func run(args []string) error {
 	}
 	loc, _ := parseZone(o.logTZ)
 	srv, err := server.New(server.Config{DataDir: o.data, Region: o.region, Domains: domains, Root: root, Users: users, Logger: logger,
-		LogInterval: o.logInterval, LogLocation: loc, UnblockNewBuckets: !o.blockPublicAccess,
+		LogInterval: o.logInterval, LogLocation: loc, LogSync: o.logSync.d, UnblockNewBuckets: !o.blockPublicAccess,
 		BodyReadTimeout: disabledIfZero(o.bodyReadTimeout), BodyWriteTimeout: disabledIfZero(o.bodyWriteTimeout)})
 	if err != nil {
 		return err
@@ -178,6 +206,14 @@ func run(args []string) error {
 	return nil
 }
 
+// syncPhrase says the --log-sync mode in the banner.
+func syncPhrase(d time.Duration) string {
+	if d < 0 {
+		return "before each response (--log-sync always)"
+	}
+	return "within " + d.String() + " (--log-sync " + d.String() + ")"
+}
+
 // disabledIfZero maps a flag's "0 disables" to server.Config's negative.
 func disabledIfZero(d time.Duration) time.Duration {
 	if d == 0 {
@@ -196,7 +232,7 @@ func printBanner(w *os.File, addr string, o *options, root server.User, generate
 	if !o.blockPublicAccess {
 		fmt.Fprintf(w, "  new buckets: Block Public Access off (--block-public-access=false); OSS's default is on\n")
 	}
-	fmt.Fprintf(w, "  access log: delivered every %v (time zone %s); ossd logs flush|status|tail\n", o.logInterval, o.logTZ)
+	fmt.Fprintf(w, "  access log: delivered every %v (time zone %s), synced %s; ossd logs flush|status|tail\n", o.logInterval, o.logTZ, syncPhrase(o.logSync.d))
 	fmt.Fprintf(w, "  access key: %s\n", root.AccessKeyID)
 	if generated {
 		fmt.Fprintf(w, "  secret:     %s   (generated; stored in %s/credentials.json)\n", root.AccessKeySecret, o.data)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ossd/ossd/internal/server"
 )
 
 func TestParseZone(t *testing.T) {
@@ -53,10 +55,36 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+// TestLogSyncFlag: --log-sync takes always or a duration from 1ms to 10s,
+// and defaults to the 1s mode.
+func TestLogSyncFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, time.Second},
+		{[]string{"--log-sync", "always"}, server.LogSyncAlways},
+		{[]string{"--log-sync", "250ms"}, 250 * time.Millisecond},
+		{[]string{"--log-sync=1ms"}, time.Millisecond},
+		{[]string{"--log-sync", "10s"}, 10 * time.Second},
+	} {
+		o, err := parseFlags(tc.args)
+		if err != nil || o.logSync.d != tc.want {
+			t.Errorf("parseFlags(%q): log sync %v, %v; want %v", tc.args, o.logSync.d, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"0", "500us", "11s", "-1s", "never", "ALWAYS", ""} {
+		if _, err := parseFlags([]string{"--log-sync", bad}); err == nil {
+			t.Errorf("--log-sync %q accepted", bad)
+		}
+	}
+}
+
 // TestFlagValueNames guards --help: a backquoted word in a usage text
 // becomes the value's name there ("-log-delivery-interval ossd logs flush").
 func TestFlagValueNames(t *testing.T) {
-	want := map[string]string{"*flag.durationValue": "duration", "*flag.stringValue": "string", "*flag.intValue": "int", "*flag.boolValue": ""}
+	want := map[string]string{"*flag.durationValue": "duration", "*flag.stringValue": "string", "*flag.intValue": "int", "*flag.boolValue": "",
+		"*main.logSyncFlag": "value"}
 	flagSet(&options{}).VisitAll(func(f *flag.Flag) {
 		name, _ := flag.UnquoteUsage(f)
 		if w, ok := want[fmt.Sprintf("%T", f.Value)]; !ok || name != w {

@@ -593,6 +593,10 @@ func (l *Log) Flush(ctx context.Context) error {
 	if l.closed.Load() {
 		return ErrClosed
 	}
+	// Records written but not yet synced (default mode) are synced now, so
+	// that "appended before the call" is all delivered. If the journal is
+	// failing, what is durable is still delivered and the error reported.
+	syncErr := l.j.syncNow()
 	l.mu.Lock()
 	limit := l.durable
 	l.mu.Unlock()
@@ -616,6 +620,9 @@ func (l *Log) Flush(ctx context.Context) error {
 		}
 	}
 	var errs []error
+	if syncErr != nil {
+		errs = append(errs, fmt.Errorf("accesslog: syncing the journal before delivery: %w", syncErr))
+	}
 	for s, e := range failed {
 		errs = append(errs, fmt.Errorf("accesslog: delivering logs of bucket %q to bucket %q: %w", s.source, s.target, e))
 	}
@@ -628,6 +635,10 @@ func (l *Log) Flush(ctx context.Context) error {
 func (l *Log) deliver(ctx context.Context, tick bool) {
 	l.roundMu.Lock()
 	defer l.roundMu.Unlock()
+	// A tick delivers everything written before it: sync what the syncer
+	// has not reached yet (default mode). A failure is logged by the
+	// journal; what is durable is delivered all the same.
+	l.j.syncNow()
 	l.mu.Lock()
 	limit := l.durable
 	l.mu.Unlock()

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The journal is a directory of segment files named <first ID, 16 hex
@@ -85,9 +87,17 @@ type journal struct {
 	fs      FS
 	dir     string
 	segSize int64
-	// onDurable is called by the writer after a batch is durable and before
-	// its callers are released.
+	// syncEvery selects the durability mode. Zero is "always": a writer
+	// goroutine group-commits batches and every Append returns after the
+	// fsync covering its record. Above zero (the default mode), Append
+	// writes its frame itself, in the caller's goroutine, and returns; a
+	// background syncer makes what was written durable every syncEvery.
+	syncEvery time.Duration
+	// onDurable is called after a batch is durable: by the writer before
+	// its callers are released (always), by the syncer (default mode), in
+	// ID order, never concurrently.
 	onDurable func(*batch)
+	logger    *slog.Logger
 
 	mu      sync.Mutex
 	cur     *batch // batch being filled; nil when none
@@ -105,6 +115,18 @@ type journal struct {
 
 	batches atomic.Int64 // batches made durable (for benchmarks)
 
+	// Default mode only. In that mode f, act and end are guarded by mu (the
+	// appenders write under it); syncMu serialises syncs, rotation and
+	// recovery, and is taken before mu.
+	syncMu  sync.Mutex
+	pend    []byte        // frames written since the last sync that succeeded
+	pendOff int64         // offset of pend[0] in the active segment
+	spare   []byte        // a recycled pend buffer
+	written atomic.Uint64 // ID of the last record written (read without mu)
+	failed  error         // a write or sync failed: Append refuses until recovered
+	// syncErrs counts failed syncs (default mode), for Status and tests.
+	syncErrs atomic.Int64
+
 	wake   chan struct{}
 	exited chan struct{}
 }
@@ -117,11 +139,11 @@ func segName(base uint64) string { return fmt.Sprintf("%016x%s", base, segSuffix
 // record in ID order, truncates a torn tail, starts a new active segment
 // and the writer. minNext is a lower bound for the next ID (from the
 // delivery state, so IDs never repeat even when every segment was deleted).
-func openJournal(fs FS, dir string, segSize int64, minNext uint64, onDurable func(*batch), visit func(id uint64, payload []byte) error) (*journal, error) {
+func openJournal(fs FS, dir string, segSize int64, syncEvery time.Duration, logger *slog.Logger, minNext uint64, onDurable func(*batch), visit func(id uint64, payload []byte) error) (*journal, error) {
 	if err := fs.MkdirAll(dir); err != nil {
 		return nil, err
 	}
-	j := &journal{fs: fs, dir: dir, segSize: segSize, onDurable: onDurable,
+	j := &journal{fs: fs, dir: dir, segSize: segSize, syncEvery: syncEvery, onDurable: onDurable, logger: logger,
 		wake: make(chan struct{}, 1), exited: make(chan struct{})}
 	names, err := fs.List(dir)
 	if err != nil {
@@ -190,10 +212,15 @@ func openJournal(fs FS, dir string, segSize int64, minNext uint64, onDurable fun
 			}
 		}
 	}
-	if err := j.startSegment(j.nextID); err != nil {
+	if err := j.startSegment(j.nextID, false); err != nil {
 		return nil, err
 	}
-	go j.run()
+	j.written.Store(j.nextID - 1)
+	if syncEvery > 0 {
+		go j.syncLoop()
+	} else {
+		go j.run()
+	}
 	return j, nil
 }
 
@@ -338,8 +365,9 @@ func readRange(f File, start, end int64) ([]byte, error) {
 
 // startSegment creates segment base, makes it and its directory entry
 // durable, and makes it the active segment. On failure the partial file is
-// removed (best effort; replay removes it otherwise).
-func (j *journal) startSegment(base uint64) error {
+// removed (best effort; replay removes it otherwise). locked says the
+// caller holds mu.
+func (j *journal) startSegment(base uint64, locked bool) error {
 	path := filepath.Join(j.dir, segName(base))
 	f, err := j.fs.Create(path)
 	if err != nil {
@@ -375,9 +403,11 @@ func (j *journal) startSegment(base uint64) error {
 	}
 	seg := &segment{base: base, path: path, last: base - 1, size: segHeaderSize}
 	j.f, j.act, j.end = f, seg, end
-	j.mu.Lock()
+	if !locked {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+	}
 	j.segs = append(j.segs, seg)
-	j.mu.Unlock()
 	return nil
 }
 
@@ -467,7 +497,7 @@ func (j *journal) write(b *batch) error {
 		}
 	}
 	if j.act.size >= j.segSize && j.act.last >= j.act.base {
-		if err := j.startSegment(b.first); err != nil {
+		if err := j.startSegment(b.first, false); err != nil {
 			return fmt.Errorf("start segment: %w", err)
 		}
 	}
@@ -558,7 +588,12 @@ func (j *journal) close() {
 	}
 	j.closed = true
 	j.mu.Unlock()
-	j.wake <- struct{}{}
+	// A wake-up already pending is as good as this one: the loop reads
+	// closed after every wake-up.
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
 	<-j.exited
 }
 
@@ -672,4 +707,193 @@ func (j *journal) removeThrough(floor uint64) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// appendNow is Append in the default mode: the caller's goroutine encodes
+// the frame and writes it at the end of the active segment under mu, one
+// write, and returns. The record is then in the kernel's page cache: a
+// killed process cannot lose it, a power cut can until the syncer's next
+// fdatasync. Nothing here waits for another goroutine.
+func (j *journal) appendNow(r *Record) error {
+	fp := framePool.Get().(*[]byte)
+	defer framePool.Put(fp)
+	frame := append((*fp)[:0], 0, 0, 0, 0, 0, 0, 0, 0)
+	frame = appendPayload(frame, 0, r)
+	*fp = frame
+	n := len(frame) - frameHeaderSize
+	if n > maxPayload {
+		return fmt.Errorf("%w: encodes to %d bytes, limit %d", ErrInvalidRecord, n, maxPayload)
+	}
+	binary.LittleEndian.PutUint32(frame, uint32(n))
+
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return ErrClosed
+	}
+	if j.failed != nil {
+		return fmt.Errorf("%w: %w", ErrJournalUnavailable, j.failed)
+	}
+	id := j.nextID
+	j.nextID++
+	binary.LittleEndian.PutUint64(frame[frameHeaderSize+idOffset:], id)
+	binary.LittleEndian.PutUint32(frame[4:], crc32.Checksum(frame[frameHeaderSize:], castagnoli))
+	seg, off := j.act, j.act.size
+	if need := off + int64(len(frame)); need > j.end {
+		end, err := fillZeros(j.f, j.end, max(need, j.end+j.fillSize()))
+		j.end = end
+		if err != nil {
+			j.fail(err)
+			return fmt.Errorf("%w: %w", ErrJournalUnavailable, err)
+		}
+	}
+	if _, err := j.f.WriteAt(frame, off); err != nil {
+		j.fail(err)
+		return fmt.Errorf("%w: %w", ErrJournalUnavailable, err)
+	}
+	if len(seg.index) == 0 || off-seg.index[len(seg.index)-1].off >= indexEvery {
+		seg.index = append(seg.index, indexEntry{id, off})
+	}
+	seg.size = off + int64(len(frame))
+	seg.last = id
+	if len(j.pend) == 0 {
+		j.pendOff = off
+	}
+	j.pend = append(j.pend, frame...)
+	j.written.Store(id)
+	if seg.size >= j.segSize {
+		select { // the syncer seals the segment and starts the next one
+		case j.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// fail marks the journal failed (mu held): appends are refused until the
+// syncer has rewritten and synced what was in doubt (recoverLocked).
+func (j *journal) fail(err error) {
+	if j.failed == nil {
+		j.logger.Error("access-log journal failed: refusing requests to logged buckets until it recovers", "err", err)
+	}
+	j.failed = err
+}
+
+// syncLoop is the default mode's syncer: every syncEvery it makes the
+// records written since the last sync durable, seals a full segment, and
+// retries the recovery of a failed journal; on close it syncs a last time.
+func (j *journal) syncLoop() {
+	defer close(j.exited)
+	t := time.NewTicker(j.syncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-j.wake:
+		}
+		j.mu.Lock()
+		closed := j.closed
+		j.mu.Unlock()
+		j.syncNow() // a failure is logged by fail and retried on the next tick
+		if closed {
+			j.mu.Lock()
+			j.f.Close()
+			j.mu.Unlock()
+			return
+		}
+	}
+}
+
+// syncNow makes every record written before the call durable and passes
+// them to onDurable (default mode; a no-op in always mode, where nothing
+// is acknowledged before its sync). The appenders go on writing during the
+// fdatasync: it runs without mu.
+//
+// A failed fdatasync is not retried as if the data were safe: on Linux the
+// kernel may have dropped the dirty pages it could not write and reports
+// the error once (PostgreSQL's "fsyncgate"). The frames in doubt — those of
+// the failed sync and everything written after — are kept in memory, the
+// journal refuses appends, and recovery writes them again at their offsets
+// and syncs before the journal takes records again.
+func (j *journal) syncNow() error {
+	if j.syncEvery == 0 {
+		return nil
+	}
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	j.mu.Lock()
+	if j.failed != nil {
+		err := j.recoverLocked()
+		j.mu.Unlock()
+		return err
+	}
+	if len(j.pend) == 0 {
+		err := j.rotateLocked()
+		j.mu.Unlock()
+		return err
+	}
+	buf, off, last, f := j.pend, j.pendOff, j.written.Load(), j.f
+	j.pend, j.spare = j.spare[:0], nil
+	j.mu.Unlock()
+
+	err := f.Sync()
+
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err != nil {
+		j.syncErrs.Add(1)
+		j.pend = append(buf, j.pend...)
+		j.pendOff = off
+		j.fail(fmt.Errorf("fdatasync: %w", err))
+		return fmt.Errorf("%w: %w", ErrJournalUnavailable, err)
+	}
+	j.batches.Add(1)
+	j.onDurable(&batch{buf: buf, last: last})
+	if cap(buf) <= 4<<20 {
+		j.spare = buf[:0]
+	}
+	return j.rotateLocked()
+}
+
+// rotateLocked (syncMu and mu held, nothing in pend) seals a full active
+// segment and starts the next, so that every segment but the newest is
+// durable whole.
+func (j *journal) rotateLocked() error {
+	if j.act.size < j.segSize || j.act.last < j.act.base || j.closed {
+		return nil
+	}
+	if err := j.startSegment(j.nextID, true); err != nil {
+		j.fail(fmt.Errorf("start segment: %w", err))
+		return fmt.Errorf("%w: start segment: %w", ErrJournalUnavailable, err)
+	}
+	return nil
+}
+
+// recoverLocked (syncMu and mu held) brings a failed journal back: it cuts
+// the active segment back to the end of the last frame written whole (a
+// failed write may have left part of one), writes the frames in doubt again
+// — which dirties their pages again, whatever the kernel did with them
+// after the failed sync — and syncs. Only then are appends taken again.
+func (j *journal) recoverLocked() error {
+	err := j.f.Truncate(j.act.size)
+	if err == nil {
+		j.end = j.act.size
+		if len(j.pend) > 0 {
+			_, err = j.f.WriteAt(j.pend, j.pendOff)
+		}
+	}
+	if err == nil {
+		err = j.f.Sync()
+	}
+	if err != nil {
+		j.syncErrs.Add(1)
+		return fmt.Errorf("%w: still failing: %w", ErrJournalUnavailable, err)
+	}
+	if len(j.pend) > 0 {
+		j.batches.Add(1)
+		j.onDurable(&batch{buf: j.pend, last: j.written.Load()})
+	}
+	j.logger.Info("access-log journal recovered: the records in doubt were written again and synced", "records_bytes", len(j.pend))
+	j.pend, j.failed = j.pend[:0], nil
+	return j.rotateLocked()
 }

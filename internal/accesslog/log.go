@@ -79,6 +79,20 @@ type Config struct {
 	// SubscriberBuffer is the channel capacity of each Subscribe (default
 	// 1024); records a slow subscriber has no room for are dropped.
 	SubscriberBuffer int
+	// SyncInterval selects the durability mode of appended records.
+	//
+	// Zero is "always": Append returns after the fsync that covers the
+	// record (shared by concurrent appends: group commit). Nothing
+	// acknowledged is lost, by a killed process or a power cut.
+	//
+	// Above zero (ossd's default, 1s): Append writes the record into the
+	// journal file — the kernel's page cache — in the caller's goroutine
+	// and returns; a background syncer makes written records durable
+	// (fdatasync) at most SyncInterval later. A killed process loses
+	// nothing; a power cut or kernel crash may lose the records written in
+	// the last SyncInterval, never duplicates one. Delivery only ever
+	// plans records that are durable. At most 10s.
+	SyncInterval time.Duration
 
 	// hook, in tests, is called at each step of a delivery round; a non-nil
 	// error aborts the round there, as a crash would.
@@ -99,11 +113,13 @@ type Log struct {
 	mu      sync.Mutex
 	streams map[string]*stream // by stream key
 	durable uint64             // highest durable record ID
-	floor   uint64             // Floor of the last state written
-	granule uint64             // chunks never straddle a multiple of granule (record IDs)
-	objects uint64             // log objects stored since Open
-	waits   int                // times the delivery loop started waiting (tests)
-	waitsCh chan struct{}      // closed and replaced when waits changes
+	// durableN mirrors durable for readers that must not take mu.
+	durableN atomic.Uint64
+	floor    uint64        // Floor of the last state written
+	granule  uint64        // chunks never straddle a multiple of granule (record IDs)
+	objects  uint64        // log objects stored since Open
+	waits    int           // times the delivery loop started waiting (tests)
+	waitsCh  chan struct{} // closed and replaced when waits changes
 
 	subsMu     sync.Mutex
 	subs       map[*subscriber]struct{}
@@ -167,6 +183,9 @@ func Open(cfg Config) (*Log, error) {
 	if cfg.SubscriberBuffer <= 0 {
 		cfg.SubscriberBuffer = 1024
 	}
+	if cfg.SyncInterval < 0 || cfg.SyncInterval > MaxSyncInterval {
+		return nil, fmt.Errorf("accesslog: SyncInterval %v is outside 0 (always) .. %v", cfg.SyncInterval, MaxSyncInterval)
+	}
 	l := &Log{
 		cfg:      cfg,
 		log:      cfg.Logger.With("component", "accesslog"),
@@ -194,7 +213,7 @@ func Open(cfg Config) (*Log, error) {
 		}
 	}
 	var lastID uint64
-	j, err := openJournal(cfg.FS, cfg.Dir, cfg.SegmentSize, st.Durable+1, l.durableBatch, func(id uint64, p []byte) error {
+	j, err := openJournal(cfg.FS, cfg.Dir, cfg.SegmentSize, cfg.SyncInterval, l.log, st.Durable+1, l.durableBatch, func(id uint64, p []byte) error {
 		h, err := decodeHead(p)
 		if err != nil {
 			return err
@@ -214,6 +233,7 @@ func Open(cfg Config) (*Log, error) {
 	}
 	l.j = j
 	l.durable = max(lastID, st.Durable)
+	l.durableN.Store(l.durable)
 	for _, s := range l.streams {
 		if p := s.plan; p != nil {
 			for _, c := range s.chunks {
@@ -232,12 +252,20 @@ func Open(cfg Config) (*Log, error) {
 	return l, nil
 }
 
-// Append makes r durable in the journal and returns once it is: after the
-// fsync of the batch holding it, shared with the concurrent callers
-// (group commit). On a write or fsync failure it returns an error wrapping
-// ErrJournalUnavailable; the request should then be refused. ctx is only
-// checked before the record is queued: once queued it is written, whatever
-// happens to ctx, so that the caller learns the truth.
+// MaxSyncInterval is the longest Config.SyncInterval: what a power cut may
+// lose stays bounded by a figure users can reason about.
+const MaxSyncInterval = 10 * time.Second
+
+// Append writes r to the journal. In the always mode (Config.SyncInterval
+// zero) it returns once r is durable: after the fsync of the batch holding
+// it, shared with the concurrent callers (group commit). In the default
+// mode it returns once r is written to the journal file, from which a
+// killed process cannot take it; the syncer makes it durable within
+// SyncInterval. On a write or fsync failure (or while the journal has not
+// recovered from one) it returns an error wrapping ErrJournalUnavailable;
+// the request should then be refused. ctx is only checked before the
+// record is queued: once queued it is written, whatever happens to ctx, so
+// that the caller learns the truth.
 //
 // The caller may reuse r after Append returns.
 func (l *Log) Append(ctx context.Context, r *Record) error {
@@ -247,6 +275,15 @@ func (l *Log) Append(ctx context.Context, r *Record) error {
 	if r.SourceBucket == "" || r.TargetBucket == "" {
 		return fmt.Errorf("%w: source and target bucket are required", ErrInvalidRecord)
 	}
+	if l.j.syncEvery > 0 {
+		if err := l.j.appendNow(r); err != nil {
+			return err
+		}
+		if l.nsubs.Load() > 0 {
+			l.publish([]*Record{r})
+		}
+		return nil
+	}
 	b, err := l.j.add(r)
 	if err != nil {
 		return err
@@ -255,9 +292,10 @@ func (l *Log) Append(ctx context.Context, r *Record) error {
 	return b.err
 }
 
-// durableBatch runs on the writer goroutine after b is durable and before
-// its callers return: it makes b's records pending delivery and shows them
-// to subscribers.
+// durableBatch runs after b is durable — on the writer goroutine before its
+// callers return (always mode), or on the syncer (default mode) — and makes
+// b's records pending delivery. In the always mode it also shows them to
+// subscribers (the default mode does that in Append: b.recs is nil).
 func (l *Log) durableBatch(b *batch) {
 	l.mu.Lock()
 	for off := 0; off < len(b.buf); {
@@ -271,13 +309,15 @@ func (l *Log) durableBatch(b *batch) {
 		s.add(h.id, h.sec, h.nsec, l.granule)
 	}
 	l.durable = b.last
+	l.durableN.Store(b.last)
 	l.mu.Unlock()
 	if l.nsubs.Load() > 0 {
 		l.publish(b.recs)
 	}
 }
 
-// Subscribe returns a channel of the records made durable from now on,
+// Subscribe returns a channel of the records appended from now on (made
+// durable, in the always mode; written to the journal, in the default one),
 // until ctx is done or the Log is closed (then the channel is closed). A
 // subscriber that falls behind by more than Config.SubscriberBuffer records
 // misses records: Append never waits for subscribers. The records are
@@ -338,6 +378,54 @@ type BucketStatus struct {
 	LastDelivered time.Time // when LastObject was stored
 	NextAttempt   time.Time // when a failed delivery is retried; zero: at the next tick
 }
+
+// JournalStatus is the state of the journal as a whole.
+type JournalStatus struct {
+	// SyncInterval is Config.SyncInterval: 0 for the always mode.
+	SyncInterval time.Duration
+	// Written is the ID of the last record written; Durable of the last
+	// record synced. Written > Durable only in the default mode, between
+	// two syncs: those records would be lost by a power cut now.
+	Written, Durable uint64
+	// Failed is why the journal refuses appends, nil when it takes them.
+	Failed error
+	// SyncFailures counts failed syncs and recovery attempts since Open.
+	SyncFailures int64
+}
+
+// JournalStatus reports the journal's durability mode and state.
+func (l *Log) JournalStatus() JournalStatus {
+	j := l.j
+	j.mu.Lock()
+	st := JournalStatus{SyncInterval: j.syncEvery, Written: j.written.Load(), Failed: j.failed, SyncFailures: j.syncErrs.Load()}
+	j.mu.Unlock()
+	l.mu.Lock()
+	st.Durable = l.durable
+	l.mu.Unlock()
+	if st.SyncInterval == 0 { // always mode: written means synced
+		st.Written = max(st.Written, st.Durable)
+	}
+	return st
+}
+
+// Unsynced is the number of records written but not yet durable: what a
+// power cut now would lose (always 0 in the always mode). It takes no lock,
+// so it may be called at any instant, e.g. while a test holds every
+// filesystem operation still to take a crash snapshot.
+func (l *Log) Unsynced() uint64 {
+	if l.j.syncEvery == 0 {
+		return 0
+	}
+	w, d := l.j.written.Load(), l.durableN.Load()
+	if w < d {
+		return 0
+	}
+	return w - d
+}
+
+// Sync makes every record written so far durable now (default mode; a
+// no-op in the always mode). The syncer does the same every SyncInterval.
+func (l *Log) Sync() error { return l.j.syncNow() }
 
 // Status reports every source bucket seen since Open, sorted by name.
 func (l *Log) Status() []BucketStatus {

@@ -33,6 +33,10 @@ type memFS struct {
 	inject func(op, path string) error
 	// onSync, if set, is called (without the lock) before a file Sync.
 	onSync func(path string)
+	// dropOnFailedSync models Linux after a failed fsync: the dirty pages
+	// it could not write are dropped, so the file reads (and a later Sync
+	// persists) what was last synced, not what was written since.
+	dropOnFailedSync bool
 }
 
 type dirOp struct {
@@ -108,6 +112,22 @@ func (fs *memFS) CrashCloneKeeping(keep func(i int) bool, zeroFill bool) *memFS 
 			data = append(data, make([]byte, len(n.data)-len(data))...)
 		}
 		nn := &memNode{data: data, synced: slices.Clone(data)}
+		c.files[p], c.durable[p] = nn, nn
+	}
+	return c
+}
+
+// KillClone returns the filesystem a restart after the process was killed
+// would see: everything written, synced or not (the kernel still has it).
+func (fs *memFS) KillClone() *memFS {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	c := newMemFS()
+	for d := range fs.dirs {
+		c.dirs[d] = true
+	}
+	for p, n := range fs.files {
+		nn := &memNode{data: slices.Clone(n.data), synced: slices.Clone(n.data)}
 		c.files[p], c.durable[p] = nn, nn
 	}
 	return c
@@ -317,6 +337,9 @@ func (f *memFile) Sync() error {
 	f.fs.mu.Lock()
 	defer f.fs.mu.Unlock()
 	if err := f.fs.op("sync", f.path); err != nil {
+		if f.fs.dropOnFailedSync && !errors.Is(err, errCrash) {
+			f.node.data = slices.Clone(f.node.synced)
+		}
 		return err
 	}
 	f.node.synced = slices.Clone(f.node.data)

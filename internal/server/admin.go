@@ -100,8 +100,44 @@ func (s *Server) adminFlush(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, body)
 }
 
+// logStatusJSON is GET /-/ossd/logs/status: the journal's durability mode
+// and state, then each source bucket's delivery.
+type logStatusJSON struct {
+	// Sync is the durability mode: "always", or the longest a written
+	// record waits for its fdatasync ("1s").
+	Sync string `json:"sync"`
+	// Written and Durable are the IDs of the last record written and the
+	// last synced; Unsynced = Written - Durable (what a power cut now loses).
+	Written  uint64 `json:"written"`
+	Durable  uint64 `json:"durable"`
+	Unsynced uint64 `json:"unsynced"`
+	// JournalError says why requests to logged buckets are refused, if
+	// they are; SyncFailures counts failed syncs since start.
+	JournalError string       `json:"journalError,omitempty"`
+	SyncFailures int64        `json:"syncFailures"`
+	Buckets      []statusJSON `json:"buckets"`
+}
+
+// SyncMode names an access-log durability mode as the flag, the banner and
+// the status say it.
+func SyncMode(syncInterval time.Duration) string {
+	if syncInterval == 0 {
+		return "always"
+	}
+	return syncInterval.String()
+}
+
 func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, statusOf(s.Log.Status()))
+	js := s.Log.JournalStatus()
+	st := logStatusJSON{Sync: SyncMode(js.SyncInterval), Written: js.Written, Durable: js.Durable,
+		SyncFailures: js.SyncFailures, Buckets: statusOf(s.Log.Status())}
+	if js.Written > js.Durable {
+		st.Unsynced = js.Written - js.Durable
+	}
+	if js.Failed != nil {
+		st.JournalError = js.Failed.Error()
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) adminTail(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,11 @@ type Config struct {
 	// LogLocation is the time zone of log lines and log object names
 	// (default UTC+8, as OSS's China regions).
 	LogLocation *time.Location
+	// LogSync is the access-log durability mode (accesslog.Config's
+	// SyncInterval): how long a written record may wait for its fdatasync.
+	// Zero means DefaultLogSync; LogSyncAlways (negative) fsyncs each
+	// record before its response completes.
+	LogSync time.Duration
 	// LogClock drives delivery; tests inject a fake one.
 	LogClock accesslog.Clock
 	// LogFS is the access-log journal's filesystem; tests inject failures.
@@ -61,15 +66,28 @@ type Config struct {
 	WrapMeta func(meta.Store) meta.Store
 }
 
+// DefaultLogSync is the default access-log durability mode: records are
+// written before their responses complete (a killed process loses none)
+// and synced at most a second later (a power cut may lose that second).
+const DefaultLogSync = time.Second
+
+// MaxLogSync is the longest Config.LogSync.
+const MaxLogSync = accesslog.MaxSyncInterval
+
+// LogSyncAlways in Config.LogSync fsyncs every access-log record before its
+// response completes.
+const LogSyncAlways = time.Duration(-1)
+
 // DefaultBodyTimeout is the default body idle timeout, each way: long
 // enough for any live client, short enough that stalled ones are freed.
 const DefaultBodyTimeout = 2 * time.Minute
 
-// bodyTimeout applies Config's zero/negative convention.
-func bodyTimeout(d time.Duration) time.Duration {
+// zeroNegative applies Config's convention for durations: zero means def,
+// negative means 0 (the lower layer's "off" or "always").
+func zeroNegative(d, def time.Duration) time.Duration {
 	switch {
 	case d == 0:
-		return DefaultBodyTimeout
+		return def
 	case d < 0:
 		return 0
 	}
@@ -151,7 +169,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, meta: m, Service: svc, root: cfg.Root, stopSweep: func() { cancelSweep(); <-sweepDone }}
 	al, err := accesslog.Open(accesslog.Config{
 		Dir: filepath.Join(cfg.DataDir, "accesslog"), FS: cfg.LogFS, Clock: cfg.LogClock, Sink: objectSink{svc},
-		Interval: cfg.LogInterval, Location: cfg.LogLocation, Logger: cfg.Logger,
+		Interval: cfg.LogInterval, Location: cfg.LogLocation, Logger: cfg.Logger, SyncInterval: zeroNegative(cfg.LogSync, DefaultLogSync),
 	})
 	if err != nil {
 		s.stopSweep()
@@ -163,7 +181,7 @@ func New(cfg Config) (*Server, error) {
 	s.handler = httpapi.New(httpapi.Config{
 		Service: svc, Accounts: accts, Region: cfg.Region, Domains: cfg.Domains, Now: cfg.Now, Logger: cfg.Logger,
 		LogSink: sink, Admin: s.adminHandler(accts),
-		BodyReadTimeout: bodyTimeout(cfg.BodyReadTimeout), BodyWriteTimeout: bodyTimeout(cfg.BodyWriteTimeout),
+		BodyReadTimeout: zeroNegative(cfg.BodyReadTimeout, DefaultBodyTimeout), BodyWriteTimeout: zeroNegative(cfg.BodyWriteTimeout, DefaultBodyTimeout),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopLog = cancel
