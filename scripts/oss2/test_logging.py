@@ -138,3 +138,37 @@ def test_logging_to_another_bucket(env, make_bucket):
     assert by_op["GetObject"][0]["sent_bytes"] == "10"
     # The target bucket itself has no logging: nothing about it is delivered.
     assert not list(oss2.ObjectIterator(target, prefix='access/' + target.bucket_name))
+
+
+def test_logging_validation(env, bucket):
+    # PutBucketLogging refuses what OSS refuses, with OSS's codes.
+    with pytest.raises(oss2.exceptions.ServerError) as e:
+        bucket.put_bucket_logging(BucketLogging(new_name("nosuchtarget"), 'log/'))
+    assert e.value.status == 400 and e.value.code == 'InvalidTargetBucketForLogging' and e.value.ec.startswith('0032-')
+    with pytest.raises(oss2.exceptions.ServerError) as e:
+        bucket.put_bucket_logging(BucketLogging(bucket.bucket_name, '/log'))
+    assert e.value.status == 400 and e.value.code == 'InvalidArgument' and e.value.ec == '0032-00000005'
+    assert not bucket.get_bucket_logging().target_bucket
+
+
+def test_logged_fields_of_signed_urls_and_anonymous_requests(env, make_bucket):
+    source, target = make_bucket("fields"), make_bucket("fieldlogs")
+    source.put_bucket_logging(BucketLogging(target.bucket_name, 'f/'))
+    source.put_object('k', b'12345')
+    url = source.sign_url('GET', 'k', 60)
+    import requests
+    assert requests.get(url, headers={'User-Agent': 'presigned-client', 'Referer': 'https://example.com/page'}).content == b'12345'
+    anon = oss2.Bucket(oss2.AnonymousAuth(), env.endpoint, source.bucket_name, is_path_style=True)
+    with pytest.raises(oss2.exceptions.AccessDenied):
+        anon.get_object('k')
+    records = read_logs(env, target, 'f/', source.bucket_name)
+    put = [r for r in records if r["operation"] == "PutObject"][0]
+    assert 'aliyun-sdk-python' in oss2.compat.urlunquote(put["user_agent"]).replace('\\x20', ' ')
+    assert put["requester_id"] != "-" and put["owner_id"] == put["requester_id"]
+    assert put["object_size"] == "5" and put["delta_data_size"] == "5"
+    signed = [r for r in records if r["user_agent"] == "presigned-client"]
+    assert len(signed) == 1 and signed[0]["status"] == "200" and signed[0]["referer"] == "https://example.com/page"
+    assert signed[0]["access_key_id"] == env.key_id
+    denied = [r for r in records if r["status"] == "403"]
+    assert len(denied) == 1 and denied[0]["error_code"] == "AccessDenied"
+    assert denied[0]["requester_id"] == "-" and denied[0]["access_key_id"] == "-"

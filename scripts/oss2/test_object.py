@@ -222,3 +222,53 @@ def test_get_with_unread_body(env, bucket):
         assert resp.endswith(b'content'), resp
     finally:
         s.close()
+
+
+def test_versions_batch_delete_and_copy(bucket):
+    from oss2.models import BatchDeleteObjectVersion, BatchDeleteObjectVersionList, BucketVersioningConfig
+    bucket.put_bucket_versioning(BucketVersioningConfig(oss2.BUCKET_VERSIONING_ENABLE))
+    v1 = bucket.put_object('v', b'one').versionid
+    v2 = bucket.put_object('v', b'two').versionid
+    assert bucket.head_object('v', params={'versionId': v1}).content_length == 3
+    r = bucket.copy_object(bucket.bucket_name, 'v', 'v-copy', params={'versionId': v1})
+    assert r.versionid and bucket.get_object('v-copy').read() == b'one'
+    versions = BatchDeleteObjectVersionList()
+    versions.append(BatchDeleteObjectVersion('v', v1))
+    versions.append(BatchDeleteObjectVersion('v', v2))
+    r = bucket.delete_object_versions(versions)
+    assert sorted(d.versionid for d in r.delete_versions) == sorted([v1, v2])
+    assert not bucket.object_exists('v')
+
+
+def test_storage_class_and_stat(bucket):
+    bucket.put_object('ia', b'infrequent', headers={'x-oss-storage-class': oss2.BUCKET_STORAGE_CLASS_IA})
+    assert bucket.head_object('ia').headers['x-oss-storage-class'] == 'IA'
+    assert [o.storage_class for o in bucket.list_objects().object_list] == ['IA']
+    bucket.put_object('std', b'x' * 10)
+    stat = bucket.get_bucket_stat()
+    assert stat.object_count == 2 and stat.storage_size_in_bytes == len(b'infrequent') + 10
+
+
+def test_anonymous_listing_of_public_bucket(env, bucket):
+    bucket.put_object('a', b'x')
+    anon = oss2.Bucket(oss2.AnonymousAuth(), env.endpoint, bucket.bucket_name, is_path_style=True)
+    with pytest.raises(oss2.exceptions.AccessDenied):
+        anon.list_objects()
+    lift_block(bucket)
+    bucket.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ_WRITE)
+    assert [o.key for o in anon.list_objects().object_list] == ['a']
+    anon.put_object('from-anon', b'y')
+    assert bucket.get_object('from-anon').read() == b'y'
+
+
+def test_signed_url_with_headers(env, bucket):
+    # V4 signs the headers named in additional_headers; V1 signs Content-Type.
+    url = bucket.sign_url('PUT', 'typed.txt', 60, headers={'Content-Type': 'text/plain', 'x-oss-meta-a': 'b'},
+                          additional_headers=['x-oss-meta-a'] if env.sign == 'v4' else None)
+    r = requests.put(url, data=b'typed', headers={'Content-Type': 'text/plain', 'x-oss-meta-a': 'b'})
+    assert r.status_code == 200, r.text
+    h = bucket.head_object('typed.txt')
+    assert h.content_type == 'text/plain' and h.headers['x-oss-meta-a'] == 'b'
+    # The same URL with another Content-Type does not match its signature.
+    r = requests.put(url, data=b'typed', headers={'Content-Type': 'image/png', 'x-oss-meta-a': 'b'})
+    assert r.status_code == 403 and '<Code>SignatureDoesNotMatch</Code>' in r.text
