@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"io"
 	"io/fs"
+	"mime/multipart"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -512,4 +515,145 @@ func TestS3GetPartNumber(t *testing.T) {
 	}
 	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("single"), PartNumber: aws.Int32(2)})
 	wantS3Error(t, err, "InvalidPart")
+}
+
+// postForm sends a multipart/form-data POST to endpoint/bucket with the
+// fields in order and the file last; it returns status, headers and body.
+func postForm(t *testing.T, url string, fields [][2]string, file string) (int, http.Header, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range fields {
+		mw.WriteField(f[0], f[1])
+	}
+	fw, _ := mw.CreateFormFile("file", "upload.txt")
+	io.WriteString(fw, file)
+	mw.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Post(url, mw.FormDataContentType(), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(body)
+}
+
+// postPolicy is a base64 policy document for bucket expiring in d, with
+// extra conditions (JSON).
+func postPolicy(bucket string, d time.Duration, conds ...string) string {
+	doc := `{"expiration":"` + time.Now().Add(d).UTC().Format("2006-01-02T15:04:05Z") + `","conditions":[{"bucket":"` + bucket + `"}`
+	for _, c := range conds {
+		doc += "," + c
+	}
+	return base64.StdEncoding.EncodeToString([]byte(doc + "]}"))
+}
+
+// TestPostObject: browser form uploads in OSS's form (V1 and V4 fields)
+// and S3's (SigV2 and SigV4 fields), with the policy's conditions and
+// content-length-range applied, and the refusals both give.
+func TestPostObject(t *testing.T) {
+	srv := ossdtest.StartWith(t, ossdtest.Options{UnblockNewBuckets: true})
+	c := s3Client(srv, false)
+	ctx := context.Background()
+	b := randName("post")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+		t.Fatal(err)
+	}
+	url := srv.Endpoint + "/" + b
+	read := func(key string) (string, *s3.GetObjectOutput) {
+		t.Helper()
+		g, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String(key)})
+		if err != nil {
+			t.Fatalf("GetObject %s: %v", key, err)
+		}
+		defer g.Body.Close()
+		data, _ := io.ReadAll(g.Body)
+		return string(data), g
+	}
+	sha1sig := func(policy string) string {
+		m := hmac.New(sha1.New, []byte(srv.AccessKeySecret))
+		m.Write([]byte(policy))
+		return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	}
+	day := time.Now().UTC().Format("20060102")
+	v4sig := func(prefix, service, terminator, policy string) string {
+		k := hmacSHA256([]byte(prefix+srv.AccessKeySecret), day)
+		for _, p := range []string{srv.Region, service, terminator} {
+			k = hmacSHA256(k, p)
+		}
+		return hex.EncodeToString(hmacSHA256(k, policy))
+	}
+	conds := []string{`["starts-with","$key","up/"]`, `["content-length-range",1,100]`}
+
+	policy := postPolicy(b, time.Hour, conds...)
+	forms := map[string][][2]string{
+		"oss-v1": {{"key", "up/oss-v1"}, {"OSSAccessKeyId", srv.AccessKeyID}, {"policy", policy}, {"Signature", sha1sig(policy)}, {"x-oss-meta-color", "red"}},
+		"oss-v4": {{"key", "up/oss-v4"}, {"x-oss-signature-version", "OSS4-HMAC-SHA256"}, {"x-oss-credential", srv.AccessKeyID + "/" + day + "/" + srv.Region + "/oss/aliyun_v4_request"},
+			{"x-oss-date", time.Now().UTC().Format("20060102T150405Z")}, {"policy", policy}, {"x-oss-signature", v4sig("aliyun_v4", "oss", "aliyun_v4_request", policy)}},
+		"s3-v2": {{"key", "up/s3-v2"}, {"AWSAccessKeyId", srv.AccessKeyID}, {"policy", policy}, {"signature", sha1sig(policy)}},
+	}
+	s3v4 := postPolicy(b, time.Hour, append(conds, `{"x-amz-algorithm":"AWS4-HMAC-SHA256"}`, `["starts-with","$x-amz-credential",""]`, `["starts-with","$x-amz-date",""]`)...)
+	forms["s3-v4"] = [][2]string{{"key", "up/s3-v4"}, {"x-amz-algorithm", "AWS4-HMAC-SHA256"}, {"x-amz-credential", srv.AccessKeyID + "/" + day + "/" + srv.Region + "/s3/aws4_request"},
+		{"x-amz-date", time.Now().UTC().Format("20060102T150405Z")}, {"policy", s3v4}, {"x-amz-signature", v4sig("AWS4", "s3", "aws4_request", s3v4)}}
+	for name, f := range forms {
+		st, hdr, body := postForm(t, url, f, "from "+name)
+		if st != 204 || hdr.Get("ETag") == "" {
+			t.Fatalf("%s: %d %s", name, st, body)
+		}
+		if got, _ := read("up/" + name); got != "from "+name {
+			t.Fatalf("%s stored %q", name, got)
+		}
+	}
+	if _, g := read("up/oss-v1"); g.Metadata["color"] != "red" {
+		t.Errorf("x-oss-meta-color field: metadata %v", g.Metadata)
+	}
+
+	// Refusals: nothing is stored.
+	expired := postPolicy(b, -time.Minute, conds...)
+	for _, tc := range []struct {
+		name   string
+		fields [][2]string
+		file   string
+		status int
+		code   string
+	}{
+		{"bad signature", [][2]string{{"key", "up/x"}, {"AWSAccessKeyId", srv.AccessKeyID}, {"policy", policy}, {"signature", sha1sig(policy + "x")}}, "x", 403, "SignatureDoesNotMatch"},
+		{"unknown key", [][2]string{{"key", "up/x"}, {"OSSAccessKeyId", "LTAInobody"}, {"policy", policy}, {"Signature", sha1sig(policy)}}, "x", 403, "InvalidAccessKeyId"},
+		{"no signature", [][2]string{{"key", "up/x"}, {"AWSAccessKeyId", srv.AccessKeyID}, {"policy", policy}}, "x", 400, "InvalidArgument"},
+		{"expired", [][2]string{{"key", "up/x"}, {"AWSAccessKeyId", srv.AccessKeyID}, {"policy", expired}, {"signature", sha1sig(expired)}}, "x", 403, "AccessDenied"},
+		{"key outside the policy", [][2]string{{"key", "down/x"}, {"AWSAccessKeyId", srv.AccessKeyID}, {"policy", policy}, {"signature", sha1sig(policy)}}, "x", 403, "AccessDenied"},
+		{"field no condition names (S3)", [][2]string{{"key", "up/x"}, {"AWSAccessKeyId", srv.AccessKeyID}, {"policy", policy}, {"signature", sha1sig(policy)}, {"x-amz-meta-extra", "1"}}, "x", 403, "AccessDenied"},
+		{"too large", [][2]string{{"key", "up/x"}, {"AWSAccessKeyId", srv.AccessKeyID}, {"policy", policy}, {"signature", sha1sig(policy)}}, strings.Repeat("x", 101), 400, "EntityTooLarge"},
+		{"too small", [][2]string{{"key", "up/x"}, {"AWSAccessKeyId", srv.AccessKeyID}, {"policy", policy}, {"signature", sha1sig(policy)}}, "", 400, "EntityTooSmall"},
+		{"no key", [][2]string{{"AWSAccessKeyId", srv.AccessKeyID}, {"policy", policy}, {"signature", sha1sig(policy)}}, "x", 400, "InvalidArgument"},
+		{"anonymous to a private bucket", [][2]string{{"key", "up/x"}}, "x", 403, "AccessDenied"},
+	} {
+		st, _, body := postForm(t, url, tc.fields, tc.file)
+		if st != tc.status || !strings.Contains(body, "<Code>"+tc.code+"</Code>") {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, st, body, tc.status, tc.code)
+		}
+	}
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("up/x")}); err == nil {
+		t.Fatal("a refused form upload stored its file")
+	}
+	// A malformed policy is InvalidPolicyDocument (400).
+	bad := base64.StdEncoding.EncodeToString([]byte(`{"conditions":[]}`))
+	if st, _, body := postForm(t, url, [][2]string{{"key", "up/x"}, {"AWSAccessKeyId", srv.AccessKeyID}, {"policy", bad}, {"signature", sha1sig(bad)}}, "x"); st != 400 || !strings.Contains(body, "InvalidPolicyDocument") {
+		t.Errorf("policy without expiration: %d %s", st, body)
+	}
+
+	// Anonymous uploads to a public-read-write bucket; answers chosen by
+	// success_action_status and success_action_redirect.
+	if _, err := c.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String(b), ACL: types.BucketCannedACLPublicReadWrite}); err != nil {
+		t.Fatal(err)
+	}
+	st, _, body := postForm(t, url, [][2]string{{"key", "anon/${filename}"}, {"success_action_status", "201"}}, "anon")
+	if st != 201 || !strings.Contains(body, "<Key>anon/upload.txt</Key>") {
+		t.Fatalf("anonymous POST with status 201: %d %s", st, body)
+	}
+	st, hdr, _ := postForm(t, url, [][2]string{{"key", "anon/r"}, {"success_action_redirect", "http://example.com/done?x=1"}}, "r")
+	if loc := hdr.Get("Location"); st != 303 || !strings.HasPrefix(loc, "http://example.com/done?x=1&bucket="+b+"&key=anon%2Fr&etag=%22") {
+		t.Fatalf("redirect: %d Location %q", st, loc)
+	}
 }

@@ -233,7 +233,7 @@ func routeBucket(method string, q query) oss.Op {
 		if q.has("delete") {
 			return oss.OpDeleteMultipleObjects
 		}
-		return oss.OpNotImplemented // PostObject (browser form upload)
+		return oss.OpPostObject // browser form upload
 	}
 	return oss.OpUnknown
 }

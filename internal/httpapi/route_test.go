@@ -71,6 +71,7 @@ func TestRoute(t *testing.T) {
 		{"GET", "/?regionList", "", oss.OpListBuckets},
 		{"PUT", "/b?lifecycle", "", oss.OpNotImplemented},
 		{"POST", "/b?delete", "", oss.OpDeleteMultipleObjects},
+		{"POST", "/b", "", oss.OpPostObject},
 		{"PUT", "/b", "", oss.OpPutBucket},
 		{"DELETE", "/b", "", oss.OpDeleteBucket},
 		{"GET", "/b/k", "", oss.OpGetObject},

@@ -201,6 +201,9 @@ var (
 
 	// S3's own codes, sent only to S3-signed requests where OSS's answer
 	// differs; S3 errors carry no EC.
-	ErrS3InvalidTag   = def("InvalidTag", http.StatusBadRequest, "", "The tag provided was not a valid tag.")
-	ErrS3CopyOnItself = def("InvalidRequest", http.StatusBadRequest, "", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	ErrS3InvalidTag = def("InvalidTag", http.StatusBadRequest, "", "The tag provided was not a valid tag.")
+	// A browser form upload (PostObject) whose policy document is malformed;
+	// OSS and S3 share the code. OSS publishes no EC for it.
+	ErrInvalidPolicyDocument = def("InvalidPolicyDocument", http.StatusBadRequest, "", "Invalid Policy.")
+	ErrS3CopyOnItself        = def("InvalidRequest", http.StatusBadRequest, "", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 )

@@ -49,6 +49,7 @@ const (
 	OpGetObjectMeta                 Op = "GetObjectMeta"
 	OpDeleteObject                  Op = "DeleteObject"
 	OpDeleteMultipleObjects         Op = "DeleteMultipleObjects"
+	OpPostObject                    Op = "PostObject" // browser form upload
 	OpCopyObject                    Op = "CopyObject"
 	OpAppendObject                  Op = "AppendObject"
 	OpInitiateMultipartUpload       Op = "InitiateMultipartUpload"
