@@ -4,41 +4,72 @@
 // twice, across crashes (kill -9 included).
 //
 // It depends only on the osslog line format, the standard library and the
-// interfaces it declares: [Sink] (where log objects go; cmd/ossd wires it to
-// the object store), [Clock] and [FS].
+// interfaces it declares: [Sink] (where log objects go; internal/server wires
+// it to the object service), [Clock] and [FS].
 //
-// # Appending
+// # Appending: two durability modes
 //
-// [Log.Append] encodes the record into a frame and queues it in the batch
-// being filled; a single writer goroutine takes the whole batch, writes it
-// at the end of the active journal segment with one write and makes it
-// durable with one fsync, then releases every caller of the batch: group
-// commit. While one batch is being synced the next one fills, so under load
-// one fsync covers many requests. Append returns only after the fsync that
-// covers its record.
+// In the default mode (Config.SyncInterval > 0, ossd's --log-sync 1s),
+// [Log.Append] runs in the request's own goroutine: it encodes the record
+// into a frame and, under the journal's mutex, writes it at the end of the
+// active segment with one write, then returns. Nothing waits for another
+// goroutine or for the disk: the record is in the kernel's page cache, so
+// a killed process (kill -9, a panic, the OOM killer) cannot lose it. A
+// syncer goroutine makes what was written durable with one fdatasync every
+// SyncInterval (the appenders keep writing meanwhile), and only then are
+// the records pending delivery: delivery never plans a record a power cut
+// could still take back. A power cut or kernel crash may lose the records
+// of the last SyncInterval; what survives is a prefix of what was written
+// (a torn tail is cut at Open, below), so nothing is duplicated.
+//
+// In the always mode (SyncInterval 0), Append queues the frame in the
+// batch being filled; a single writer goroutine takes the whole batch,
+// writes it with one write and makes it durable with one fsync, then
+// releases every caller of the batch: group commit. While one batch is
+// being synced the next one fills, so under load one fsync covers many
+// requests. Append returns only after the fsync that covers its record.
 //
 // The journal is append-only segment files in Config.Dir, named by the ID of
 // their first record. Each frame is [u32 length][u32 CRC-32C][payload], the
 // payload a binary encoding of the record starting with its ID (record.go).
-// IDs increase strictly. A segment is sealed at Config.SegmentSize; the next
-// one is created (header written, file and directory fsynced) before any
-// record goes into it. At Open a torn or corrupt frame at the end of the
-// newest segment — a crash in the middle of a write — is cut off (and the
-// cut synced); anywhere else it is corruption and Open fails rather than
-// drop records silently.
+// IDs increase strictly. A segment is sealed at Config.SegmentSize (by the
+// writer, or in the default mode by the syncer once everything in it is
+// synced); the next one is created (header written, file and directory
+// fsynced) before any record goes into it. At Open a torn or corrupt frame
+// at the end of the newest segment — a crash in the middle of a write, or
+// in the default mode un-synced frames a power cut left half on disk — is
+// cut off (and the cut synced); anywhere else it is corruption and Open
+// fails rather than drop records silently.
 //
 // # Full disk and other write errors
 //
-// When the write or the fsync of a batch fails (ENOSPC, EIO), every Append
-// of the batch returns an error wrapping [ErrJournalUnavailable], and the
-// HTTP layer refuses those requests with an OSS error: ossd never
-// acknowledges a request whose log record is not durable. The writer then
-// truncates the segment back to its last synced byte and syncs, before it
-// writes anything else, so no record a caller was told failed can surface
-// after a crash, and none is written after garbage. Later batches retry
-// (first the truncation if it failed too): when space comes back, Append
-// works again, with no restart. Records acknowledged earlier are not
-// affected: they were synced before the failure.
+// Always mode: when the write or the fsync of a batch fails (ENOSPC, EIO),
+// every Append of the batch returns an error wrapping
+// [ErrJournalUnavailable], and the HTTP layer refuses those requests with an
+// OSS error: ossd never acknowledges a request whose log record is not
+// durable. The writer then truncates the segment back to its last synced
+// byte and syncs, before it writes anything else, so no record a caller
+// was told failed can surface after a crash, and none is written after
+// garbage. Later batches retry (first the truncation if it failed too):
+// when space comes back, Append works again, with no restart. Records
+// acknowledged earlier are not affected: they were synced before the
+// failure.
+//
+// Default mode: a failed write fails its Append (the request is refused)
+// and marks the journal failed. A failed fdatasync in the syncer cannot be
+// pinned on a request — those were acknowledged — and must not be retried
+// as if the data were safe: after a failed fsync Linux may have dropped the
+// dirty pages it could not write, and a second fsync then succeeds with
+// nothing written (PostgreSQL's "fsyncgate"). So the syncer keeps a copy of
+// every frame written since the last good sync; on failure the journal
+// refuses appends (requests to logged buckets get 503) and, on each tick,
+// cuts the segment back to the last whole frame, writes the kept frames
+// again at their offsets and syncs. Only when that succeeds does it take
+// records again. What is lost then: nothing, unless the machine also loses
+// power before the recovery succeeds (then the records of the interval
+// before the failure, as for any power cut), or the process is killed
+// while the disk keeps failing (the kept copy dies with it, and the page
+// cache may no longer hold those frames).
 //
 // # Delivering
 //
@@ -81,11 +112,14 @@
 //
 // # Why nothing is lost or duplicated
 //
-// No loss: a record is acknowledged only after its fsync; segments are
-// deleted only after a state whose floor covers all their records has been
-// made durable, and that floor only covers records of committed plans,
-// which are committed only after the Sink said every object is stored
-// durably.
+// No loss (always mode; in the default mode the same holds from the sync
+// on, which delivery waits for): a record is acknowledged only after its
+// fsync; segments are deleted only after a state whose floor covers all
+// their records has been made durable, and that floor only covers records
+// of committed plans, which are committed only after the Sink said every
+// object is stored durably. IDs that a power cut took back (default mode)
+// may be given again after the restart; they were never delivered, so no
+// object name repeats.
 //
 // No duplicate: a record belongs to exactly one stream and, once planned,
 // to exactly one plan, which is never re-cut: the plan is durable before
@@ -104,7 +138,9 @@
 // saved leaves the cursor past the batch: it is not redone.
 //
 // The fsync points, in order of a record's life: the batch write (Append
-// returns after it); a new segment's header and its directory entry, before
+// returns after it, always mode) or the syncer's (default mode; delivery
+// syncs first too, so a tick or a flush delivers everything written before
+// it); a new segment's header and its directory entry, before
 // records go in; the torn-tail truncation at Open and after a failed write;
 // the state file (plan, then commit), each write-fsync-rename-fsync-dir.
 //

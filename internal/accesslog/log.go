@@ -29,8 +29,8 @@ var (
 	ErrClosed = errors.New("accesslog: log closed")
 )
 
-// Sink stores delivered log objects. It is implemented over the object
-// store by cmd/ossd; deliveries through it must not themselves be logged.
+// Sink stores delivered log objects. internal/server implements it over the
+// object service; deliveries through it must not themselves be logged.
 type Sink interface {
 	// PutLogObject stores body (size bytes) as object key in bucket,
 	// durably, overwriting any object of that name: delivery relies on the

@@ -73,10 +73,7 @@ func appendPayload(dst []byte, id uint64, r *Record) []byte {
 	dst = binary.AppendVarint(dst, l.ServerCostTime)
 	dst = binary.AppendVarint(dst, l.RequestLength)
 	dst = binary.AppendVarint(dst, l.DeltaDataSize)
-	for _, s := range [numStrings]*string{&l.RemoteIP, &l.Reserved1, &l.Reserved2, &l.RequestURI,
-		&l.Referer, &l.UserAgent, &l.Host, &l.RequestID, &l.LoggingFlag, &l.RequesterID,
-		&l.Operation, &l.Bucket, &l.Key, &l.ErrorCode, &l.UserID, &l.SyncRequest,
-		&l.StorageClass, &l.TargetStorageClass, &l.AccessPoint, &l.AccessKeyID} {
+	for _, s := range stringFields(l) {
 		dst = appendStr(dst, *s)
 	}
 	dst = appendStr(dst, r.UserDefined)
@@ -85,6 +82,15 @@ func appendPayload(dst []byte, id uint64, r *Record) []byte {
 		dst = appendStr(dst, e)
 	}
 	return dst
+}
+
+// stringFields lists the string fields of l in the payload's order (the
+// line's order), for the encoder and the decoder alike.
+func stringFields(l *osslog.Line) [numStrings]*string {
+	return [numStrings]*string{&l.RemoteIP, &l.Reserved1, &l.Reserved2, &l.RequestURI,
+		&l.Referer, &l.UserAgent, &l.Host, &l.RequestID, &l.LoggingFlag, &l.RequesterID,
+		&l.Operation, &l.Bucket, &l.Key, &l.ErrorCode, &l.UserID, &l.SyncRequest,
+		&l.StorageClass, &l.TargetStorageClass, &l.AccessPoint, &l.AccessKeyID}
 }
 
 func appendStr(dst []byte, s string) []byte {
@@ -147,10 +153,7 @@ func decodeRecord(p string, r *Record, loc *time.Location) (uint64, error) {
 	l.HTTPStatus = int(status)
 	l.SentBytes, l.RequestTime, l.ObjectSize = d.int(), d.int(), d.int()
 	l.ServerCostTime, l.RequestLength, l.DeltaDataSize = d.int(), d.int(), d.int()
-	for _, s := range [numStrings]*string{&l.RemoteIP, &l.Reserved1, &l.Reserved2, &l.RequestURI,
-		&l.Referer, &l.UserAgent, &l.Host, &l.RequestID, &l.LoggingFlag, &l.RequesterID,
-		&l.Operation, &l.Bucket, &l.Key, &l.ErrorCode, &l.UserID, &l.SyncRequest,
-		&l.StorageClass, &l.TargetStorageClass, &l.AccessPoint, &l.AccessKeyID} {
+	for _, s := range stringFields(l) {
 		*s = d.str()
 	}
 	r.UserDefined = d.str()

@@ -1,86 +1,97 @@
 package httpapi
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/ossd/ossd/internal/accesslog"
+	"github.com/ossd/ossd/osslog"
 )
 
-// Entry is what the access log needs to know of one request. The HTTP
-// layer fills it; accesslog turns it into an OSS log line. Each field's
-// source is noted; the numbers are the OSS log line's columns.
-type Entry struct {
-	Time         time.Time     // 4: when the request arrived (first byte of headers parsed)
-	RemoteIP     string        // 1: TCP peer address, without port
-	Method       string        // 5: request line method
-	URI          string        // 5: request-target as sent (path and query)
-	Proto        string        // 5: HTTP version
-	Status       int           // 6: status code written
-	SentBytes    int64         // 7: body bytes written
-	RequestTime  time.Duration // 8: arrival to handler return
-	Referer      string        // 9: Referer header
-	UserAgent    string        // 10: User-Agent header
-	Host         string        // 11: Host header
-	RequestID    string        // 12: x-oss-request-id
-	Requester    string        // 14: account id of the signer; "" when anonymous
-	Operation    string        // 15: OSS operation name
-	Bucket       string        // 16: bucket addressed
-	Key          string        // 17: object key addressed (raw; encoded by the line encoder)
-	ObjectSize   int64         // 18: size of the object read or written; -1 for none
-	ServerCost   time.Duration // 19: time spent in the service call
-	ErrorCode    string        // 20: OSS error code; "" on success
-	RequestLen   int64         // 21: request line + headers + body bytes read
-	Owner        string        // 22: bucket owner's account id
-	Delta        int64         // 23: change of bucket size; 0 means none ("-")
-	HasDelta     bool
-	StorageClass string // 25: object's storage class
-	TargetClass  string // 26: target storage class (copy with class change)
-	AccessKeyID  string // 28: access key id of the signer
-	// Headers and Query feed the user-defined log fields (real-time view).
-	Headers http.Header
-	Query   map[string][]string
-	// TargetBucket and TargetPrefix: the bucket's logging rule at the time
-	// of the request.
-	TargetBucket, TargetPrefix      string
-	LogFieldHeaders, LogFieldParams []string
-}
-
-func newEntry(rq *request, now time.Time) *Entry {
+// A request's access-log record is one accesslog.Record from the edge to
+// the journal: ServeHTTP opens it (newRecord) with what the request line
+// and headers say, handlers add what only they know, and finish completes
+// it (completeRecord) and hands it to the LogSink. Where each of the OSS
+// line's columns comes from:
+//
+//	 1 RemoteIP        TCP peer address, without port
+//	 4 Time            when the request arrived (headers parsed)
+//	 5 RequestURI      method, request-target as sent, protocol
+//	 6 HTTPStatus      status code written
+//	 7 SentBytes       body bytes written (the held-back last byte included)
+//	 8 RequestTime     arrival to handler return, ms
+//	 9 Referer, 10 UserAgent, 11 Host: the request's headers
+//	12 RequestID       x-oss-request-id
+//	14 RequesterID     account id of the signer; "" when anonymous
+//	15 Operation       OSS operation name (routing)
+//	16 Bucket, 17 Key  addressed (the key raw; the line encoder escapes it)
+//	18 ObjectSize      set by handlers: size of the object read or written
+//	19 ServerCostTime  set by handlers (rq.serverCost): time in the service call
+//	20 ErrorCode       set by the error writer
+//	21 RequestLength   request line + headers + body bytes read
+//	22 UserID          bucket owner's account id
+//	23 DeltaDataSize   set by handlers (logDelta): change of bucket size
+//	25 StorageClass, 26 TargetStorageClass: set by handlers, lower-cased here
+//	28 AccessKeyID     access key id of the signer (set after auth)
+//
+// SourceBucket, TargetBucket and TargetPrefix route the record: the
+// bucket's logging rule at the time of the request. UserDefined is the
+// user-defined log fields' value (the real-time view).
+func newRecord(rq *request, now time.Time) *accesslog.Record {
 	r := rq.r
 	ip := r.RemoteAddr
 	if h, _, err := net.SplitHostPort(ip); err == nil {
 		ip = h
 	}
-	return &Entry{
-		Time: now, RemoteIP: ip, Method: r.Method, URI: r.RequestURI, Proto: r.Proto,
-		Referer: r.Referer(), UserAgent: r.UserAgent(), Host: r.Host, RequestID: rq.id,
-		ObjectSize: -1,
-	}
+	return &accesslog.Record{Line: osslog.Line{
+		RemoteIP: ip, Reserved1: "-", Reserved2: "-", Time: now,
+		RequestURI: r.Method + " " + r.RequestURI + " " + r.Proto,
+		Referer:    r.Referer(), UserAgent: r.UserAgent(), Host: r.Host, RequestID: rq.id,
+		LoggingFlag: "true", ObjectSize: osslog.Absent, DeltaDataSize: osslog.AbsentDelta,
+	}}
 }
 
-// complete fills what is known only at the end.
-func (e *Entry) complete(rq *request, now time.Time) {
-	e.Status = rq.w.status
-	if e.Status == 0 {
-		e.Status = http.StatusOK
+// logDelta is the DeltaDataSize column for a change of d bytes: OSS writes
+// "-" when the bucket's size did not change.
+func logDelta(d int64) int64 {
+	if d == 0 {
+		return osslog.AbsentDelta
 	}
-	e.SentBytes = rq.w.n
-	e.RequestTime = now.Sub(e.Time)
-	if e.ServerCost == 0 {
-		e.ServerCost = e.RequestTime
+	return d
+}
+
+// completeRecord fills what is known only at the end.
+func completeRecord(rq *request, now time.Time) {
+	e := rq.entry
+	e.HTTPStatus = rq.w.status
+	if e.HTTPStatus == 0 {
+		e.HTTPStatus = http.StatusOK
 	}
+	// The held-back last byte is sent right after the append.
+	e.SentBytes = rq.w.n + int64(len(rq.w.held))
+	total := now.Sub(e.Time)
+	e.RequestTime = total.Milliseconds()
+	cost := rq.serverCost
+	if cost == 0 {
+		cost = total
+	}
+	e.ServerCostTime = cost.Milliseconds()
 	e.Operation = string(rq.op)
-	e.Bucket = rq.bucket
+	e.Bucket, e.SourceBucket = rq.bucket, rq.bucket
 	e.Key = rq.key
-	e.Owner = rq.b.Owner
-	e.RequestLen = requestHeaderLen(rq.r) + rq.bodyRead()
+	e.UserID = rq.b.Owner
+	e.RequestLength = requestHeaderLen(rq.r) + rq.bodyRead()
+	// OSS writes storage classes lower-case in this column ("standard").
+	e.StorageClass = strings.ToLower(e.StorageClass)
+	e.TargetStorageClass = strings.ToLower(e.TargetStorageClass)
 	e.TargetBucket = rq.b.Logging.TargetBucket
 	e.TargetPrefix = rq.b.Logging.TargetPrefix
-	if rq.b.LogFields != nil {
-		e.Headers = rq.r.Header
-		e.Query = rq.r.URL.Query()
-		e.LogFieldHeaders = rq.b.LogFields.Headers
-		e.LogFieldParams = rq.b.LogFields.Params
+	if lf := rq.b.LogFields; lf != nil && len(lf.Headers)+len(lf.Params) > 0 {
+		e.UserDefined = userDefinedFields(rq.r, lf.Headers, lf.Params)
 	}
 }
 
@@ -95,4 +106,56 @@ func requestHeaderLen(r *http.Request) int64 {
 		}
 	}
 	return int64(n + 2)
+}
+
+// maxUserDefined is OSS's cap on the keys and values of the user-defined
+// log fields, in bytes.
+const maxUserDefined = 1024
+
+// userDefinedFields builds user_defined_log_fields: base64 of
+// {"truncated":bool,"headers":{…},"querys":{…}} with the configured headers
+// and query parameters that the request carried. Values are cut, and
+// truncated set, once keys and values reach 1024 bytes.
+func userDefinedFields(r *http.Request, hdrs, params []string) string {
+	budget := maxUserDefined
+	truncated := false
+	take := func(k, v string) (string, bool) {
+		if budget <= 0 {
+			truncated = true
+			return "", false
+		}
+		budget -= len(k)
+		if budget < 0 {
+			truncated = true
+			return "", false
+		}
+		if len(v) > budget {
+			v = v[:budget]
+			truncated = true
+		}
+		budget -= len(v)
+		return v, true
+	}
+	headers, querys := map[string]string{}, map[string]string{}
+	for _, h := range hdrs {
+		if v := r.Header.Get(h); v != "" {
+			if v, ok := take(h, v); ok {
+				headers[h] = v
+			}
+		}
+	}
+	q := r.URL.Query()
+	for _, p := range params {
+		if vs, ok := q[p]; ok && len(vs) > 0 {
+			if v, ok := take(p, vs[0]); ok {
+				querys[p] = v
+			}
+		}
+	}
+	raw, _ := json.Marshal(struct {
+		Truncated bool              `json:"truncated"`
+		Headers   map[string]string `json:"headers"`
+		Querys    map[string]string `json:"querys"`
+	}{truncated, headers, querys})
+	return base64.StdEncoding.EncodeToString(raw)
 }

@@ -65,7 +65,7 @@ func (h *Handler) uploadPart(rq *request) error {
 		return err
 	}
 	rq.entry.ObjectSize = p.Size
-	rq.entry.Delta, rq.entry.HasDelta = p.Size, true
+	rq.entry.DeltaDataSize = logDelta(p.Size)
 	rq.w.Header().Set("ETag", rq.etag(p.ETag))
 	rq.w.Header().Set("x-oss-hash-crc64ecma", strconv.FormatUint(p.CRC64, 10))
 	if raw, err := hexDecode(p.ETag); err == nil {

@@ -217,7 +217,7 @@ func (h *Handler) putObject(rq *request) error {
 		Bucket: rq.bucket, Key: rq.key, Body: rq.r.Body, Size: bodySize(rq.r), ContentMD5: md5sum, CRC64: crc,
 		Template: tmpl, Cond: writeCondition(rq),
 	})
-	rq.entry.ServerCost = h.cfg.Now().Sub(start)
+	rq.serverCost = h.cfg.Now().Sub(start)
 	if err != nil {
 		return err
 	}
@@ -229,7 +229,7 @@ func (h *Handler) putObject(rq *request) error {
 func (h *Handler) writeWritten(rq *request, w *service.Written, callback bool) error {
 	v := w.Version
 	rq.entry.ObjectSize = v.Size
-	rq.entry.Delta, rq.entry.HasDelta = w.Delta, true
+	rq.entry.DeltaDataSize = logDelta(w.Delta)
 	rq.entry.StorageClass = v.StorageClass
 	hdr := rq.w.Header()
 	hdr.Set("ETag", rq.etag(v.ETag))
@@ -489,7 +489,7 @@ func (h *Handler) getObject(rq *request) error {
 		return err
 	}
 	defer body.Close()
-	rq.entry.ServerCost = h.cfg.Now().Sub(start)
+	rq.serverCost = h.cfg.Now().Sub(start)
 	h.objectHeaders(rq, v)
 	hdr := rq.w.Header()
 	for q, hk := range responseOverrides {
@@ -586,7 +586,7 @@ func (h *Handler) deleteObject(rq *request) error {
 	if err != nil {
 		return err
 	}
-	rq.entry.Delta, rq.entry.HasDelta = res.Delta, res.Delta != 0
+	rq.entry.DeltaDataSize = logDelta(res.Delta)
 	if res.DeleteMarker {
 		rq.w.Header().Set("x-oss-delete-marker", "true")
 	}
@@ -710,7 +710,7 @@ func (h *Handler) copyObject(rq *request) error {
 	if rq.r.Header.Get("x-oss-storage-class") == "" {
 		tmpl.StorageClass = ""
 	} else {
-		rq.entry.TargetClass = tmpl.StorageClass
+		rq.entry.TargetStorageClass = tmpl.StorageClass
 	}
 	// S3 refuses a copy of an object onto itself that changes nothing;
 	// copying an older version (named by versionId) over it restores it.
@@ -722,7 +722,7 @@ func (h *Handler) copyObject(rq *request) error {
 	}
 	v := w.Version
 	rq.entry.ObjectSize = v.Size
-	rq.entry.Delta, rq.entry.HasDelta = w.Delta, true
+	rq.entry.DeltaDataSize = logDelta(w.Delta)
 	hdr := rq.w.Header()
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))
 	if src.VersionID != "null" || rq.srcVersioned {

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ossd/ossd/internal/accesslog"
 	"github.com/ossd/ossd/internal/auth"
 	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
@@ -29,11 +30,13 @@ type Accounts interface {
 	Lookup(accessKeyID string) (secret string, acct service.Account, ok bool)
 }
 
-// LogSink receives the access-log entry of every request to a bucket
-// whose logging is on. Log must return only when the entry is durable: the
-// response is completed after it returns, and an error fails the request.
+// LogSink receives the access-log record of every request to a bucket
+// whose logging is on. Log must return only when the record is as safe as
+// the log's durability mode promises (written to the journal, or synced):
+// the response is completed after it returns, and an error fails the
+// request. The record is the handler's; Log must not keep it.
 type LogSink interface {
-	Log(ctx context.Context, e *Entry) error
+	Log(ctx context.Context, r *accesslog.Record) error
 	// Healthy returns an error while the log cannot take records; requests
 	// to logged buckets are then refused before anything is done.
 	Healthy() error
@@ -101,8 +104,10 @@ type request struct {
 	q      query
 	auth   auth.Result
 	p      service.Principal
-	b      *meta.Bucket // loaded for bucket- and object-level requests
-	entry  *Entry
+	b      *meta.Bucket      // loaded for bucket- and object-level requests
+	entry  *accesslog.Record // the access-log record (entry.go)
+	// serverCost: time spent in the service call (0: the whole request).
+	serverCost time.Duration
 	// srcVersioned: the copy source's bucket has versioning, so its
 	// version id is reported even when it is "null".
 	srcVersioned bool
@@ -161,7 +166,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = cb
 		rq.r = r
 	}
-	rq.entry = newEntry(rq, now)
+	rq.entry = newRecord(rq, now)
 	hdr := w.Header()
 	hdr.Set("Server", "AliyunOSS")
 	hdr.Set("Date", now.UTC().Format(http.TimeFormat))
@@ -253,7 +258,7 @@ func (h *Handler) serve(rq *request) error {
 	if res.AccessKeyID != "" {
 		_, acct, _ := h.cfg.Accounts.Lookup(res.AccessKeyID)
 		rq.p = service.Principal{Account: acct, AccessKeyID: res.AccessKeyID}
-		rq.entry.Requester = acct.ID
+		rq.entry.RequesterID = acct.ID
 	}
 	if rq.op == oss.OpNotImplemented {
 		return oss.ErrNotImplemented
@@ -315,10 +320,8 @@ func (h *Handler) finish(rq *request) {
 	if h.cfg.LogSink == nil || rq.b == nil || rq.b.Logging == nil || rq.internal() || rq.unlogged {
 		return
 	}
-	e := rq.entry
-	e.complete(rq, h.cfg.Now())
-	e.SentBytes += int64(len(rq.w.held)) // sent right after the append
-	if err := h.cfg.LogSink.Log(context.WithoutCancel(rq.ctx), e); err != nil {
+	completeRecord(rq, h.cfg.Now())
+	if err := h.cfg.LogSink.Log(context.WithoutCancel(rq.ctx), rq.entry); err != nil {
 		h.log.Error("access log append failed", "request_id", rq.id, "bucket", rq.bucket, "err", err)
 		// Abort the connection with the last byte still held, so the
 		// client never sees an acknowledged but unlogged request.
