@@ -100,7 +100,7 @@ func (h *Handler) postObject(rq *request) error {
 	if res.AccessKeyID != "" {
 		_, acct, _ := h.cfg.Accounts.Lookup(res.AccessKeyID)
 		rq.p = service.Principal{Account: acct, AccessKeyID: res.AccessKeyID}
-		rq.entry.AccessKeyID, rq.entry.Requester = res.AccessKeyID, acct.ID
+		rq.entry.AccessKeyID, rq.entry.RequesterID = res.AccessKeyID, acct.ID
 		policy, err := service.ParsePostPolicy(fields["policy"])
 		if err != nil {
 			return err
@@ -152,7 +152,7 @@ func (h *Handler) postObject(rq *request) error {
 	}
 	v := w.Version
 	rq.entry.ObjectSize = v.Size
-	rq.entry.Delta, rq.entry.HasDelta = w.Delta, true
+	rq.entry.DeltaDataSize = logDelta(w.Delta)
 	out := rq.w.Header()
 	out.Set("ETag", rq.etag(v.ETag))
 	setVersionID(rq, v.VersionID)
