@@ -12,6 +12,7 @@
 #   ROUNDS=3 PEERS="minio" OPS="put get" SIZES="4KiB 1MiB 64MiB" CONCS="8" DURATION=10s
 #   LOGGING=1            compare/rss/profile: access logging on for the benchmark bucket
 #   LOG_INTERVAL=10s     --log-delivery-interval, so deliveries run during the benchmark
+#   LOG_SYNC=1s          --log-sync: the access-log durability mode (1s is ossd's default; always)
 #   LOG_OPS/LOG_SIZES/LOG_CONCS   logging mode workload (default "put get" / 4KiB / 8)
 #   RSS_SIZE=64MiB RSS_CONC=32 RSS_OP=put   rss mode workload
 #   PROF_OP=put PROF_SIZE=4KiB PROF_CONC=8 PROF_SECONDS=10   profile mode workload
@@ -34,7 +35,7 @@ done
 export AK=${AK:-benchak} SK=${SK:-benchsecretkey123}
 export ROUNDS=${ROUNDS:-3} PEERS=${PEERS:-minio} OPS=${OPS:-put get} SIZES=${SIZES:-4KiB 1MiB 64MiB}
 export CONCS=${CONCS:-8} DURATION=${DURATION:-10s} BUCKET=${BUCKET:-warp-bench}
-LOGGING=${LOGGING:-0}; LOG_INTERVAL=${LOG_INTERVAL:-10s}; LOG_BUCKET=${LOG_BUCKET:-warp-logs}
+LOGGING=${LOGGING:-0}; LOG_INTERVAL=${LOG_INTERVAL:-10s}; LOG_SYNC=${LOG_SYNC:-1s}; LOG_BUCKET=${LOG_BUCKET:-warp-logs}
 WORK=$(mktemp -d /tmp/ossd-peer.XXXXXX)
 export OUT=${OUT:-$WORK/out}
 mkdir -p "$OUT"
@@ -67,7 +68,7 @@ start_ossd() {
   mkdir -p "$OSSD_DATA"
   # shellcheck disable=SC2086 # OSSD_ENV is a list of K=V words
   env ${OSSD_ENV:-} "$@" OSS_ACCESS_KEY_ID="$AK" OSS_ACCESS_KEY_SECRET="$SK" \
-    "$BIN" --addr 127.0.0.1:0 --data "$OSSD_DATA/d" --log-delivery-interval "$LOG_INTERVAL" \
+    "$BIN" --addr 127.0.0.1:0 --data "$OSSD_DATA/d" --log-delivery-interval "$LOG_INTERVAL" --log-sync "$LOG_SYNC" \
     >"$OSSD_DATA/ossd.log" 2>&1 &
   OSSD_PID=$!
   OSSD_ADDR=
@@ -85,7 +86,7 @@ start_ossd() {
     s3 mb "$LOG_BUCKET"
     s3 logging "$BUCKET" "$LOG_BUCKET" x/
   fi
-  echo "ossd pid $OSSD_PID on $OSSD_ADDR, data $OSSD_DATA/d, logging=$logging (delivery every $LOG_INTERVAL)" >&2
+  echo "ossd pid $OSSD_PID on $OSSD_ADDR, data $OSSD_DATA/d, logging=$logging (delivery every $LOG_INTERVAL, --log-sync $LOG_SYNC)" >&2
 }
 s3() { "$S3SETUP" -endpoint "http://$OSSD_ADDR" -ak "$AK" -sk "$SK" "$@"; }
 stop_ossd() {
