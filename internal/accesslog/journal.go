@@ -738,15 +738,10 @@ func (j *journal) appendNow(r *Record) error {
 	j.nextID++
 	binary.LittleEndian.PutUint64(frame[frameHeaderSize+idOffset:], id)
 	binary.LittleEndian.PutUint32(frame[4:], crc32.Checksum(frame[frameHeaderSize:], castagnoli))
+	// No zero fill ahead here (the always mode's writer does it to keep its
+	// per-batch fdatasync off the filesystem's journal): one sync a second
+	// can afford a size change, and the fill would double what is written.
 	seg, off := j.act, j.act.size
-	if need := off + int64(len(frame)); need > j.end {
-		end, err := fillZeros(j.f, j.end, max(need, j.end+j.fillSize()))
-		j.end = end
-		if err != nil {
-			j.fail(err)
-			return fmt.Errorf("%w: %w", ErrJournalUnavailable, err)
-		}
-	}
 	if _, err := j.f.WriteAt(frame, off); err != nil {
 		j.fail(err)
 		return fmt.Errorf("%w: %w", ErrJournalUnavailable, err)
