@@ -657,3 +657,92 @@ func TestPostObject(t *testing.T) {
 		t.Fatalf("redirect: %d Location %q", st, loc)
 	}
 }
+
+// S3's GetObjectAttributes: the attributes asked for, without the bytes; a
+// multipart object's parts paged by MaxParts and PartNumberMarker. (It
+// used to answer with the object's bytes, as a plain GetObject.)
+func TestS3GetObjectAttributes(t *testing.T) {
+	_, c, b := s3Bucket(t, "s3attr")
+	ctx := context.Background()
+	put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("k"), Body: strings.NewReader("foo"), ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []types.ObjectAttributes{types.ObjectAttributesEtag, types.ObjectAttributesChecksum, types.ObjectAttributesObjectParts, types.ObjectAttributesStorageClass, types.ObjectAttributesObjectSize}
+	a, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String(b), Key: aws.String("k"), ObjectAttributes: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(a.ETag) != strings.Trim(aws.ToString(put.ETag), `"`) || aws.ToInt64(a.ObjectSize) != 3 || a.StorageClass != types.StorageClassStandard ||
+		a.ObjectParts != nil || a.Checksum == nil || aws.ToString(a.Checksum.ChecksumSHA256) != aws.ToString(put.ChecksumSHA256) {
+		t.Fatalf("GetObjectAttributes = %+v (checksum %+v)", a, a.Checksum)
+	}
+	only, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String(b), Key: aws.String("k"), ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectSize}})
+	if err != nil || only.ETag != nil || aws.ToInt64(only.ObjectSize) != 3 {
+		t.Fatalf("only ObjectSize asked: %+v, %v", only, err)
+	}
+
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("mp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done []types.CompletedPart
+	for i := 1; i <= 3; i++ {
+		size := 5 << 20
+		if i == 3 {
+			size = 10
+		}
+		p, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(b), Key: aws.String("mp"), UploadId: up.UploadId, PartNumber: aws.Int32(int32(i)), Body: bytes.NewReader(make([]byte, size))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done = append(done, types.CompletedPart{PartNumber: aws.Int32(int32(i)), ETag: p.ETag})
+	}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("mp"), UploadId: up.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String(b), Key: aws.String("mp"), ObjectAttributes: all,
+		MaxParts: aws.Int32(1), PartNumberMarker: aws.String("1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := a.ObjectParts
+	if op == nil || aws.ToInt32(op.TotalPartsCount) != 3 || !aws.ToBool(op.IsTruncated) || aws.ToString(op.NextPartNumberMarker) != "2" ||
+		len(op.Parts) != 1 || aws.ToInt32(op.Parts[0].PartNumber) != 2 || aws.ToInt64(op.Parts[0].Size) != 5<<20 {
+		t.Fatalf("ObjectParts page = %+v", op)
+	}
+	a, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String(b), Key: aws.String("mp"), ObjectAttributes: all, PartNumberMarker: aws.String("2")})
+	if err != nil || a.ObjectParts == nil || aws.ToBool(a.ObjectParts.IsTruncated) || len(a.ObjectParts.Parts) != 1 || aws.ToInt64(a.ObjectParts.Parts[0].Size) != 10 {
+		t.Fatalf("last page = %+v, %v", a.ObjectParts, err)
+	}
+}
+
+// S3's ListMultipartUploads names each upload's Initiator and Owner, and
+// x-amz-expected-bucket-owner refuses a request to a bucket owned by
+// someone else than the caller expects.
+func TestS3UploadOwnerAndExpectedBucketOwner(t *testing.T) {
+	srv, c, b := s3Bucket(t, "s3own")
+	ctx := context.Background()
+	if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("k")}); err != nil {
+		t.Fatal(err)
+	}
+	lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(b)})
+	if err != nil || len(lu.Uploads) != 1 {
+		t.Fatalf("ListMultipartUploads = %+v, %v", lu, err)
+	}
+	u := lu.Uploads[0]
+	if u.Initiator == nil || aws.ToString(u.Initiator.ID) != srv.AccountID || u.Owner == nil || aws.ToString(u.Owner.DisplayName) != srv.AccountID {
+		t.Errorf("upload initiator %+v owner %+v, want account %s", u.Initiator, u.Owner, srv.AccountID)
+	}
+	if _, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String(b), ExpectedBucketOwner: aws.String(srv.AccountID)}); err != nil {
+		t.Fatalf("ListObjects expecting the right owner: %v", err)
+	}
+	_, err = c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String(b), ExpectedBucketOwner: aws.String(srv.AccountID + "0")})
+	wantS3Error(t, err, "AccessDenied")
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("x"), Body: strings.NewReader("x"), ExpectedBucketOwner: aws.String("123")})
+	wantS3Error(t, err, "AccessDenied")
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("x")}); err == nil {
+		t.Error("a PutObject refused for its expected owner stored the object")
+	}
+}

@@ -74,6 +74,7 @@ func init() {
 		oss.OpGetObject:               {(*Handler).getObject, read, true},
 		oss.OpHeadObject:              {(*Handler).headObject, read, true},
 		oss.OpGetObjectMeta:           {(*Handler).getObjectMeta, read, true},
+		oss.OpGetObjectAttributes:     {(*Handler).getObjectAttributes, read, true},
 		oss.OpDeleteObject:            {(*Handler).deleteObject, write, false},
 		oss.OpCopyObject:              {(*Handler).copyObject, write, false},
 		oss.OpAppendObject:            {(*Handler).appendObject, write, false},

@@ -239,9 +239,14 @@ func (h *Handler) listMultipartUploads(rq *request) error {
 		return err
 	}
 	type upload struct {
-		Key       string `xml:"Key"`
-		UploadID  string `xml:"UploadId"`
-		Initiated string `xml:"Initiated"`
+		Key      string `xml:"Key"`
+		UploadID string `xml:"UploadId"`
+		// S3 names who started the upload and who will own the object;
+		// OSS's listing has neither.
+		Initiator    *ownerXML `xml:"Initiator"`
+		Owner        *ownerXML `xml:"Owner"`
+		StorageClass string    `xml:"StorageClass,omitempty"`
+		Initiated    string    `xml:"Initiated"`
 	}
 	type result struct {
 		XMLName            xml.Name    `xml:"ListMultipartUploadsResult"`
@@ -264,7 +269,12 @@ func (h *Handler) listMultipartUploads(rq *request) error {
 		out.NextKeyMarker, out.NextUploadIDMarker = enc(res.NextKeyMarker), res.NextUploadIDMarker
 	}
 	for _, u := range res.Uploads {
-		out.Uploads = append(out.Uploads, upload{Key: enc(u.Key), UploadID: u.UploadID, Initiated: isoTime(u.Initiated)})
+		e := upload{Key: enc(u.Key), UploadID: u.UploadID, Initiated: isoTime(u.Initiated)}
+		if rq.s3 {
+			o := h.owner(u.Template.Owner)
+			e.Initiator, e.Owner, e.StorageClass = &o, &o, rq.class(u.Template.StorageClass)
+		}
+		out.Uploads = append(out.Uploads, e)
 	}
 	return h.writeXML(rq, http.StatusOK, out)
 }

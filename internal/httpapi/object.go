@@ -180,15 +180,16 @@ func digests(r *http.Request) ([]byte, *uint64, error) {
 func writeCondition(rq *request) service.WriteCondition {
 	c := service.WriteCondition{ForbidOverwrite: strings.EqualFold(rq.r.Header.Get("x-oss-forbid-overwrite"), "true")}
 	if rq.s3 {
-		c.IfMatch = etagList(rq.r.Header.Values("If-Match"))
-		c.IfNoneMatch = etagList(rq.r.Header.Values("If-None-Match"))
+		c.IfMatch = headerList(rq.r.Header.Values("If-Match"))
+		c.IfNoneMatch = headerList(rq.r.Header.Values("If-None-Match"))
 	}
 	return c
 }
 
-// etagList splits If-Match / If-None-Match values into ETags; nil when the
-// header is absent.
-func etagList(values []string) []string {
+// headerList splits a comma-separated list header (If-Match's ETags,
+// x-amz-object-attributes' names), sent once or repeated, into its items;
+// nil when the header is absent.
+func headerList(values []string) []string {
 	var out []string
 	for _, v := range values {
 		for _, e := range strings.Split(v, ",") {

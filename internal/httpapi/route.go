@@ -116,7 +116,7 @@ var unimplemented = []string{
 	"objectWorm",
 	"redundancyTransition", "asyncFetch", "channel", "processConfiguration", "select",
 	"x-oss-async-process", "cleanRestoredObject", "sealAppendable", "bucketArchiveDirectRead",
-	"responseHeader", "metadataTableConfiguration", "objectFcAccessPoint",
+	"responseHeader", "metadataTableConfiguration", "objectFcAccessPoint", "torrent",
 }
 
 // accountOps are the account-level Block Public Access operations, sent to
@@ -289,6 +289,8 @@ func routeObject(method string, q query, hdr http.Header) oss.Op {
 			return oss.OpGetObjectMeta
 		case q.has("uploadId"):
 			return oss.OpListParts
+		case q.has("attributes"):
+			return oss.OpGetObjectAttributes
 		}
 		return oss.OpGetObject
 	case http.MethodHead:

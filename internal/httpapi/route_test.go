@@ -72,6 +72,8 @@ func TestRoute(t *testing.T) {
 		{"PUT", "/b?lifecycle", "", oss.OpNotImplemented},
 		{"POST", "/b?delete", "", oss.OpDeleteMultipleObjects},
 		{"POST", "/b", "", oss.OpPostObject},
+		{"GET", "/b/k?attributes", "", oss.OpGetObjectAttributes},
+		{"GET", "/b/k?torrent", "", oss.OpNotImplemented},
 		{"PUT", "/b", "", oss.OpPutBucket},
 		{"DELETE", "/b", "", oss.OpDeleteBucket},
 		{"GET", "/b/k", "", oss.OpGetObject},

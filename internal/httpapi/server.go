@@ -263,6 +263,11 @@ func (h *Handler) serve(rq *request) error {
 	if rq.op == oss.OpNotImplemented {
 		return oss.ErrNotImplemented
 	}
+	if want := rq.r.Header.Get("x-amz-expected-bucket-owner"); rq.s3 && want != "" && rq.b != nil && want != rq.b.Owner {
+		// S3's guard against writing to or reading from a bucket that
+		// changed hands: the caller names the owner it expects.
+		return oss.ErrAccessDenied.WithMessage("Access Denied")
+	}
 	switch rq.op {
 	case oss.OpListBuckets:
 		return h.listBuckets(rq)

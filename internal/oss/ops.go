@@ -47,6 +47,7 @@ const (
 	OpGetObject                     Op = "GetObject"
 	OpHeadObject                    Op = "HeadObject"
 	OpGetObjectMeta                 Op = "GetObjectMeta"
+	OpGetObjectAttributes           Op = "GetObjectAttributes" // S3's
 	OpDeleteObject                  Op = "DeleteObject"
 	OpDeleteMultipleObjects         Op = "DeleteMultipleObjects"
 	OpPostObject                    Op = "PostObject" // browser form upload
