@@ -45,6 +45,7 @@ func TestXMLTimes(t *testing.T) {
 	up := must(oss("POST", "mp", "uploads", nil, ""))
 	id := regexp.MustCompile(`<UploadId>([^<]+)</UploadId>`).FindStringSubmatch(up.body)[1]
 	must(oss("PUT", "mp", "partNumber=1&uploadId="+id, nil, "part one"))
+	must(oss("PUT", "channel", "live", nil, `<LiveChannelConfiguration><Status>enabled</Status><Target><Type>HLS</Type></Target></LiveChannelConfiguration>`))
 
 	// Each call runs in both dialects except GetBucketInfo (OSS only);
 	// copies name their source in the dialect's header, and part copies
@@ -60,6 +61,7 @@ func TestXMLTimes(t *testing.T) {
 		{name: "ListMultipartUploads", method: "GET", query: "uploads"},
 		{name: "ListParts", method: "GET", key: "mp", query: "uploadId=" + id},
 		{name: "GetBucketInfo", method: "GET", query: "bucketInfo", ossOnly: true},
+		{name: "ListLiveChannel", method: "GET", query: "live", ossOnly: true},
 		{name: "CopyObject", method: "PUT", key: "copy", copy: true},
 		{name: "UploadPartCopy", method: "PUT", key: "mp", query: "uploadId=" + id, copy: true},
 	}
