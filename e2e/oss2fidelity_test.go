@@ -84,6 +84,23 @@ func TestObjectTagsRefused(t *testing.T) {
 			}
 		})
 	}
+	// The header form (oss2's test_init_multipart_with_object_tagging_*):
+	// a value without a key and a key given twice are refused; an empty
+	// value and letters of any script are not.
+	for _, tc := range []struct {
+		header string
+		status int
+	}{
+		{"=a&b=a", 400},
+		{"a=b&a=b&a=b", 400},
+		{"a=&b=c", 200},
+		{"%2B%3A/=.-&%20%2B%20=%E4%B8%AD%E6%96%87", 200},
+	} {
+		r := rawDo(t, srv, "POST", b, "mp", "uploads", nil, map[string]string{"x-oss-tagging": tc.header})
+		if r.status != tc.status || tc.status == 400 && !strings.Contains(r.body, "<Code>InvalidTag</Code>") {
+			t.Errorf("InitiateMultipartUpload with x-oss-tagging %q: %d %s, want %d", tc.header, r.status, r.body, tc.status)
+		}
+	}
 	ok := doc(strings.Repeat("a", 128), strings.Repeat("b", 256))
 	if r := rawDo(t, srv, "PUT", b, "k", "tagging", strings.NewReader(ok), nil); r.status != 200 {
 		t.Fatalf("longest valid tag refused: %d %s", r.status, r.body)
@@ -160,5 +177,28 @@ func TestDescribeRegions(t *testing.T) {
 	r := rawDo(t, srv, "GET", "", "", "regionList", nil, nil)
 	if r.status != 200 || !strings.Contains(r.body, "<Name>"+b+"</Name>") || !strings.Contains(r.body, "<Region>"+srv.Region+"</Region>") {
 		t.Fatalf("ListBuckets?regionList: %d %s", r.status, r.body)
+	}
+}
+
+// TestNoContentTypeGuess: an upload without Content-Type is stored as
+// application/octet-stream, whatever the key's extension; the SDKs guess a
+// type before sending, the server does not (oss2's
+// test_put_object_with_sign_url, against OSS).
+func TestNoContentTypeGuess(t *testing.T) {
+	srv := ossdtest.Start(t)
+	b := newRawBucket(t, srv, "ctype")
+	rawDo(t, srv, "PUT", b, "photo.jpg", "", strings.NewReader("jpeg"), nil)
+	if r := rawDo(t, srv, "HEAD", b, "photo.jpg", "", nil, nil); r.hdr.Get("Content-Type") != "application/octet-stream" {
+		t.Fatalf("PutObject photo.jpg without Content-Type: stored %q", r.hdr.Get("Content-Type"))
+	}
+	id := initiate(t, srv, b, "movie.mp4")
+	rawDo(t, srv, "PUT", b, "movie.mp4", "partNumber=1&uploadId="+id, strings.NewReader("mp4"), nil)
+	rawDo(t, srv, "POST", b, "movie.mp4", "uploadId="+id, nil, map[string]string{"x-oss-complete-all": "yes"})
+	if r := rawDo(t, srv, "HEAD", b, "movie.mp4", "", nil, nil); r.status != 200 || r.hdr.Get("Content-Type") != "application/octet-stream" {
+		t.Fatalf("multipart movie.mp4 without Content-Type: %d stored %q", r.status, r.hdr.Get("Content-Type"))
+	}
+	rawDo(t, srv, "PUT", b, "typed.jpg", "", strings.NewReader("jpeg"), map[string]string{"Content-Type": "image/jpeg"})
+	if r := rawDo(t, srv, "HEAD", b, "typed.jpg", "", nil, nil); r.hdr.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("PutObject with Content-Type image/jpeg: stored %q", r.hdr.Get("Content-Type"))
 	}
 }

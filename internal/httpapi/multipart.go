@@ -16,9 +16,6 @@ func (h *Handler) initiateMultipartUpload(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if rq.r.Header.Get("Content-Type") == "" || rq.r.Header.Get("Content-Type") == "application/octet-stream" {
-		tmpl.Headers["Content-Type"] = contentTypeFor(rq.key)
-	}
 	// OSS's "sequential" asks for the whole object's MD5 at completion.
 	u, err := h.svc.Initiate(rq.ctx, rq.bucket, rq.key, tmpl, !rq.s3 && rq.q.has("sequential"))
 	if err != nil {

@@ -16,10 +16,11 @@ const (
 
 // CheckObjectTags applies the rules of object tags: a key of 1 to 128
 // characters, a value of up to 256, and only the characters the API
-// allows. OSS allows letters, digits, spaces and + - = . _ : / (its
-// documentation for EC 0010-00000212 and 0010-00000217; oss2's own tests
-// expect "%@abc" refused); S3 also allows @ and letters and digits of any
-// script. A refusal is InvalidTag naming the tag, as S3 names it.
+// allows: letters and digits (of any script: oss2's own tests tag an
+// object with "中文" on OSS), spaces and + - = . _ : / (OSS's documentation
+// for EC 0010-00000212 and 0010-00000217; oss2's tests expect "%@abc"
+// refused); S3 also allows @. A refusal is InvalidTag naming the tag, as S3
+// names it.
 func CheckObjectTags(tags []meta.Tag, s3 bool) error {
 	for _, t := range tags {
 		switch {
@@ -40,9 +41,9 @@ func tagText(s string, s3 bool) bool {
 	}
 	for _, r := range s {
 		switch {
-		case r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
 		case r == ' ' || r == '+' || r == '-' || r == '=' || r == '.' || r == '_' || r == ':' || r == '/':
-		case s3 && (r == '@' || unicode.IsLetter(r) || unicode.IsDigit(r)):
+		case s3 && r == '@':
 		default:
 			return false
 		}

@@ -29,7 +29,9 @@ func TestCheckObjectTags(t *testing.T) {
 		{"not UTF-8", "k", "\xff", false, oss.ErrInvalidTagValue, "0010-00000217"},
 		{"at in S3", "a@b", "v", true, nil, ""},
 		{"letters of any script in S3", "標籤", "値", true, nil, ""},
-		{"letters of any script in OSS", "標籤", "v", false, oss.ErrInvalidTagKey, "0010-00000212"},
+		{"symbol outside the alphabet", "k", "a€", false, oss.ErrInvalidTagValue, "0010-00000217"},
+		{"letters of any script in OSS", "標籤", "中文", false, nil, ""},
+		{"at in OSS", "a@b", "v", false, oss.ErrInvalidTagKey, "0010-00000212"},
 		{"percent in S3", "k", "%", true, oss.ErrInvalidTagValue, "0010-00000217"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -105,8 +105,12 @@ def test_symlink(bucket):
 
 
 def test_object_tagging(bucket):
-    bucket.put_object('t', b'x', headers={'x-oss-tagging': 'k1=v1&k2=v2'})
-    assert bucket.get_object_tagging('t').tag_set.tagging_rule == {'k1': 'v1', 'k2': 'v2'}
+    bucket.put_object('t', b'x', headers={'x-oss-tagging': 'k1=v1&k2=v2&' + oss2.compat.urlquote(' + ') + '=' + oss2.compat.urlquote(u'中文'.encode('utf-8'))})
+    assert bucket.get_object_tagging('t').tag_set.tagging_rule == {'k1': 'v1', 'k2': 'v2', ' + ': u'中文'}
+    for bad in ['=a&b=a', 'a=b&a=b']:
+        with pytest.raises(oss2.exceptions.OssError) as e:
+            bucket.put_object('t2', b'x', headers={'x-oss-tagging': bad})
+        assert e.value.code == 'InvalidTag'
     rule = TaggingRule()
     rule.add(128 * 'a', 256 * 'b')
     rule.add('+-=._:/ ', '')
@@ -259,6 +263,15 @@ def test_anonymous_listing_of_public_bucket(env, bucket):
     assert [o.key for o in anon.list_objects().object_list] == ['a']
     anon.put_object('from-anon', b'y')
     assert bucket.get_object('from-anon').read() == b'y'
+
+
+def test_signed_url_put_without_content_type(bucket):
+    # oss2's test_put_object_with_sign_url: the server guesses no type.
+    url = bucket.sign_url('PUT', 'photo.jpg', 60)
+    assert bucket.put_object_with_url(url, b'jpeg').status == 200
+    assert bucket.head_object('photo.jpg').content_type == 'application/octet-stream'
+    with pytest.raises(oss2.exceptions.SignatureDoesNotMatch):
+        bucket.put_object_with_url(url, b'jpeg', headers={'Content-Type': 'image/jpeg'})
 
 
 def test_signed_url_with_headers(env, bucket):
