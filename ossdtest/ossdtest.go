@@ -59,6 +59,10 @@ type Options struct {
 	// UnblockNewBuckets creates buckets with Block Public Access off
 	// (ossd --block-public-access=false), for tests of public ACLs.
 	UnblockNewBuckets bool
+	// CallbackAllow lets upload callbacks reach these otherwise forbidden
+	// addresses (ossd --callback-allow): a test's callback server on
+	// 127.0.0.1 needs "127.0.0.1" here.
+	CallbackAllow []string
 }
 
 // Clock is what drives access-log delivery: the time now, and a channel
@@ -86,7 +90,8 @@ func StartWith(t testing.TB, o Options) *Server {
 		t.Fatalf("ossdtest: credentials: %v", err)
 	}
 	srv, err := server.New(server.Config{DataDir: o.DataDir, Region: o.Region, Root: root, Users: o.Users, Now: o.Now,
-		LogInterval: o.LogInterval, LogClock: logClock(o.LogClock), UnblockNewBuckets: o.UnblockNewBuckets})
+		LogInterval: o.LogInterval, LogClock: logClock(o.LogClock), UnblockNewBuckets: o.UnblockNewBuckets,
+		CallbackAllow: o.CallbackAllow})
 	if err != nil {
 		t.Fatalf("ossdtest: start: %v", err)
 	}

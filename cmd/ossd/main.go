@@ -42,6 +42,7 @@ type options struct {
 	logInterval                        time.Duration
 	logTZ                              string
 	logSync                            logSyncFlag
+	callbackAllow                      string
 }
 
 // logSyncFlag is --log-sync: "always" or a duration from 1ms to 10s.
@@ -124,6 +125,7 @@ Flags:
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.DurationVar(&o.logInterval, "log-delivery-interval", time.Hour, "how often access-log objects are delivered (OSS: hourly; down to 1s); the ossd logs flush command delivers at once")
 	fs.Var(&o.logSync, "log-sync", "access-log durability: a duration (1ms to 10s) - each record is written before its response completes, so a killed ossd loses none, and synced to disk within that time, so a power cut loses at most that much; or always - each record is synced before its response completes (slower)")
+	fs.StringVar(&o.callbackAllow, "callback-allow", "", "comma-separated addresses upload callbacks may reach although they are loopback, private, link-local or multicast (refused by default, as OSS does): CIDRs (10.0.0.0/8), addresses (127.0.0.1) or host:port (localhost:8080)")
 	fs.StringVar(&o.logTZ, "log-timezone", "+0800", "time zone of access-log lines and log object names: ±hhmm or an IANA name (OSS's China regions: +0800)")
 	return fs
 }
@@ -168,7 +170,8 @@ func run(args []string) error {
 	loc, _ := parseZone(o.logTZ)
 	srv, err := server.New(server.Config{DataDir: o.data, Region: o.region, Domains: domains, Root: root, Users: users, Logger: logger,
 		LogInterval: o.logInterval, LogLocation: loc, LogSync: o.logSync.d, UnblockNewBuckets: !o.blockPublicAccess,
-		BodyReadTimeout: disabledIfZero(o.bodyReadTimeout), BodyWriteTimeout: disabledIfZero(o.bodyWriteTimeout)})
+		BodyReadTimeout: disabledIfZero(o.bodyReadTimeout), BodyWriteTimeout: disabledIfZero(o.bodyWriteTimeout),
+		CallbackAllow: splitList(o.callbackAllow)})
 	if err != nil {
 		return err
 	}
@@ -204,6 +207,17 @@ func run(args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // syncPhrase says the --log-sync mode in the banner.

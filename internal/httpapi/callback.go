@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -20,14 +21,8 @@ import (
 // in OSS, a failed callback leaves the object in place and answers 203
 // CallbackFailed; a successful one relays the callback server's body.
 func (h *Handler) runCallback(rq *request, v *meta.Version) error {
-	raw, err := base64.StdEncoding.DecodeString(rq.r.Header.Get("x-oss-callback"))
-	var cb struct {
-		URL      string `json:"callbackUrl"`
-		Host     string `json:"callbackHost"`
-		Body     string `json:"callbackBody"`
-		BodyType string `json:"callbackBodyType"`
-	}
-	if err != nil || json.Unmarshal(raw, &cb) != nil || cb.URL == "" {
+	cb, err := parseCallback(rq)
+	if err != nil {
 		return callbackFailed(rq, "The callback configuration is not valid json.")
 	}
 	vars := map[string]string{}
@@ -60,7 +55,12 @@ func (h *Handler) runCallback(rq *request, v *meta.Version) error {
 	defer cancel()
 	var lastErr string
 	for _, u := range strings.Split(cb.URL, ";") {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSpace(u), bytes.NewReader([]byte(body)))
+		pu, err := parseCallbackURL(strings.TrimSpace(u))
+		if err != nil {
+			lastErr = "The callback url is not valid."
+			continue
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, pu.String(), bytes.NewReader([]byte(body)))
 		if err != nil {
 			lastErr = "The callback url is not valid."
 			continue
@@ -69,9 +69,14 @@ func (h *Handler) runCallback(rq *request, v *meta.Version) error {
 		if cb.Host != "" {
 			req.Host = cb.Host
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := h.cbClient.Do(req)
 		if err != nil {
 			lastErr = "Error status : -1."
+			if errors.Is(err, ErrCallbackForbidden) {
+				// The name resolved to a forbidden address when dialed
+				// (after the check before the upload passed).
+				lastErr = "Private address is forbidden to callback."
+			}
 			continue
 		}
 		rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -87,6 +92,45 @@ func (h *Handler) runCallback(rq *request, v *meta.Version) error {
 		return nil
 	}
 	return callbackFailed(rq, lastErr)
+}
+
+// callbackSpec is the decoded x-oss-callback header.
+type callbackSpec struct {
+	URL      string `json:"callbackUrl"`
+	Host     string `json:"callbackHost"`
+	Body     string `json:"callbackBody"`
+	BodyType string `json:"callbackBodyType"`
+}
+
+func parseCallback(rq *request) (*callbackSpec, error) {
+	raw, err := base64.StdEncoding.DecodeString(rq.r.Header.Get("x-oss-callback"))
+	if err != nil {
+		return nil, err
+	}
+	var cb callbackSpec
+	if err := json.Unmarshal(raw, &cb); err != nil {
+		return nil, err
+	}
+	if cb.URL == "" {
+		return nil, errors.New("no callbackUrl")
+	}
+	return &cb, nil
+}
+
+// parseCallbackURL parses one URL of callbackUrl; OSS takes one without a
+// scheme ("127.0.0.1:8088/cb.php") as http.
+func parseCallbackURL(raw string) (*url.URL, error) {
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return nil, errors.New("not an http(s) URL")
+	}
+	return u, nil
 }
 
 func callbackFailed(rq *request, msg string) error {

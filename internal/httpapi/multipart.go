@@ -151,6 +151,11 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 	if err := h.svc.AllowObjectACL(rq.ctx, rq.b, acl); err != nil {
 		return err
 	}
+	if rq.r.Header.Get("x-oss-callback") != "" {
+		if err := h.checkCallbackURLs(rq); err != nil {
+			return err
+		}
+	}
 	w, err := h.svc.Complete(rq.ctx, rq.bucket, rq.key, rq.q.get("uploadId"), list, all, writeCondition(rq), acl)
 	if err != nil {
 		return err

@@ -223,6 +223,11 @@ func (h *Handler) putObject(rq *request) error {
 	if err != nil {
 		return err
 	}
+	if rq.r.Header.Get("x-oss-callback") != "" {
+		if err := h.checkCallbackURLs(rq); err != nil {
+			return err
+		}
+	}
 	start := h.cfg.Now()
 	w, err := h.svc.PutObject(rq.ctx, service.PutInput{
 		Bucket: rq.bucket, Key: rq.key, Body: rq.r.Body, Size: bodySize(rq.r), ContentMD5: md5sum, CRC64: crc,

@@ -65,15 +65,23 @@ type Config struct {
 	// closed, when the client takes no byte for this long (see sendIdle
 	// for how object bodies sent by sendfile are measured). Zero disables.
 	BodyWriteTimeout time.Duration
+	// CallbackPolicy decides which addresses upload callbacks may reach
+	// (nil: public addresses only).
+	CallbackPolicy *CallbackPolicy
+	// CallbackClient sends upload callbacks; nil means CallbackPolicy's
+	// Client. Tests replace it.
+	CallbackClient *http.Client
 }
 
 // Handler is the OSS API http.Handler.
 type Handler struct {
-	cfg  Config
-	svc  *service.Service
-	log  *slog.Logger
-	seq  atomic.Uint64
-	boot [4]byte
+	cfg      Config
+	svc      *service.Service
+	log      *slog.Logger
+	cbPolicy *CallbackPolicy
+	cbClient *http.Client
+	seq      atomic.Uint64
+	boot     [4]byte
 }
 
 // New returns a Handler.
@@ -87,7 +95,13 @@ func New(cfg Config) *Handler {
 	if cfg.MaxXMLBody == 0 {
 		cfg.MaxXMLBody = 1 << 20
 	}
-	h := &Handler{cfg: cfg, svc: cfg.Service, log: cfg.Logger}
+	h := &Handler{cfg: cfg, svc: cfg.Service, log: cfg.Logger, cbPolicy: cfg.CallbackPolicy, cbClient: cfg.CallbackClient}
+	if h.cbPolicy == nil {
+		h.cbPolicy = &CallbackPolicy{}
+	}
+	if h.cbClient == nil {
+		h.cbClient = h.cbPolicy.Client()
+	}
 	rand.Read(h.boot[:])
 	return h
 }

@@ -64,6 +64,14 @@ type Config struct {
 	// commits fail on demand. bbolt opens its file itself, so metadata
 	// faults are injected at this interface rather than at file level.
 	WrapMeta func(meta.Store) meta.Store
+
+	// CallbackAllow lists the otherwise forbidden addresses (loopback,
+	// private, link-local, …) upload callbacks may reach: CIDRs, addresses
+	// and host:port pairs (--callback-allow).
+	CallbackAllow []string
+	// CallbackClient, if set, sends upload callbacks instead of the
+	// guarded client (tests).
+	CallbackClient *http.Client
 }
 
 // DefaultLogSync is the default access-log durability mode: records are
@@ -151,6 +159,11 @@ func New(cfg Config) (*Server, error) {
 		m.Close()
 		return nil, err
 	}
+	cbPolicy, err := httpapi.NewCallbackPolicy(cfg.CallbackAllow)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
 	svc := service.New(service.Config{Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger, UnblockNewBuckets: cfg.UnblockNewBuckets}, m, bs)
 	started := time.Now()
 	sweepCtx, cancelSweep := context.WithCancel(context.Background())
@@ -182,6 +195,7 @@ func New(cfg Config) (*Server, error) {
 		Service: svc, Accounts: accts, Region: cfg.Region, Domains: cfg.Domains, Now: cfg.Now, Logger: cfg.Logger,
 		LogSink: sink, Admin: s.adminHandler(accts),
 		BodyReadTimeout: zeroNegative(cfg.BodyReadTimeout, DefaultBodyTimeout), BodyWriteTimeout: zeroNegative(cfg.BodyWriteTimeout, DefaultBodyTimeout),
+		CallbackPolicy: cbPolicy, CallbackClient: cfg.CallbackClient,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopLog = cancel
