@@ -21,13 +21,27 @@ func (s *discardSink) PutLogObject(ctx context.Context, bucket, key string, body
 	return err
 }
 
-// BenchmarkAppendParallel measures Append with group commit on the real
-// filesystem (each batch is one write and one fsync), at several levels of
-// concurrency: goroutines = parallelism × GOMAXPROCS.
+// BenchmarkAppendParallel measures Append on the real filesystem in both
+// durability modes — always: group commit, each batch one write and one
+// fsync; 1s: one write per record in the caller, a sync a second — at
+// several levels of concurrency: goroutines = parallelism × GOMAXPROCS.
 func BenchmarkAppendParallel(b *testing.B) {
-	for _, par := range []int{1, 8, 64} {
-		b.Run(fmt.Sprintf("goroutines=%d", par*runtime.GOMAXPROCS(0)), func(b *testing.B) {
-			l, err := Open(Config{Dir: b.TempDir(), Sink: &discardSink{}, Clock: NewFakeClock(at(10, 0, 0))})
+	for _, mode := range []struct {
+		name string
+		sync time.Duration
+	}{{"always", 0}, {"1s", time.Second}} {
+		for _, par := range []int{1, 8, 64} {
+			b.Run(fmt.Sprintf("mode=%s/goroutines=%d", mode.name, par*runtime.GOMAXPROCS(0)), func(b *testing.B) {
+				benchAppend(b, mode.sync, par)
+			})
+		}
+	}
+}
+
+func benchAppend(b *testing.B, syncInterval time.Duration, par int) {
+	{
+		{
+			l, err := Open(Config{Dir: b.TempDir(), Sink: &discardSink{}, Clock: NewFakeClock(at(10, 0, 0)), SyncInterval: syncInterval})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -47,7 +61,7 @@ func BenchmarkAppendParallel(b *testing.B) {
 			if n := l.j.batches.Load() - syncs0; n > 0 {
 				b.ReportMetric(float64(b.N)/float64(n), "records/fsync")
 			}
-		})
+		}
 	}
 }
 
