@@ -40,16 +40,23 @@ func parseZone(s string) (*time.Location, error) {
 	return loc, nil
 }
 
-// logsCommand implements `ossd logs flush|status|tail`: it talks to a
-// running ossd's admin endpoints, signing with the root key.
+// logsCommand implements `ossd logs flush|status|tail`, which talk to a
+// running ossd's admin endpoints, signing with the root key, and hands
+// `stats` and `report` to logsStatsCommand.
 func logsCommand(args []string) int {
+	if len(args) > 0 && (args[0] == "stats" || args[0] == "report") {
+		return logsStatsCommand(args[0], args[1:], os.Stdout, os.Stderr)
+	}
 	if len(args) == 0 || (args[0] != "flush" && args[0] != "status" && args[0] != "tail") {
 		fmt.Fprintln(os.Stderr, `usage: ossd logs flush|status|tail [--addr host:port] [--data dir] [--bucket B] [--json]
+       ossd logs stats|report --bucket LOGBUCKET [--prefix P] [--source B] [--since 24h] ... (ossd logs stats -h)
 
   flush   deliver every pending access-log record now; returns when the log
           objects are stored (exit 1 when a target could not take them)
   status  per source bucket: records pending, oldest, last error, last object
   tail    stream records as the server commits them (OSS lines, or --json)
+  stats   figures from the delivered log objects, read through the OSS API
+  report  the same figures as one self-contained HTML file (--out)
 
 Credentials: OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET, else <data>/credentials.json.`)
 		return 2

@@ -98,7 +98,7 @@ func flagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("ossd", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: ossd [flags]
-       ossd logs flush|status|tail [flags]
+       ossd logs flush|status|tail|stats|report [flags]
 
 ossd serves the Alibaba Cloud OSS API from a local data directory.
 Credentials come from OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET; when
