@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
@@ -34,7 +35,7 @@ type statsOptions struct {
 	since                  time.Duration
 	from, to               string
 	format, out            string
-	top                    int
+	top, parallel          int
 	zone                   *time.Location
 }
 
@@ -76,6 +77,7 @@ func parseStatsFlags(cmd string, args []string, stderr io.Writer) (*statsOptions
 		fs.StringVar(&o.out, "out", "report.html", "the HTML file to write")
 	}
 	fs.IntVar(&o.top, "top", 10, "entries per top list")
+	fs.IntVar(&o.parallel, "parallel", 4, "log objects read at once")
 	zone := fs.String("log-timezone", "+0800", "time zone of the log object names and of the hours shown (±hhmm or IANA name; the server's --log-timezone)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -92,8 +94,8 @@ func parseStatsFlags(cmd string, args []string, stderr io.Writer) (*statsOptions
 	if o.since != 0 && (o.from != "" || o.to != "") {
 		return nil, errors.New("--since and --from/--to exclude each other")
 	}
-	if o.since < 0 || o.top < 1 {
-		return nil, errors.New("--since and --top must be positive")
+	if o.since < 0 || o.top < 1 || o.parallel < 1 || o.parallel > 64 {
+		return nil, errors.New("--since and --top must be positive, --parallel from 1 to 64")
 	}
 	loc, err := parseZone(*zone)
 	if err != nil {
@@ -230,8 +232,10 @@ func statsClient(o *statsOptions) (*oss.Client, error) {
 }
 
 // collectStats lists the log objects, skips those whose name puts them
-// outside the window or from another source, and streams the rest through
-// one Aggregator, one object at a time.
+// outside the window or under another source, and streams the rest, each
+// a line at a time, through --parallel workers with an Aggregator each
+// (downloads overlap, and parsing uses every core); their counts are
+// merged at the end.
 func collectStats(ctx context.Context, o *statsOptions, now time.Time) (*stats.Report, error) {
 	from, to, err := o.window(now)
 	if err != nil {
@@ -241,7 +245,44 @@ func collectStats(ctx context.Context, o *statsOptions, now time.Time) (*stats.R
 	if err != nil {
 		return nil, err
 	}
-	agg := stats.New(stats.Options{From: from, To: to, TopN: o.top, Location: o.zone})
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	opt := stats.Options{From: from, To: to, TopN: o.top, Location: o.zone}
+	keys := make(chan string)
+	aggs := make([]*stats.Aggregator, o.parallel)
+	var wg sync.WaitGroup
+	for i := range aggs {
+		aggs[i] = stats.New(opt)
+		wg.Add(1)
+		go func(agg *stats.Aggregator) {
+			defer wg.Done()
+			for key := range keys {
+				if err := readLogObject(ctx, client, o.bucket, key, agg); err != nil {
+					cancel(err)
+				}
+			}
+		}(aggs[i])
+	}
+	objects, err := listLogObjects(ctx, client, o, from, to, keys)
+	close(keys)
+	wg.Wait()
+	if cause := context.Cause(ctx); cause != nil && err == nil {
+		err = cause
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range aggs[1:] {
+		aggs[0].Merge(a)
+	}
+	rep := aggs[0].Report()
+	rep.Objects = objects
+	return rep, nil
+}
+
+// listLogObjects sends the keys of the log objects to read to keys and
+// returns how many it sent.
+func listLogObjects(ctx context.Context, client *oss.Client, o *statsOptions, from, to time.Time, keys chan<- string) (int, error) {
 	objects := 0
 	p := client.NewListObjectsV2Paginator(&oss.ListObjectsV2Request{
 		Bucket: oss.Ptr(o.bucket), Prefix: oss.Ptr(o.prefix + o.source),
@@ -249,7 +290,7 @@ func collectStats(ctx context.Context, o *statsOptions, now time.Time) (*stats.R
 	for p.HasNext() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("listing oss://%s/%s: %w", o.bucket, o.prefix+o.source, err)
+			return objects, fmt.Errorf("listing oss://%s/%s: %w", o.bucket, o.prefix+o.source, err)
 		}
 		for _, obj := range page.Contents {
 			key := oss.ToString(obj.Key)
@@ -257,15 +298,15 @@ func collectStats(ctx context.Context, o *statsOptions, now time.Time) (*stats.R
 			if !ok || o.source != "" && n.Source != o.source || !n.MayOverlap(from, to, nameSlack) {
 				continue
 			}
-			if err := readLogObject(ctx, client, o.bucket, key, agg); err != nil {
-				return nil, err
+			select {
+			case keys <- key:
+				objects++
+			case <-ctx.Done():
+				return objects, context.Cause(ctx)
 			}
-			objects++
 		}
 	}
-	rep := agg.Report()
-	rep.Objects = objects
-	return rep, nil
+	return objects, nil
 }
 
 func readLogObject(ctx context.Context, client *oss.Client, bucket, key string, agg *stats.Aggregator) error {

@@ -82,3 +82,11 @@ func (h *Histogram) Quantile(q float64) int64 {
 	}
 	return bucketLow(histBuckets - 1)
 }
+
+// Merge adds the counts of o to h.
+func (h *Histogram) Merge(o *Histogram) {
+	for i, c := range o.counts {
+		h.counts[i] += c
+	}
+	h.n += o.n
+}

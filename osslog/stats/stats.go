@@ -73,6 +73,13 @@ type Totals struct {
 	BytesReceived int64 `json:"bytes_received"`
 }
 
+func (t *Totals) merge(o *Totals) {
+	t.Requests += o.Requests
+	t.Errors += o.Errors
+	t.BytesSent += o.BytesSent
+	t.BytesReceived += o.BytesReceived
+}
+
 func (t *Totals) add(l *osslog.Line) {
 	t.Requests++
 	if l.HTTPStatus >= 400 {
@@ -235,6 +242,47 @@ func orAnonymous(s string) string {
 		return Anonymous
 	}
 	return s
+}
+
+// Merge adds what o counted to a, so that parts of a log (objects read
+// concurrently) can be counted apart and reported as one. Both must have
+// been made with the same Options. The top lists keep their bound over
+// the combined lines (see TopK.Merge); everything else is exact.
+func (a *Aggregator) Merge(o *Aggregator) {
+	a.lines += o.lines
+	a.malformed += o.malformed
+	a.outside += o.outside
+	a.total.merge(&o.total)
+	a.latency.Merge(&o.latency)
+	if !o.first.IsZero() && (a.first.IsZero() || o.first.Before(a.first)) {
+		a.first = o.first
+	}
+	if o.last.After(a.last) {
+		a.last = o.last
+	}
+	for name, g := range o.ops {
+		mine := group(a.ops, name)
+		mine.merge(&g.Totals)
+		mine.latency.Merge(&g.latency)
+	}
+	for _, m := range [][2]map[string]*Totals{{a.status, o.status}, {a.codes, o.codes}} {
+		for name, t := range m[1] {
+			group(m[0], name).merge(t)
+		}
+	}
+	for h, t := range o.hours {
+		mine := a.hours[h]
+		if mine == nil {
+			mine = new(Totals)
+			a.hours[h] = mine
+		}
+		mine.merge(t)
+	}
+	a.keys.Merge(o.keys)
+	a.ips.Merge(o.ips)
+	a.agents.Merge(o.agents)
+	a.requesters.Merge(o.requesters)
+	a.accessKeys.Merge(o.accessKeys)
 }
 
 // AddLine parses one line and counts it; a line osslog.Parse rejects is

@@ -1,7 +1,9 @@
 package stats
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand"
 	"sort"
 	"strings"
@@ -315,5 +317,93 @@ func TestGroupCap(t *testing.T) {
 	r := a.Report()
 	if len(r.Operations) != MaxGroups+1 || r.Operations[0].Name != Other || r.Operations[0].Requests != 10 {
 		t.Fatalf("%d operations, first %+v", len(r.Operations), r.Operations[0])
+	}
+}
+
+// TestTopKMerge: summaries of the parts of a stream, merged, keep
+// Space-Saving's guarantees over the whole stream; exact when they fit.
+func TestTopKMerge(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		m, parts  int
+		n, domain int
+	}{
+		{"fits", 100, 3, 3000, 50},
+		{"skewed, small", 20, 4, 20000, 5000},
+		{"skewed, two", 50, 2, 20000, 5000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewSource(int64(tc.m)))
+			z := rand.NewZipf(r, 1.2, 1, uint64(tc.domain-1))
+			truth := map[string]int64{}
+			parts := make([]*TopK, tc.parts)
+			for i := range parts {
+				parts[i] = NewTopK(tc.m)
+			}
+			for i := 0; i < tc.n; i++ {
+				v := fmt.Sprint(z.Uint64())
+				truth[v]++
+				parts[r.Intn(tc.parts)].Add(v)
+			}
+			for _, p := range parts[1:] {
+				parts[0].Merge(p)
+			}
+			tk := parts[0]
+			if tk.Total() != int64(tc.n) || len(tk.h) > tc.m {
+				t.Fatalf("total %d, %d counters", tk.Total(), len(tk.h))
+			}
+			bound := int64(tc.n / tc.m)
+			listed := map[string]bool{}
+			for _, e := range tk.Top(tc.m) {
+				listed[e.Value] = true
+				if e.Count < truth[e.Value] || e.Count-truth[e.Value] > bound || e.Count-e.Error > truth[e.Value] {
+					t.Fatalf("%q: count %d error %d, true %d, bound %d", e.Value, e.Count, e.Error, truth[e.Value], bound)
+				}
+				if len(truth) <= tc.m && e.Count != truth[e.Value] {
+					t.Fatalf("%q: count %d, true %d: not exact although it fits", e.Value, e.Count, truth[e.Value])
+				}
+			}
+			for v, c := range truth {
+				if c > bound && !listed[v] {
+					t.Fatalf("%q has %d > N/m = %d but is not listed", v, c, bound)
+				}
+			}
+		})
+	}
+}
+
+// TestAggregatorMerge: lines counted in parts and merged give the report
+// of the lines counted at once.
+func TestAggregatorMerge(t *testing.T) {
+	g := newLineGen(20000)
+	var all strings.Builder
+	parts := []*Aggregator{New(Options{}), New(Options{}), New(Options{})}
+	whole := New(Options{})
+	if _, err := io.Copy(&all, g); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(all.String(), "\n")
+	for i, l := range lines {
+		if l == "" {
+			continue
+		}
+		whole.AddLine(l)
+		parts[i%3].AddLine(l)
+	}
+	parts[0].AddLine("garbage")
+	whole.AddLine("garbage")
+	parts[0].Merge(parts[1])
+	parts[0].Merge(parts[2])
+	got, want := parts[0].Report(), whole.Report()
+	// Top lists of 1000 counters over a million possible keys are
+	// estimates; their bound is checked in TestTopKMerge. The rest is exact.
+	got.TopKeys, want.TopKeys, got.TopRemoteIPs, want.TopRemoteIPs = nil, nil, nil, nil
+	gj, _ := json.Marshal(got)
+	wj, _ := json.Marshal(want)
+	if string(gj) != string(wj) {
+		t.Fatalf("merged report differs:\n got %s\nwant %s", gj, wj)
+	}
+	if got.Lines != 20000 || got.Malformed != 1 || len(got.ErrorCodes) != 2 {
+		t.Fatalf("lines %d malformed %d codes %v", got.Lines, got.Malformed, got.ErrorCodes)
 	}
 }

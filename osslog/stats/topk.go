@@ -132,3 +132,52 @@ func (h *minHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return c
 }
+
+// floor is the most a value the summary does not track can have occurred:
+// the smallest counter once every counter is in use, else 0 (until then
+// every value seen is tracked, exactly).
+func (t *TopK) floor() int64 {
+	if len(t.h) < t.capacity {
+		return 0
+	}
+	return t.h[0].count
+}
+
+// Merge adds the counts of o (a summary of another part of the stream) to
+// t, keeping t's capacity. A value tracked by one summary only is charged
+// the other's floor, both in its count and in its error, so counts stay
+// never low; the merged summary keeps the Space-Saving bound over the
+// combined stream (Agarwal et al., "Mergeable Summaries", 2012): every count
+// at most (N_t+N_o)/m high.
+func (t *TopK) Merge(o *TopK) {
+	ft, fo := t.floor(), o.floor()
+	all := make([]*counter, 0, len(t.h)+len(o.h))
+	for _, c := range t.h {
+		all = append(all, c)
+	}
+	for _, c := range o.h {
+		if mine, ok := t.index[c.value]; ok {
+			mine.count += c.count
+			mine.err += c.err
+			continue
+		}
+		all = append(all, &counter{value: c.value, count: c.count + ft, err: c.err + ft})
+	}
+	for _, c := range t.h {
+		if _, ok := o.index[c.value]; !ok {
+			c.count += fo
+			c.err += fo
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].count > all[j].count })
+	if len(all) > t.capacity {
+		all = all[:t.capacity]
+	}
+	t.n += o.n
+	t.index = make(map[string]*counter, t.capacity)
+	t.h = t.h[:0]
+	for _, c := range all {
+		t.index[c.value] = c
+		heap.Push(&t.h, c)
+	}
+}
