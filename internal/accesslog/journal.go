@@ -844,7 +844,9 @@ func (j *journal) syncNow() error {
 	}
 	j.batches.Add(1)
 	j.onDurable(&batch{buf: buf, last: last})
-	if cap(buf) <= 4<<20 {
+	// The buffer is kept for the next interval (it holds about as much
+	// then), unless a burst made it far larger than a busy second needs.
+	if cap(buf) <= 64<<20 {
 		j.spare = buf[:0]
 	}
 	return j.rotateLocked()

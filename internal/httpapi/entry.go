@@ -49,8 +49,7 @@ func newRecord(rq *request, now time.Time) *accesslog.Record {
 	}
 	return &accesslog.Record{Line: osslog.Line{
 		RemoteIP: ip, Reserved1: "-", Reserved2: "-", Time: now,
-		RequestURI: r.Method + " " + r.RequestURI + " " + r.Proto,
-		Referer:    r.Referer(), UserAgent: r.UserAgent(), Host: r.Host, RequestID: rq.id,
+		Referer: r.Referer(), UserAgent: r.UserAgent(), Host: r.Host, RequestID: rq.id,
 		LoggingFlag: "true", ObjectSize: osslog.Absent, DeltaDataSize: osslog.AbsentDelta,
 	}}
 }
@@ -67,6 +66,8 @@ func logDelta(d int64) int64 {
 // completeRecord fills what is known only at the end.
 func completeRecord(rq *request, now time.Time) {
 	e := rq.entry
+	r := rq.r
+	e.RequestURI = r.Method + " " + r.RequestURI + " " + r.Proto
 	e.HTTPStatus = rq.w.status
 	if e.HTTPStatus == 0 {
 		e.HTTPStatus = http.StatusOK
