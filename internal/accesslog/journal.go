@@ -117,7 +117,9 @@ type journal struct {
 
 	// Default mode only. In that mode f, act and end are guarded by mu (the
 	// appenders write under it); syncMu serialises syncs, rotation and
-	// recovery, and is taken before mu.
+	// recovery, and is taken before mu. onDurable (which takes the Log's
+	// mutex) may run with mu held: the Log never calls into the journal
+	// with its own mutex held.
 	syncMu  sync.Mutex
 	pend    []byte        // frames written since the last sync that succeeded
 	pendOff int64         // offset of pend[0] in the active segment
@@ -852,12 +854,23 @@ func (j *journal) syncNow() error {
 	return j.rotateLocked()
 }
 
-// rotateLocked (syncMu and mu held, nothing in pend) seals a full active
-// segment and starts the next, so that every segment but the newest is
-// durable whole.
+// rotateLocked (syncMu and mu held, the journal not failed) seals a full
+// active segment and starts the next, so that every segment but the newest
+// is durable whole. Frames written while the caller's sync ran are synced
+// here first, with the appenders held off (once a segment).
 func (j *journal) rotateLocked() error {
 	if j.act.size < j.segSize || j.act.last < j.act.base || j.closed {
 		return nil
+	}
+	if len(j.pend) > 0 {
+		if err := j.f.Sync(); err != nil {
+			j.syncErrs.Add(1)
+			j.fail(fmt.Errorf("fdatasync before sealing the segment: %w", err))
+			return fmt.Errorf("%w: %w", ErrJournalUnavailable, err)
+		}
+		j.batches.Add(1)
+		j.onDurable(&batch{buf: j.pend, last: j.written.Load()})
+		j.pend = j.pend[:0]
 	}
 	if err := j.startSegment(j.nextID, true); err != nil {
 		j.fail(fmt.Errorf("start segment: %w", err))

@@ -31,8 +31,9 @@ type memFS struct {
 	// fails it. A failing WriteAt first writes half its bytes (a short
 	// write, as on a full disk).
 	inject func(op, path string) error
-	// onSync, if set, is called (without the lock) before a file Sync.
-	onSync func(path string)
+	// onSync, if set, is called (without the lock) before a file Sync;
+	// afterSync after a successful one: what it writes is not synced.
+	onSync, afterSync func(path string)
 	// dropOnFailedSync models Linux after a failed fsync: the dirty pages
 	// it could not write are dropped, so the file reads (and a later Sync
 	// persists) what was last synced, not what was written since.
@@ -343,6 +344,11 @@ func (f *memFile) Sync() error {
 		return err
 	}
 	f.node.synced = slices.Clone(f.node.data)
+	if f.fs.afterSync != nil {
+		f.fs.mu.Unlock()
+		defer f.fs.mu.Lock() // for the deferred Unlock
+		f.fs.afterSync(f.path)
+	}
 	return nil
 }
 

@@ -212,3 +212,38 @@ func TestSyncIntervalBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultModeRotationSyncsTail: records written while the syncer's
+// fdatasync runs are in the segment being sealed; the segment must be
+// synced whole before the next one starts, or a power cut after a later
+// "successful" sync would lose records that Sync said were durable.
+func TestDefaultModeRotationSyncsTail(t *testing.T) {
+	e := newEnv(t, func(c *Config) { defaultMode(c); c.SegmentSize = 2 << 10 }, "logs")
+	ids := e.appendAll("a", 30, 1) // past the segment size
+	var during []string
+	once := true
+	e.fs.afterSync = func(path string) {
+		if once && strings.HasSuffix(path, segSuffix) {
+			once = false
+			during = e.appendAll("d", 3, 2) // written while the sync runs
+		}
+	}
+	if err := e.l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.l.Unsynced(); n != 0 {
+		t.Fatalf("Unsynced = %d after two syncs, want 0", n)
+	}
+	if len(e.fs.segments()) < 2 {
+		t.Fatalf("segments %v: the full segment was not sealed", e.fs.segments())
+	}
+	t.Logf("written while syncing: %v; segments %v", during, e.fs.segments())
+	e.crash()
+	if err := e.l.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	exactlyOnce(t, e.sink, append(ids, during...))
+}
