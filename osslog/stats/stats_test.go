@@ -407,3 +407,30 @@ func TestAggregatorMerge(t *testing.T) {
 		t.Fatalf("lines %d malformed %d codes %v", got.Lines, got.Malformed, got.ErrorCodes)
 	}
 }
+
+// TestBoundedState: however many distinct values arrive, every part of an
+// Aggregator stays within its documented size; only hours grow.
+func TestBoundedState(t *testing.T) {
+	a := New(Options{Capacity: 100})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 20000; i++ {
+		s := fmt.Sprint(i)
+		a.AddLine(line(t0.Add(time.Duration(i%48)*time.Hour), "Op"+s, "b", "k"+s, 200+i%400, 1, int64(i), "Code"+s, "10.0."+s, "ua"+s, s))
+	}
+	for name, n := range map[string]int{"ops": len(a.ops), "codes": len(a.codes)} {
+		if n > MaxGroups+1 {
+			t.Errorf("%s: %d groups", name, n)
+		}
+	}
+	if len(a.status) > 400 || len(a.hours) != 48 {
+		t.Errorf("%d statuses, %d hours", len(a.status), len(a.hours))
+	}
+	for name, tk := range map[string]*TopK{"keys": a.keys, "ips": a.ips, "agents": a.agents, "requesters": a.requesters, "access keys": a.accessKeys} {
+		if len(tk.h) > 100 || len(tk.index) > 100 || tk.Total() != 20000 {
+			t.Errorf("%s: %d counters, %d indexed, total %d", name, len(tk.h), len(tk.index), tk.Total())
+		}
+	}
+	if r := a.Report(); r.TopError != 200 || r.Lines != 20000 {
+		t.Errorf("top error bound %d, lines %d", r.TopError, r.Lines)
+	}
+}
