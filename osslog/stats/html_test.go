@@ -42,6 +42,12 @@ func sampleReport(t testing.TB) *Report {
 		b.WriteString(line(at, o.op, "examplebucket", key, o.status, int64(r.Intn(1<<20)), o.ms+int64(r.ExpFloat64()*float64(o.ms)),
 			o.code, fmt.Sprintf("10.0.%d.%d", r.Intn(3), r.Intn(20)), agents[r.Intn(len(agents))], requester))
 	}
+	// Values a page must show as text, not run: the page draws them with
+	// textContent, and the data is JSON with <, > and & escaped.
+	for i := 0; i < 500; i++ {
+		b.WriteString(line(t0.Add(20*time.Hour), "GetObject", "examplebucket", hostileKey, 200, 10, 5, "",
+			"10.9.9.9", hostileAgent, "1000000"))
+	}
 	a := New(Options{Location: time.FixedZone("", 8*3600)})
 	if err := a.AddReader(strings.NewReader(b.String())); err != nil {
 		t.Fatal(err)
@@ -50,6 +56,11 @@ func sampleReport(t testing.TB) *Report {
 	rep.Objects = 36
 	return rep
 }
+
+const (
+	hostileKey   = `</script><script>document.body.setAttribute("data-rendered","hacked")</script>"'&.jpg`
+	hostileAgent = `<img src=x onerror="document.body.setAttribute('data-rendered','hacked')">`
+)
 
 // chromium returns the path of a Chromium binary, or skips.
 func chromium(t *testing.T) string {
@@ -147,8 +158,11 @@ func TestReportRenders(t *testing.T) {
 	if got := strings.Count(dom, `<table class="top">`); got != 5 {
 		t.Errorf("%d top tables, want 5", got)
 	}
-	if !strings.Contains(dom, rep.TopKeys[0].Value) {
-		t.Errorf("top key %q not shown", rep.TopKeys[0].Value)
+	if rep.TopKeys[0].Value != "examplebucket/"+hostileKey || !strings.Contains(dom, "&lt;/script&gt;&lt;script&gt;document.body") {
+		t.Errorf("top key %q not shown as text", rep.TopKeys[0].Value)
+	}
+	if !strings.Contains(dom, "&lt;img src=x onerror=") {
+		t.Errorf("user agent %q not shown as text", hostileAgent)
 	}
 	if os.Getenv("OSSD_REPORT_SCREENSHOT") != "" { // how docs/report.png is made
 		out, err := exec.Command(chromium(t), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",

@@ -59,6 +59,8 @@ type Options struct {
 	// (default 1000; at least TopN).
 	Capacity int
 	// Location is the time zone hours are reported in (default UTC).
+	// Hours are whole UTC hours, so in a zone whose offset is not whole
+	// hours (+0530) they start at :30.
 	Location *time.Location
 }
 
