@@ -22,6 +22,7 @@ import (
 	"github.com/ossd/ossd/internal/accesslog"
 	"github.com/ossd/ossd/internal/auth"
 	"github.com/ossd/ossd/internal/server"
+	"github.com/ossd/ossd/internal/service"
 )
 
 // Server is a running ossd.
@@ -53,6 +54,12 @@ type Options struct {
 	LogInterval time.Duration
 	// LogClock drives access-log delivery (a fake clock in tests).
 	LogClock Clock
+	// LifecycleClock drives the lifecycle's daily runs (a fake clock in
+	// tests: advance it past 00:00 UTC and a run starts). LifecycleInterval
+	// replaces the daily schedule; LifecycleDone is called after each run.
+	LifecycleClock    Clock
+	LifecycleInterval time.Duration
+	LifecycleDone     func(LifecycleStats, error)
 	// TLS serves HTTPS with a test certificate; use HTTPClient, which
 	// trusts it.
 	TLS bool
@@ -91,7 +98,8 @@ func StartWith(t testing.TB, o Options) *Server {
 	}
 	srv, err := server.New(server.Config{DataDir: o.DataDir, Region: o.Region, Root: root, Users: o.Users, Now: o.Now,
 		LogInterval: o.LogInterval, LogClock: logClock(o.LogClock), UnblockNewBuckets: o.UnblockNewBuckets,
-		CallbackAllow: o.CallbackAllow})
+		CallbackAllow:     o.CallbackAllow,
+		LifecycleInterval: o.LifecycleInterval, LifecycleClock: o.LifecycleClock, LifecycleDone: o.LifecycleDone})
 	if err != nil {
 		t.Fatalf("ossdtest: start: %v", err)
 	}
@@ -107,6 +115,15 @@ func StartWith(t testing.TB, o Options) *Server {
 	}
 	t.Cleanup(s.Close)
 	return s
+}
+
+// LifecycleStats is what one lifecycle run did.
+type LifecycleStats = service.LifecycleStats
+
+// RunLifecycle runs the buckets' lifecycle rules once, as of the
+// lifecycle clock's now, and returns when the run is done.
+func (s *Server) RunLifecycle(ctx context.Context) (LifecycleStats, error) {
+	return s.srv.RunLifecycle(ctx)
 }
 
 // Close stops the server.

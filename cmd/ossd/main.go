@@ -40,6 +40,7 @@ type options struct {
 	verbose, version                   bool
 	blockPublicAccess                  bool
 	logInterval                        time.Duration
+	lifecycleInterval                  time.Duration
 	logTZ                              string
 	logSync                            logSyncFlag
 	callbackAllow                      string
@@ -86,6 +87,9 @@ func parseFlags(args []string) (*options, error) {
 	if o.logInterval < time.Second {
 		return nil, fmt.Errorf("--log-delivery-interval %v: must be at least 1s", o.logInterval)
 	}
+	if o.lifecycleInterval != 0 && o.lifecycleInterval < time.Second {
+		return nil, fmt.Errorf("--lifecycle-interval %v: must be 0 (daily) or at least 1s", o.lifecycleInterval)
+	}
 	if _, err := parseZone(o.logTZ); err != nil {
 		return nil, err
 	}
@@ -126,6 +130,7 @@ Flags:
 	fs.DurationVar(&o.logInterval, "log-delivery-interval", time.Hour, "how often access-log objects are delivered (OSS: hourly; down to 1s); the ossd logs flush command delivers at once")
 	fs.Var(&o.logSync, "log-sync", "access-log durability: a duration (1ms to 10s) - each record is written before its response completes, so a killed ossd loses none, and synced to disk within that time, so a power cut loses at most that much; or always - each record is synced before its response completes (slower)")
 	fs.StringVar(&o.callbackAllow, "callback-allow", "", "comma-separated addresses upload callbacks may reach although they are loopback, private, link-local or multicast (refused by default, as OSS does): CIDRs (10.0.0.0/8), addresses (127.0.0.1) or host:port (localhost:8080)")
+	fs.DurationVar(&o.lifecycleInterval, "lifecycle-interval", 0, "time between lifecycle runs (down to 1s); 0: OSS's schedule, daily from 00:00 UTC")
 	fs.StringVar(&o.logTZ, "log-timezone", "+0800", "time zone of access-log lines and log object names: ±hhmm or an IANA name (OSS's China regions: +0800)")
 	return fs
 }
@@ -170,7 +175,8 @@ func run(args []string) error {
 	loc, _ := parseZone(o.logTZ)
 	srv, err := server.New(server.Config{DataDir: o.data, Region: o.region, Domains: domains, Root: root, Users: users, Logger: logger,
 		LogInterval: o.logInterval, LogLocation: loc, LogSync: o.logSync.d, UnblockNewBuckets: !o.blockPublicAccess,
-		BodyReadTimeout: disabledIfZero(o.bodyReadTimeout), BodyWriteTimeout: disabledIfZero(o.bodyWriteTimeout),
+		LifecycleInterval: o.lifecycleInterval,
+		BodyReadTimeout:   disabledIfZero(o.bodyReadTimeout), BodyWriteTimeout: disabledIfZero(o.bodyWriteTimeout),
 		CallbackAllow: splitList(o.callbackAllow)})
 	if err != nil {
 		return err

@@ -108,7 +108,7 @@ func resourceType(rq *request) string {
 // they answer NotImplemented rather than being mistaken for a plain
 // object or bucket request.
 var unimplemented = []string{
-	"lifecycle", "website", "referer", "policy", "policyStatus", "encryption", "replication",
+	"website", "referer", "policy", "policyStatus", "encryption", "replication",
 	"replicationLocation", "replicationProgress", "worm", "wormId", "wormExtend", "inventory",
 	"qos", "requestPayment", "transferAcceleration", "cname", "restore", "x-oss-process",
 	"accessPoint", "resourceGroup", "httpsConfig", "archiveDirectRead",
@@ -133,6 +133,9 @@ func Route(method string, hasBucket, hasKey bool, q query, hdr http.Header) oss.
 		if q.has(k) {
 			return oss.OpNotImplemented
 		}
+	}
+	if q.has("lifecycle") && (hasKey || !hasBucket) {
+		return oss.OpNotImplemented // a bucket's sub-resource only
 	}
 	if !hasBucket {
 		if op, ok := accountOps[method]; ok && q.has("publicAccessBlock") {
@@ -193,6 +196,8 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpGetPublicAccessBlock
 		case q.has("cors"):
 			return oss.OpGetBucketCors
+		case q.has("lifecycle"):
+			return oss.OpGetBucketLifecycle
 		case q.get("list-type") == "2":
 			return oss.OpListObjectsV2
 		}
@@ -213,6 +218,8 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpPutPublicAccessBlock
 		case q.has("cors"):
 			return oss.OpPutBucketCors
+		case q.has("lifecycle"):
+			return oss.OpPutBucketLifecycle
 		}
 		return oss.OpPutBucket
 	case http.MethodDelete:
@@ -227,6 +234,8 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpDeletePublicAccessBlock
 		case q.has("cors"):
 			return oss.OpDeleteBucketCors
+		case q.has("lifecycle"):
+			return oss.OpDeleteBucketLifecycle
 		}
 		return oss.OpDeleteBucket
 	case http.MethodPost:

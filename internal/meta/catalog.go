@@ -470,6 +470,57 @@ func (b *Bucket) clone() *Bucket {
 		}
 		c.CORS = &cors
 	}
+	if b.Lifecycle != nil {
+		c.Lifecycle = b.Lifecycle.Clone()
+	}
 	c.Extra = maps.Clone(b.Extra)
 	return &c
+}
+
+// Clone returns a copy of c sharing nothing mutable with it.
+func (c *LifecycleConfig) Clone() *LifecycleConfig {
+	out := &LifecycleConfig{Rules: make([]LifecycleRule, len(c.Rules))}
+	for i, r := range c.Rules {
+		r.Tags = slices.Clone(r.Tags)
+		r.Not = slices.Clone(r.Not)
+		for j, n := range r.Not {
+			if n.Tag != nil {
+				t := *n.Tag
+				r.Not[j].Tag = &t
+			}
+		}
+		r.SizeGreater, r.SizeLess = clonePtr(r.SizeGreater), clonePtr(r.SizeLess)
+		r.NoncurrentDays = clonePtr(r.NoncurrentDays)
+		if r.Expiration != nil {
+			e := *r.Expiration
+			e.Days = clonePtr(e.Days)
+			r.Expiration = &e
+		}
+		if r.AbortUpload != nil {
+			a := *r.AbortUpload
+			a.Days = clonePtr(a.Days)
+			r.AbortUpload = &a
+		}
+		r.Transitions = cloneTransitions(r.Transitions)
+		r.NoncurrentTransitions = cloneTransitions(r.NoncurrentTransitions)
+		out.Rules[i] = r
+	}
+	return out
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func cloneTransitions(ts []LifecycleTransition) []LifecycleTransition {
+	out := slices.Clone(ts)
+	for i, t := range out {
+		out[i].Days = clonePtr(t.Days)
+		out[i].IsAccessTime, out[i].ReturnToStd, out[i].AllowSmallFile = clonePtr(t.IsAccessTime), clonePtr(t.ReturnToStd), clonePtr(t.AllowSmallFile)
+	}
+	return out
 }

@@ -19,6 +19,7 @@ type Bucket struct {
 	// BlockPublicAccess nil means OSS's default for new buckets: blocked.
 	BlockPublicAccess *bool             `json:"bpa,omitempty"`
 	CORS              *CORSConfig       `json:"cors,omitempty"`
+	Lifecycle         *LifecycleConfig  `json:"lifecycle,omitempty"`
 	Extra             map[string]string `json:"extra,omitempty"`
 }
 
@@ -40,6 +41,74 @@ type CORSRule struct {
 	Headers []string `json:"headers,omitempty"`
 	Expose  []string `json:"expose,omitempty"`
 	MaxAge  int64    `json:"maxAge"`
+}
+
+// LifecycleConfig is a bucket's lifecycle rules (PutBucketLifecycle), in
+// the order given. Both APIs' forms map onto it; what a rule cannot do in
+// one dialect is simply absent there.
+type LifecycleConfig struct {
+	Rules []LifecycleRule `json:"rules"`
+}
+
+// LifecycleRule is one rule: which objects (Prefix, Tags, Not, size
+// bounds) and what to do with them. Days are whole days counted from
+// midnight UTC after the time they start from, as OSS counts them; Date is
+// a CreatedBeforeDate (midnight UTC) kept as given, so that it is echoed
+// byte for byte.
+type LifecycleRule struct {
+	ID     string `json:"id"`
+	Prefix string `json:"prefix,omitempty"`
+	Status string `json:"status"` // Enabled, Disabled
+	// Tags: an object matches only if it carries every one of them.
+	Tags []Tag `json:"tags,omitempty"`
+	// Not: OSS's Filter/Not; an object under Not.Prefix (carrying Not.Tag,
+	// when given) is left alone.
+	Not []LifecycleNot `json:"not,omitempty"`
+	// SizeGreater and SizeLess bound the object's size (exclusive).
+	SizeGreater *int64 `json:"sizeGt,omitempty"`
+	SizeLess    *int64 `json:"sizeLt,omitempty"`
+
+	Expiration  *LifecycleExpiration `json:"exp,omitempty"`
+	AbortUpload *LifecycleWhen       `json:"abort,omitempty"`
+	// NoncurrentDays: delete a previous version this many days after it
+	// stopped being the current one (nil: no such action).
+	NoncurrentDays *int `json:"ncDays,omitempty"`
+	// Transitions are stored and shown, never executed: ossd has one tier.
+	Transitions           []LifecycleTransition `json:"tr,omitempty"`
+	NoncurrentTransitions []LifecycleTransition `json:"nctr,omitempty"`
+	// S3Filter: the rule came in S3's <Filter> form (rendered back so).
+	S3Filter bool `json:"s3f,omitempty"`
+}
+
+// LifecycleNot is one exclusion of a rule's Filter.
+type LifecycleNot struct {
+	Prefix string `json:"prefix"`
+	Tag    *Tag   `json:"tag,omitempty"`
+}
+
+// LifecycleWhen is Days after the start time, or before Date.
+type LifecycleWhen struct {
+	Days *int   `json:"days,omitempty"`
+	Date string `json:"date,omitempty"`
+}
+
+// LifecycleExpiration is a rule's Expiration: the current version expires
+// by Days or Date; ExpiredDeleteMarker removes a delete marker that has no
+// older versions left behind it.
+type LifecycleExpiration struct {
+	LifecycleWhen
+	ExpiredDeleteMarker bool `json:"edm,omitempty"`
+}
+
+// LifecycleTransition is a storage-class change (stored, not executed).
+type LifecycleTransition struct {
+	LifecycleWhen
+	StorageClass string `json:"sc"`
+	// IsAccessTime, ReturnToStd and AllowSmallFile are OSS's access-time
+	// options, echoed as given.
+	IsAccessTime   *bool `json:"atime,omitempty"`
+	ReturnToStd    *bool `json:"rts,omitempty"`
+	AllowSmallFile *bool `json:"small,omitempty"`
 }
 
 // LiveChannel is one RTMP ingest channel of a bucket (OSS's LiveChannel).

@@ -185,6 +185,28 @@ var (
 	ErrCORSNeedOrigin          = def("BadRequest", http.StatusBadRequest, "0034-00000101", "Insufficient information. Origin request header needed")
 	ErrCORSNeedMethod          = def("BadRequest", http.StatusBadRequest, "0034-00000102", "Insufficient information. Request Access-Control-Request-Method header needed")
 
+	// Lifecycle (EC module 0014). OSS publishes the ECs 0014-00000011
+	// (malformed body), 0014-00000014 (more than 1000 rules), 0014-00000019
+	// (ID longer than 255), 0014-00000026 (a rule with no action),
+	// 0014-00000043 and 0014-00000067 (more than 3 transitions),
+	// 0014-00000060 (Expiration with nothing in it) and 0014-00000080
+	// (Days mixed with CreatedBeforeDate, code and wording from the Go
+	// SDK's tests); NoSuchLifecycle's code and wording are OSS's, its EC
+	// and the remaining ones ossd's choice in the same module.
+	ErrNoSuchLifecycle          = def("NoSuchLifecycle", http.StatusNotFound, "0014-00000001", "No Row found in Lifecycle Table.")
+	ErrLifecycleMalformedXML    = def("MalformedXML", http.StatusBadRequest, "0014-00000011", "The XML you provided was not well-formed or did not validate against our published schema.")
+	ErrLifecycleTooManyRules    = def("InvalidArgument", http.StatusBadRequest, "0014-00000014", "Rule number is over the limit of 1000.")
+	ErrLifecycleIDTooLong       = def("InvalidArgument", http.StatusBadRequest, "0014-00000019", "Rule ID is longer than 255 characters.")
+	ErrLifecycleNoAction        = def("InvalidArgument", http.StatusBadRequest, "0014-00000026", "Rule must contain at least one of Expiration, Transition, AbortMultipartUpload, NoncurrentVersionExpiration or NoncurrentVersionTransition.")
+	ErrLifecycleTooManyTrans    = def("InvalidArgument", http.StatusBadRequest, "0014-00000043", "A rule may contain at most 3 Transition elements.")
+	ErrLifecycleTooManyNCTrans  = def("InvalidArgument", http.StatusBadRequest, "0014-00000067", "A rule may contain at most 3 NoncurrentVersionTransition elements.")
+	ErrLifecycleEmptyExpiration = def("InvalidArgument", http.StatusBadRequest, "0014-00000060", "Expiration must contain Days, CreatedBeforeDate or ExpiredObjectDeleteMarker.")
+	ErrLifecycleMixedDates      = def("InvalidRequest", http.StatusBadRequest, "0014-00000080", "Found mixed CreatedBeforeDate and Days based actions.")
+	ErrLifecycleInvalid         = def("InvalidArgument", http.StatusBadRequest, "0014-00000020", "Invalid lifecycle rule.")
+	ErrLifecycleDuplicateID     = def("InvalidArgument", http.StatusBadRequest, "0014-00000021", "Rule ID must be unique.")
+	// S3's form of NoSuchLifecycle.
+	ErrNoSuchLifecycleConfiguration = def("NoSuchLifecycleConfiguration", http.StatusNotFound, "", "The lifecycle configuration does not exist")
+
 	// Logging configuration (EC module 0032).
 	ErrLoggingMalformedXML   = def("MalformedXML", http.StatusBadRequest, "0032-00000001", "The XML you provided was not well-formed or did not validate against our published schema.")
 	ErrTargetBucketMissing   = def("InvalidTargetBucketForLogging", http.StatusBadRequest, "0032-00000002", "The target bucket element is missing.")

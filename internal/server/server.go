@@ -46,6 +46,14 @@ type Config struct {
 	// LogFS is the access-log journal's filesystem; tests inject failures.
 	LogFS accesslog.FS
 
+	// LifecycleInterval is the time between lifecycle runs; zero means
+	// OSS's schedule, daily from 00:00 UTC.
+	LifecycleInterval time.Duration
+	// LifecycleClock drives the lifecycle runs (default: the wall clock);
+	// tests inject a fake one. LifecycleDone is called after each run.
+	LifecycleClock service.Clock
+	LifecycleDone  func(service.LifecycleStats, error)
+
 	// BodyReadTimeout ends a request whose body sends no byte for this
 	// long (RequestTimeout, connection closed); BodyWriteTimeout ends a
 	// response the client takes no byte of for this long. Zero means
@@ -114,6 +122,8 @@ type Server struct {
 	// stopSweep cancels the start-up blob sweep and waits for it.
 	stopSweep func()
 	stopLog   context.CancelFunc
+	// stopLifecycle stops the lifecycle runner and waits for it.
+	stopLifecycle func()
 }
 
 // DefaultDomains are the base domains of virtual-hosted addressing.
@@ -200,7 +210,24 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopLog = cancel
 	al.Start(ctx)
+	lclock := cfg.LifecycleClock
+	if lclock == nil {
+		lclock = accesslog.SystemClock{}
+	}
+	lctx, lcancel := context.WithCancel(context.Background())
+	lwait := svc.StartLifecycle(lctx, service.LifecycleSchedule{Clock: lclock, Interval: cfg.LifecycleInterval, Log: sink.Log, Done: cfg.LifecycleDone})
+	s.stopLifecycle = func() { lcancel(); lwait() }
 	return s, nil
+}
+
+// RunLifecycle runs the lifecycle rules once, now (as on the lifecycle
+// clock), and returns what the run did; ossdtest uses it.
+func (s *Server) RunLifecycle(ctx context.Context) (service.LifecycleStats, error) {
+	now := time.Now()
+	if s.cfg.LifecycleClock != nil {
+		now = s.cfg.LifecycleClock.Now()
+	}
+	return s.Service.RunLifecycle(ctx, now, (&journalSink{log: s.Log}).Log)
 }
 
 // Handler is the OSS API handler.
@@ -210,6 +237,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Records already appended stay in the journal and are delivered after the
 // next start.
 func (s *Server) Close() error {
+	s.stopLifecycle()
 	s.stopSweep()
 	s.stopLog()
 	lerr := s.Log.Close()

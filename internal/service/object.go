@@ -510,80 +510,89 @@ type DeleteResult struct {
 // missing key succeeds, as in OSS.
 func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID string) (*DeleteResult, error) {
 	var garbage []string
-	res := &DeleteResult{}
+	var res *DeleteResult
 	err := s.meta.Update(ctx, func(tx meta.Tx) error {
-		garbage = nil
-		*res = DeleteResult{}
-		b, err := meta.GetBucket(tx, bucket)
-		if err != nil {
-			return err
-		}
-		if b == nil {
-			return oss.ErrNoSuchBucket.With("BucketName", bucket)
-		}
-		vers, err := meta.Versions(tx, bucket, key)
-		if err != nil {
-			return err
-		}
-		if versionID != "" {
-			for _, v := range vers {
-				if v.VersionID != versionID {
-					continue
-				}
-				if err := meta.DeleteVersion(tx, bucket, key, v.Seq); err != nil {
-					return err
-				}
-				garbage = unshared(v, &meta.Version{}, vers)
-				res.VersionID, res.DeleteMarker = v.VersionID, v.DeleteMarker
-				if !v.DeleteMarker {
-					res.Delta = -v.Size
-				}
-				return nil
-			}
-			if !validVersionID(versionID) {
-				return oss.ErrInvalidArgument.WithMessage("Invalid version id specified").With("ArgumentName", "versionId").With("ArgumentValue", versionID)
-			}
-			return nil
-		}
-		if b.Versioning == "" {
-			for _, v := range vers {
-				if err := meta.DeleteVersion(tx, bucket, key, v.Seq); err != nil {
-					return err
-				}
-				garbage = append(garbage, v.Blobs()...)
-				res.Delta -= v.Size
-			}
-			return nil
-		}
-		if len(vers) == 0 {
-			return nil // no marker for a key that never existed
-		}
-		seq, err := meta.NextSeq(tx)
-		if err != nil {
-			return err
-		}
-		dm := &meta.Version{Key: key, Seq: seq, DeleteMarker: true, Modified: s.now(), VersionID: "null"}
-		if b.Versioning == "Enabled" {
-			dm.VersionID = newVersionID(seq)
-		} else {
-			for _, old := range vers {
-				if old.VersionID == "null" {
-					if err := meta.DeleteVersion(tx, bucket, key, old.Seq); err != nil {
-						return err
-					}
-					garbage = append(garbage, unshared(old, dm, vers)...)
-					res.Delta -= old.Size
-				}
-			}
-		}
-		res.VersionID, res.DeleteMarker = dm.VersionID, true
-		return meta.PutVersion(tx, bucket, dm)
+		var err error
+		res, garbage, err = s.deleteInTx(tx, bucket, key, versionID)
+		return err
 	})
 	if err != nil {
 		return nil, internalErr("delete object", err)
 	}
 	s.blobs.Remove(garbage...)
 	return res, nil
+}
+
+// deleteInTx is DeleteObject inside a caller's transaction (the lifecycle
+// re-checks its rules in the same one). It returns the blobs to remove
+// once the transaction has committed.
+func (s *Service) deleteInTx(tx meta.Tx, bucket, key, versionID string) (*DeleteResult, []string, error) {
+	var garbage []string
+	res := &DeleteResult{}
+	b, err := meta.GetBucket(tx, bucket)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b == nil {
+		return nil, nil, oss.ErrNoSuchBucket.With("BucketName", bucket)
+	}
+	vers, err := meta.Versions(tx, bucket, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if versionID != "" {
+		for _, v := range vers {
+			if v.VersionID != versionID {
+				continue
+			}
+			if err := meta.DeleteVersion(tx, bucket, key, v.Seq); err != nil {
+				return nil, nil, err
+			}
+			garbage = unshared(v, &meta.Version{}, vers)
+			res.VersionID, res.DeleteMarker = v.VersionID, v.DeleteMarker
+			if !v.DeleteMarker {
+				res.Delta = -v.Size
+			}
+			return res, garbage, nil
+		}
+		if !validVersionID(versionID) {
+			return nil, nil, oss.ErrInvalidArgument.WithMessage("Invalid version id specified").With("ArgumentName", "versionId").With("ArgumentValue", versionID)
+		}
+		return res, nil, nil
+	}
+	if b.Versioning == "" {
+		for _, v := range vers {
+			if err := meta.DeleteVersion(tx, bucket, key, v.Seq); err != nil {
+				return nil, nil, err
+			}
+			garbage = append(garbage, v.Blobs()...)
+			res.Delta -= v.Size
+		}
+		return res, garbage, nil
+	}
+	if len(vers) == 0 {
+		return res, nil, nil // no marker for a key that never existed
+	}
+	seq, err := meta.NextSeq(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	dm := &meta.Version{Key: key, Seq: seq, DeleteMarker: true, Modified: s.now(), VersionID: "null"}
+	if b.Versioning == "Enabled" {
+		dm.VersionID = newVersionID(seq)
+	} else {
+		for _, old := range vers {
+			if old.VersionID == "null" {
+				if err := meta.DeleteVersion(tx, bucket, key, old.Seq); err != nil {
+					return nil, nil, err
+				}
+				garbage = append(garbage, unshared(old, dm, vers)...)
+				res.Delta -= old.Size
+			}
+		}
+	}
+	res.VersionID, res.DeleteMarker = dm.VersionID, true
+	return res, garbage, meta.PutVersion(tx, bucket, dm)
 }
 
 // UpdateVersion applies fn to the selected version's record (ACL, tags).

@@ -63,6 +63,9 @@ type Service struct {
 	appendLocks keyLocks
 	buckets     bucketCache
 	accountBPA  accountBlocks
+	// lifecycleMu keeps lifecycle runs (scheduled, resumed, on demand)
+	// from overlapping: they share one saved progress record.
+	lifecycleMu sync.Mutex
 }
 
 // New returns a Service. It does not own meta or blobs.
