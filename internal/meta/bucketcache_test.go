@@ -22,13 +22,20 @@ func (m mapTx) Ascend(string, []byte, func(k, v []byte) bool) error { panic("unu
 
 func fullBucket(name string) *Bucket {
 	bpa := false
+	days, gt := 3, int64(10)
+	yes := true
 	return &Bucket{Name: name, Owner: "1234", Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Region: "oss-cn-hangzhou",
 		ACL: "public-read", StorageClass: "Standard", Redundancy: "LRS", Versioning: "Enabled",
 		Tags: []Tag{{"a", "1"}, {"b", "2"}}, Logging: &LoggingConfig{TargetBucket: "logs", TargetPrefix: "log/"},
 		LogFields: &LogFieldsConfig{Headers: []string{"h1"}, Params: []string{"p1"}}, ResourceGroup: "rg",
 		BlockPublicAccess: &bpa, Extra: map[string]string{"k": "v"},
 		CORS: &CORSConfig{ResponseVary: true, Rules: []CORSRule{{Origins: []string{"*"}, Methods: []string{"GET"},
-			Headers: []string{"x-a"}, Expose: []string{"ETag"}, MaxAge: 10}}}}
+			Headers: []string{"x-a"}, Expose: []string{"ETag"}, MaxAge: 10}}},
+		Lifecycle: &LifecycleConfig{Rules: []LifecycleRule{{ID: "r", Prefix: "log/", Status: "Enabled",
+			Tags: []Tag{{"t", "1"}}, Not: []LifecycleNot{{Prefix: "log/x", Tag: &Tag{"n", "1"}}}, SizeGreater: &gt,
+			Expiration: &LifecycleExpiration{LifecycleWhen: LifecycleWhen{Days: &days}}, AbortUpload: &LifecycleWhen{Days: &days},
+			NoncurrentDays: &days,
+			Transitions:    []LifecycleTransition{{LifecycleWhen: LifecycleWhen{Days: &days}, StorageClass: "IA", IsAccessTime: &yes}}}}}}
 }
 
 // TestGetBucketDecodeCache: the decoded-bucket cache must be invisible:
@@ -59,6 +66,15 @@ func TestGetBucketDecodeCache(t *testing.T) {
 		got.CORS.ResponseVary = false
 		got.CORS.Rules[0].Origins[0] = "http://changed"
 		got.CORS.Rules[0].Expose = append(got.CORS.Rules[0].Expose, "x")
+		lr := &got.Lifecycle.Rules[0]
+		lr.Tags[0].Value = "changed"
+		lr.Not[0].Tag.Key = "changed"
+		*lr.SizeGreater = 99
+		*lr.Expiration.Days = 99
+		*lr.AbortUpload.Days = 99
+		*lr.NoncurrentDays = 99
+		*lr.Transitions[0].Days = 99
+		*lr.Transitions[0].IsAccessTime = false
 	}
 	// New bytes under the same name are decoded anew.
 	next := fullBucket("b1")
@@ -106,7 +122,7 @@ func BenchmarkGetBucket(b *testing.B) {
 // TestBucketCloneCoversFields fails when a field that can share memory is
 // added to Bucket: clone (and fullBucket above) must learn about it.
 func TestBucketCloneCoversFields(t *testing.T) {
-	known := map[string]bool{"Tags": true, "Logging": true, "LogFields": true, "BlockPublicAccess": true, "CORS": true, "Extra": true}
+	known := map[string]bool{"Tags": true, "Logging": true, "LogFields": true, "BlockPublicAccess": true, "CORS": true, "Lifecycle": true, "Extra": true}
 	typ := reflect.TypeFor[Bucket]()
 	for i := range typ.NumField() {
 		f := typ.Field(i)
