@@ -103,7 +103,7 @@ func TestLifecycleCrashResume(t *testing.T) {
 			if err := svc.PutBucketLifecycle(ctx, "bkt", expireRule("log/b", 1)); err != nil {
 				t.Fatal(err)
 			}
-			putKey(t, svc, "log/b150") // modified at the run's reading: 0 days old
+			putKey(t, svc, "log/b150")                                           // modified at the run's reading: 0 days old
 			st, err := svc.RunLifecycle(ctx, reading.Add(100*24*time.Hour), nil) // the saved reading wins
 			if err != nil {
 				t.Fatal(err)
