@@ -101,6 +101,21 @@ func TestObjectTagsRefused(t *testing.T) {
 			t.Errorf("InitiateMultipartUpload with x-oss-tagging %q: %d %s, want %d", tc.header, r.status, r.body, tc.status)
 		}
 	}
+	// AppendObject reads x-oss-tagging on the append that creates the
+	// object only, and ignores it, even when invalid, on later ones.
+	many := "k1=v&k2=v&k3=v&k4=v&k5=v&k6=v&k7=v&k8=v&k9=v&k10=v&k11=v&k12=v"
+	if r := rawDo(t, srv, "POST", b, "app", "append&position=0", strings.NewReader("12"), map[string]string{"x-oss-tagging": many}); r.status != 400 {
+		t.Errorf("first append with 12 tags: %d %s", r.status, r.body)
+	}
+	if r := rawDo(t, srv, "POST", b, "app", "append&position=0", strings.NewReader("12"), map[string]string{"x-oss-tagging": "a=1"}); r.status != 200 {
+		t.Fatalf("first append: %d %s", r.status, r.body)
+	}
+	if r := rawDo(t, srv, "POST", b, "app", "append&position=2", strings.NewReader("34"), map[string]string{"x-oss-tagging": many}); r.status != 200 {
+		t.Errorf("later append with 12 tags: %d %s", r.status, r.body)
+	}
+	if g := rawDo(t, srv, "GET", b, "app", "tagging", nil, nil); !strings.Contains(g.body, "<Key>a</Key>") || strings.Contains(g.body, "k1") {
+		t.Errorf("tags after appends: %s", g.body)
+	}
 	ok := doc(strings.Repeat("a", 128), strings.Repeat("b", 256))
 	if r := rawDo(t, srv, "PUT", b, "k", "tagging", strings.NewReader(ok), nil); r.status != 200 {
 		t.Fatalf("longest valid tag refused: %d %s", r.status, r.body)
@@ -200,5 +215,45 @@ func TestNoContentTypeGuess(t *testing.T) {
 	rawDo(t, srv, "PUT", b, "typed.jpg", "", strings.NewReader("jpeg"), map[string]string{"Content-Type": "image/jpeg"})
 	if r := rawDo(t, srv, "HEAD", b, "typed.jpg", "", nil, nil); r.hdr.Get("Content-Type") != "image/jpeg" {
 		t.Fatalf("PutObject with Content-Type image/jpeg: stored %q", r.hdr.Get("Content-Type"))
+	}
+}
+
+// TestListArgumentLimits: OSS refuses a listing prefix, delimiter or
+// marker longer than 1024 bytes and max-keys over 1000 (oss2's
+// test_list_object_versions_wrong); S3 caps max-keys.
+func TestListArgumentLimits(t *testing.T) {
+	srv := ossdtest.Start(t)
+	b := newRawBucket(t, srv, "listargs")
+	for _, list := range []string{"", "list-type=2&", "versions&"} {
+		for _, arg := range []string{"prefix", "delimiter", "marker", "key-marker", "version-id-marker", "start-after"} {
+			wantXMLError(t, rawDo(t, srv, "GET", b, "", list+arg+"="+strings.Repeat("a", 1025), nil, nil), 400, "InvalidArgument")
+			if r := rawDo(t, srv, "GET", b, "", list+arg+"="+strings.Repeat("a", 1024), nil, nil); r.status != 200 {
+				t.Fatalf("GET ?%s%s of 1024 bytes: %d %s", list, arg, r.status, r.body)
+			}
+		}
+		wantXMLError(t, rawDo(t, srv, "GET", b, "", list+"max-keys=1001", nil, nil), 400, "InvalidArgument")
+		if r := rawDo(t, srv, "GET", b, "", list+"max-keys=1000", nil, nil); r.status != 200 {
+			t.Fatalf("GET ?%smax-keys=1000: %d %s", list, r.status, r.body)
+		}
+	}
+	// S3 caps max-keys instead.
+	if r := rawDoSigned(t, srv, "GET", b, "", "max-keys=1001", nil, nil, s3Signer(t, srv)); r.status != 200 || !strings.Contains(r.body, "<MaxKeys>1000</MaxKeys>") {
+		t.Fatalf("S3 ListObjects max-keys=1001: %d %s", r.status, r.body)
+	}
+}
+
+// TestCopySourceEmptyVersionID: "?versionId=" in the copy source names no
+// version and is refused; nothing is written (oss2's
+// test_copy_object_with_version).
+func TestCopySourceEmptyVersionID(t *testing.T) {
+	srv := ossdtest.Start(t)
+	b := newRawBucket(t, srv, "cpver")
+	rawDo(t, srv, "PUT", b, "src", "", strings.NewReader("x"), nil)
+	wantXMLError(t, rawDo(t, srv, "PUT", b, "dst", "", nil, map[string]string{"x-oss-copy-source": "/" + b + "/src?versionId="}), 400, "InvalidArgument")
+	if r := rawDo(t, srv, "HEAD", b, "dst", "", nil, nil); r.status != 404 {
+		t.Fatalf("refused copy wrote dst: %d", r.status)
+	}
+	if r := rawDo(t, srv, "PUT", b, "dst", "", nil, map[string]string{"x-oss-copy-source": "/" + b + "/src?versionId=null"}); r.status != 200 {
+		t.Fatalf("copy of version null: %d %s", r.status, r.body)
 	}
 }

@@ -285,9 +285,26 @@ func (h *Handler) listArgs(rq *request) (string, func(string) string, int, error
 	if err != nil {
 		return "", nil, 0, err
 	}
+	if !rq.s3 {
+		// OSS bounds the listing arguments at 1024 bytes (a key is at most
+		// 1023): oss2's test_list_object_versions_wrong expects longer ones
+		// refused.
+		for _, name := range []string{"prefix", "delimiter", "marker", "key-marker", "version-id-marker", "start-after"} {
+			if v := rq.q.get(name); len(v) > maxListArg {
+				return "", nil, 0, oss.ErrInvalidArgument.WithMessage("Argument %s is longer than %d bytes.", name, maxListArg).With("ArgumentName", name)
+			}
+		}
+		// S3 caps max-keys at 1000; OSS refuses more (the same test).
+		if n, err := strconv.Atoi(rq.q.get("max-keys")); err == nil && n > 1000 {
+			return "", nil, 0, oss.ErrInvalidArgument.WithMessage("Argument max-keys must be an integer between 0 and 1000.").With("ArgumentName", "max-keys").With("ArgumentValue", rq.q.get("max-keys"))
+		}
+	}
 	max, err := h.intArg(rq, "max-keys", rq.defaultMaxKeys(), 0, 1000)
 	return et, enc, max, err
 }
+
+// maxListArg is the longest prefix, delimiter or marker OSS accepts.
+const maxListArg = 1024
 
 // defaultMaxKeys: OSS lists 100 keys a page unless asked, S3 1000.
 func (rq *request) defaultMaxKeys() int {

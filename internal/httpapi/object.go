@@ -687,7 +687,14 @@ func (h *Handler) copySource(rq *request) (string, *meta.Version, error) {
 	vid := ""
 	if rawQuery != "" {
 		q, _ := url.ParseQuery(rawQuery)
-		vid = q.Get("versionId")
+		if vs, ok := q["versionId"]; ok {
+			// "?versionId=" names no version: OSS refuses it rather than copy
+			// the latest (oss2's test_copy_object_with_version).
+			if vs[0] == "" {
+				return "", nil, oss.ErrInvalidArgument.WithMessage("The version id in the copy source is empty.").With("ArgumentName", "x-oss-copy-source").With("ArgumentValue", src)
+			}
+			vid = vs[0]
+		}
 	}
 	if vid == "" {
 		vid = rq.r.Header.Get("x-oss-copy-source-version-id")
@@ -758,6 +765,12 @@ func (h *Handler) appendObject(rq *request) error {
 	pos, err := strconv.ParseInt(rq.q.get("position"), 10, 64)
 	if err != nil || pos < 0 {
 		return oss.ErrInvalidArgument.WithMessage("Position is invalid.").With("ArgumentName", "position").With("ArgumentValue", rq.q.get("position"))
+	}
+	if pos > 0 {
+		// Tags are set by the append that creates the object; OSS ignores
+		// x-oss-tagging on later ones, even tags it would refuse (oss2's
+		// test_append_object_with_tagging_wrong_num).
+		rq.r.Header.Del("x-oss-tagging")
 	}
 	tmpl, err := h.template(rq)
 	if err != nil {
