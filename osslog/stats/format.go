@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // WriteJSON writes r as one indented JSON document.
@@ -71,6 +74,17 @@ func topLists(r *Report) []topList {
 	}
 }
 
+// printable returns s, or s quoted Go-style when it holds a control
+// character or invalid UTF-8: values come from clients (a user agent, a
+// key), and raw escape sequences must not reach the reader's terminal nor
+// break the table.
+func printable(s string) string {
+	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
 func i64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // WriteTable writes r as aligned plain-text tables, one per figure.
@@ -91,7 +105,7 @@ func WriteTable(w io.Writer, r *Report) error {
 			p("name\trequests\terrors\tbytes sent\tbytes received\t\n")
 		}
 		for _, g := range gs {
-			p("%s\t%d\t%d\t%d\t%d\t", g.Name, g.Requests, g.Errors, g.BytesSent, g.BytesReceived)
+			p("%s\t%d\t%d\t%d\t%d\t", printable(g.Name), g.Requests, g.Errors, g.BytesSent, g.BytesReceived)
 			if lat {
 				if g.Latency != nil {
 					p("%d\t%d\t%d\t", g.Latency.P50, g.Latency.P90, g.Latency.P99)
@@ -109,9 +123,9 @@ func WriteTable(w io.Writer, r *Report) error {
 	groups("By error code", r.ErrorCodes, false)
 	for _, s := range topLists(r) {
 		fmt.Fprintf(w, "\n%s (counts at most %d high)\n", s.title, r.TopError)
-		p("requests\tvalue\n")
+		p("requests\t  value\n")
 		for _, e := range s.entries {
-			p("%d\t%s\n", e.Count, e.Value)
+			p("%d\t  %s\n", e.Count, printable(e.Value))
 		}
 		tw.Flush()
 	}

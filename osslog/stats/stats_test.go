@@ -434,3 +434,27 @@ func TestBoundedState(t *testing.T) {
 		t.Errorf("top error bound %d, lines %d", r.TopError, r.Lines)
 	}
 }
+
+// TestWriteTable: values from clients reach the terminal quoted when they
+// hold control characters (an escape sequence, a newline), as they are
+// otherwise.
+func TestWriteTable(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := New(Options{})
+	for _, ua := range []string{"curl/8.0", "evil\x1b[2J\nua", "agent ü"} {
+		a.AddLine(line(t0, "GetObject", "b", "k", 200, 1, 1, "", "1.2.3.4", ua, "1"))
+	}
+	var b strings.Builder
+	if err := WriteTable(&b, a.Report()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"  curl/8.0\n", `  "evil\x1b[2J\nua"` + "\n", "  agent ü\n", "GetObject", "requests  value"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("a raw escape reached the table:\n%q", out)
+	}
+}
