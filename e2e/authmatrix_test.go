@@ -428,10 +428,12 @@ func amCallers() []amCaller {
 }
 
 const (
-	amTagging   = "<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>"
-	amLogFields = "<UserDefinedLogFieldsConfiguration><HeaderSet><header>x-am</header></HeaderSet><ParamSet><parameter>am</parameter></ParamSet></UserDefinedLogFieldsConfiguration>"
-	amCORS      = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>"
-	amCORSOther = "<CORSConfiguration><CORSRule><AllowedOrigin>http://am.test</AllowedOrigin><AllowedMethod>PUT</AllowedMethod></CORSRule></CORSConfiguration>"
+	amTagging        = "<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>"
+	amLogFields      = "<UserDefinedLogFieldsConfiguration><HeaderSet><header>x-am</header></HeaderSet><ParamSet><parameter>am</parameter></ParamSet></UserDefinedLogFieldsConfiguration>"
+	amCORS           = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>"
+	amLifecycle      = "<LifecycleConfiguration><Rule><ID>am</ID><Prefix>log/</Prefix><Status>Enabled</Status><Expiration><Days>30</Days></Expiration></Rule></LifecycleConfiguration>"
+	amLifecycleOther = "<LifecycleConfiguration><Rule><ID>other</ID><Prefix>tmp/</Prefix><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>"
+	amCORSOther      = "<CORSConfiguration><CORSRule><AllowedOrigin>http://am.test</AllowedOrigin><AllowedMethod>PUT</AllowedMethod></CORSRule></CORSConfiguration>"
 )
 
 func amLogging(target string) string {
@@ -611,6 +613,16 @@ func amOps() []amOp {
 			return nil, ""
 		}, http.StatusNoContent),
 
+		// Lifecycle.
+		config("PutBucketLifecycle", put, "lifecycle", func(*amEnv, *testing.T, string, amKind) (map[string]string, string) {
+			return nil, amLifecycleOther
+		}, http.StatusOK),
+		simple("GetBucketLifecycle", amOwner, get, "lifecycle"),
+		config("DeleteBucketLifecycle", del, "lifecycle", func(e *amEnv, t *testing.T, b string, _ amKind) (map[string]string, string) {
+			e.must(t, put, b, "", "lifecycle", nil, amLifecycle)
+			return nil, ""
+		}, http.StatusNoContent),
+
 		// LiveChannel: bucket configuration, the owner's only.
 		{name: "PutLiveChannel", class: amOwner, writes: true, prep: func(e *amEnv, t *testing.T, b string, _ amKind) amReq {
 			ch := e.name("ch")
@@ -750,6 +762,7 @@ func startAuthMatrix(t *testing.T) *amEnv {
 		e.must(t, http.MethodPut, b, "", "tagging", nil, amTagging)
 		e.must(t, http.MethodPut, b, "", "userDefinedLogFieldsConfig", nil, amLogFields)
 		e.must(t, http.MethodPut, b, "", "cors", nil, amCORS)
+		e.must(t, http.MethodPut, b, "", "lifecycle", nil, amLifecycle)
 		e.shared[k] = b
 	}
 	return e

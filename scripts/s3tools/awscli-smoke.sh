@@ -97,6 +97,31 @@ run "presign" aws s3 presign "s3://$BUCKET/small.txt" --expires-in 300 >"$work/u
 run "curl presigned URL" curl -fsS -o "$work/down/presigned.txt" "$(cat "$work/url")"
 check "presigned GET round-trips" cmp "$work/up/small.txt" "$work/down/presigned.txt"
 
+# Lifecycle rules in S3's form (Filter/And/Tag, AbortIncompleteMultipartUpload,
+# NoncurrentVersionExpiration), read back, deleted; then S3's 404.
+cat >"$work/lifecycle.json" <<'EOF'
+{"Rules": [
+ {"ID": "logs", "Status": "Enabled", "Filter": {"Prefix": "log/"}, "Expiration": {"Days": 30},
+  "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2}},
+ {"ID": "tmp", "Status": "Enabled",
+  "Filter": {"And": {"Prefix": "tmp/", "Tags": [{"Key": "class", "Value": "tmp"}]}},
+  "Expiration": {"Days": 1}, "NoncurrentVersionExpiration": {"NoncurrentDays": 3}}
+]}
+EOF
+run "put-bucket-lifecycle-configuration" aws s3api put-bucket-lifecycle-configuration --bucket "$BUCKET" \
+	--lifecycle-configuration "file://$work/lifecycle.json"
+run "get-bucket-lifecycle-configuration" aws s3api get-bucket-lifecycle-configuration --bucket "$BUCKET" >"$work/lc.json"
+cat "$work/lc.json"
+check "lifecycle rule read back" grep -q '"DaysAfterInitiation": 2' "$work/lc.json"
+check "lifecycle And filter read back" grep -q '"Prefix": "tmp/"' "$work/lc.json"
+run "delete-bucket-lifecycle" aws s3api delete-bucket-lifecycle --bucket "$BUCKET"
+step="get-bucket-lifecycle-configuration after delete"
+if aws s3api get-bucket-lifecycle-configuration --bucket "$BUCKET" 2>"$work/lc.err"; then
+	echo "FAIL: $step: a configuration is still there" >&2
+	exit 1
+fi
+check "lifecycle gone (NoSuchLifecycleConfiguration)" grep -q NoSuchLifecycleConfiguration "$work/lc.err"
+
 run "rm one" aws s3 rm --only-show-errors "s3://$BUCKET/small.txt"
 run "rm recursive (DeleteObjects)" aws s3 rm --only-show-errors --recursive "s3://$BUCKET/"
 run "ls after rm" aws s3api list-objects-v2 --no-paginate --bucket "$BUCKET" --query 'KeyCount' --output text >"$work/count"
