@@ -361,7 +361,7 @@ func TestLifecycleAccessLog(t *testing.T) {
 		LoggingEnabled: &oss.LoggingEnabled{TargetBucket: oss.Ptr(target), TargetPrefix: oss.Ptr("log/")}}}); err != nil {
 		t.Fatal(err)
 	}
-	putText(t, c, b, "old", "")
+	putText(t, c, b, "old/a b.txt", "")
 	putLifecycle(t, c, b, oss.LifecycleRule{ID: oss.Ptr("all"), Prefix: oss.Ptr(""), Status: oss.Ptr("Enabled"),
 		Expiration: &oss.LifecycleRuleExpiration{Days: oss.Ptr(int32(1))}})
 	runLifecycle(t, srv)
@@ -374,8 +374,9 @@ func TestLifecycleAccessLog(t *testing.T) {
 			continue
 		}
 		found = true
-		if l.Key != "old" || l.UserAgent != "ossd-lifecycle" || l.HTTPStatus != 204 || l.RequesterID != "" ||
-			l.RequestURI != "DELETE /"+b+"/old HTTP/1.1" || l.UserID != srv.AccountID || l.DeltaDataSize != -int64(len("data of old")) {
+		if l.Key != "old/a b.txt" || l.UserAgent != "ossd-lifecycle" || l.HTTPStatus != 204 || l.RequesterID != "" ||
+			l.RequestURI != "DELETE /"+b+"/old/a%20b.txt HTTP/1.1" || l.UserID != srv.AccountID ||
+			l.DeltaDataSize != -int64(len("data of old/a b.txt")) || l.ObjectSize != int64(len("data of old/a b.txt")) {
 			t.Errorf("lifecycle line: %+v", l)
 		}
 	}

@@ -276,7 +276,7 @@ func (s *Service) lifecycleKey(ctx context.Context, bucket, key string, now time
 		} else {
 			st.Versions++
 		}
-		uri := "/" + bucket + "/" + url.PathEscape(key)
+		uri := objectPath(bucket, key)
 		if d.a.versionID != "" {
 			uri += "?versionId=" + url.QueryEscape(d.a.versionID)
 		}
@@ -313,10 +313,20 @@ func (s *Service) lifecycleUpload(ctx context.Context, u *meta.Upload, now time.
 	s.blobs.Remove(garbage...)
 	if aborted {
 		st.Aborted++
-		uri := "/" + u.Bucket + "/" + url.PathEscape(u.Key) + "?uploadId=" + url.QueryEscape(u.UploadID)
+		uri := objectPath(u.Bucket, u.Key) + "?uploadId=" + url.QueryEscape(u.UploadID)
 		s.logLifecycle(ctx, b, logf, oss.OpAbortMultipartUpload, u.Key, uri, osslog.Absent, 0, u.Template.StorageClass, now)
 	}
 	return nil
+}
+
+// objectPath is the path-style request path of bucket/key, each segment
+// of the key escaped and its slashes kept, as a client would send it.
+func objectPath(bucket, key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "/" + bucket + "/" + strings.Join(segs, "/")
 }
 
 // logLifecycle appends the access-log record of one lifecycle action when
