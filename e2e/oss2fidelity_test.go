@@ -257,3 +257,36 @@ func TestCopySourceEmptyVersionID(t *testing.T) {
 		t.Fatalf("copy of version null: %d %s", r.status, r.body)
 	}
 }
+
+// TestListBucketsByResourceGroup: x-oss-resource-group-id on ListBuckets
+// keeps that group's buckets, each naming it (oss2's
+// test_bucket_with_group_id compares it with GetBucketInfo's).
+func TestListBucketsByResourceGroup(t *testing.T) {
+	srv := ossdtest.Start(t)
+	b := newRawBucket(t, srv, "rgdefault")
+	other := randName("rgother")
+	if r := rawDo(t, srv, "PUT", other, "", "", nil, map[string]string{"x-oss-resource-group-id": "rg-aek2"}); r.status != 200 {
+		t.Fatalf("PutBucket in rg-aek2: %d %s", r.status, r.body)
+	}
+	r := rawDo(t, srv, "GET", "", "", "", nil, map[string]string{"x-oss-resource-group-id": "rg-default"})
+	if !strings.Contains(r.body, "<Name>"+b+"</Name>") || strings.Contains(r.body, other) || !strings.Contains(r.body, "<ResourceGroupId>rg-default</ResourceGroupId>") {
+		t.Fatalf("ListBuckets of rg-default: %s", r.body)
+	}
+	r = rawDo(t, srv, "GET", "", "", "", nil, map[string]string{"x-oss-resource-group-id": "rg-aek2"})
+	if strings.Contains(r.body, "<Name>"+b+"</Name>") || !strings.Contains(r.body, "<Name>"+other+"</Name>") {
+		t.Fatalf("ListBuckets of rg-aek2: %s", r.body)
+	}
+}
+
+// TestCORSInvalidArgumentNamed: a negative MaxAgeSeconds is refused naming
+// the argument (oss2's test_invalid_argument reads ArgumentName/Value).
+func TestCORSInvalidArgumentNamed(t *testing.T) {
+	srv := ossdtest.Start(t)
+	b := newRawBucket(t, srv, "corsarg")
+	body := "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>-1</MaxAgeSeconds></CORSRule></CORSConfiguration>"
+	r := rawDo(t, srv, "PUT", b, "", "cors", strings.NewReader(body), nil)
+	wantXMLError(t, r, 400, "InvalidArgument")
+	if !strings.Contains(r.body, "<ArgumentName>MaxAgeSeconds</ArgumentName>") || !strings.Contains(r.body, "<ArgumentValue>-1</ArgumentValue>") {
+		t.Fatalf("PutBucketCors MaxAgeSeconds -1: %s", r.body)
+	}
+}

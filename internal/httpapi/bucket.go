@@ -58,6 +58,11 @@ func (h *Handler) listBuckets(rq *request) error {
 	}
 	in := service.ListBucketsInput{Owner: rq.p.ID, Prefix: rq.q.get("prefix"), Marker: rq.q.get(markerName), MaxKeys: max,
 		TagKey: rq.q.get("tag-key"), TagValue: rq.q.get("tag-value")}
+	if rg := rq.r.Header.Get("x-oss-resource-group-id"); rg != "" && !rq.s3 {
+		// The buckets of one resource group, each naming it (oss2's
+		// test_bucket_with_group_id).
+		in.ResourceGroup = rg
+	}
 	if rq.q.has("regionList") {
 		// The buckets of the endpoint's region only (oss2's
 		// list_buckets(params={'regionList': ''})).
@@ -105,9 +110,13 @@ func (h *Handler) listBuckets(rq *request) error {
 	}
 	ep := h.endpoint(rq)
 	for _, b := range bs {
+		rg := b.ResourceGroup
+		if in.ResourceGroup != "" {
+			rg = in.ResourceGroup
+		}
 		res.Buckets = append(res.Buckets, bucketXML{
 			Name: b.Name, Location: location(b.Region), CreationDate: isoTime(b.Created), StorageClass: rq.class(b.StorageClass),
-			ExtranetEndpoint: ep, IntranetEndpoint: ep, Region: b.Region, ResourceGroupID: b.ResourceGroup,
+			ExtranetEndpoint: ep, IntranetEndpoint: ep, Region: b.Region, ResourceGroupID: rg,
 		})
 	}
 	return h.writeXML(rq, http.StatusOK, res)
@@ -209,7 +218,7 @@ func (h *Handler) getBucketInfo(rq *request) error {
 		// server through the default virtual-host domains.
 		ExtranetEndpoint: "oss-" + b.Region + ".aliyuncs.com", IntranetEndpoint: "oss-" + b.Region + "-internal.aliyuncs.com",
 		ACL: b.ACL, DataRedundancyType: b.Redundancy, BlockPublicAccess: b.PublicBlocked(),
-		Owner: h.owner(b.Owner), StorageClass: b.StorageClass, ResourceGroupID: resourceGroup(b),
+		Owner: h.owner(b.Owner), StorageClass: b.StorageClass, ResourceGroupID: service.ResourceGroupOf(b),
 		// No default encryption is configurable here; OSS writes "None" for that.
 		SSEAlgorithm: "None",
 		Versioning:   versioning, TransferAcceleration: "Disabled", CrossRegionReplication: "Disabled", Region: b.Region,
@@ -537,13 +546,6 @@ func (rq *request) aclHeader(oss string) string {
 
 // resourceGroup is the bucket's resource group, or the account's default
 // group id that OSS reports when none was chosen.
-func resourceGroup(b *meta.Bucket) string {
-	if b.ResourceGroup != "" {
-		return b.ResourceGroup
-	}
-	return "rg-default"
-}
-
 type publicAccessBlockXML struct {
 	XMLName           xml.Name `xml:"PublicAccessBlockConfiguration"`
 	BlockPublicAccess bool     `xml:"BlockPublicAccess"`

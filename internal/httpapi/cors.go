@@ -39,7 +39,10 @@ func (h *Handler) putBucketCors(rq *request) error {
 		if r.MaxAgeSeconds != nil {
 			maxAge = *r.MaxAgeSeconds
 			if maxAge < 0 {
-				maxAge = -2 // refused by ValidateCORS
+				// Named as OSS names it: oss2's test_invalid_argument reads
+				// ArgumentName and ArgumentValue.
+				return oss.ErrCORSInvalidRule.WithMessage("CORS MaxAgeSeconds must not be negative.").
+					With("ArgumentName", "MaxAgeSeconds").With("ArgumentValue", strconv.FormatInt(maxAge, 10))
 			}
 		}
 		c.Rules = append(c.Rules, meta.CORSRule{ID: r.ID, Origins: trimAll(r.AllowedOrigin), Methods: trimAll(r.AllowedMethod),

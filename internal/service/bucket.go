@@ -201,6 +201,18 @@ type ListBucketsInput struct {
 	TagKey   string
 	TagValue string
 	Region   string // when set, only buckets of this region
+	// ResourceGroup, when set, keeps the buckets of that resource group
+	// (x-oss-resource-group-id; see ResourceGroupOf).
+	ResourceGroup string
+}
+
+// ResourceGroupOf is a bucket's resource group: the one it was created
+// in, else the account's default group, as OSS reports it.
+func ResourceGroupOf(b *meta.Bucket) string {
+	if b.ResourceGroup != "" {
+		return b.ResourceGroup
+	}
+	return "rg-default"
 }
 
 // ListBuckets returns p's buckets in name order, and whether more follow.
@@ -218,7 +230,8 @@ func (s *Service) ListBuckets(ctx context.Context, in ListBucketsInput) ([]*meta
 			if !strings.HasPrefix(b.Name, in.Prefix) {
 				return b.Name < in.Prefix
 			}
-			if b.Owner != in.Owner || !hasTag(b.Tags, in.TagKey, in.TagValue) || in.Region != "" && b.Region != in.Region {
+			if b.Owner != in.Owner || !hasTag(b.Tags, in.TagKey, in.TagValue) || in.Region != "" && b.Region != in.Region ||
+				in.ResourceGroup != "" && ResourceGroupOf(b) != in.ResourceGroup {
 				return true
 			}
 			if len(out) == in.MaxKeys {
