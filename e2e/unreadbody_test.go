@@ -86,7 +86,7 @@ func TestUnreadBodyAnswered(t *testing.T) {
 }
 
 // TestReadBodyKeepsConnection: a request whose body the operation reads to
-// its end leaves the connection open for the next one.
+// its end, declared or chunked, leaves the connection open for the next one.
 func TestReadBodyKeepsConnection(t *testing.T) {
 	srv := ossdtest.Start(t)
 	b := randName("keep")
@@ -96,8 +96,12 @@ func TestReadBodyKeepsConnection(t *testing.T) {
 	tr := &http.Transport{MaxConnsPerHost: 1}
 	defer tr.CloseIdleConnections()
 	conns := 0
-	for i := 0; i < 3; i++ {
-		req, _ := http.NewRequest("PUT", srv.Endpoint+"/"+b+"/k", strings.NewReader("body"))
+	for i := 0; i < 4; i++ {
+		var body io.Reader = strings.NewReader("body")
+		if i%2 == 1 {
+			body = io.MultiReader(body) // length unknown: sent chunked
+		}
+		req, _ := http.NewRequest("PUT", srv.Endpoint+"/"+b+"/k", body)
 		auth.SignV1(req, b, "k", srv.AccessKeyID, srv.AccessKeySecret, time.Now())
 		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
 			if !i.Reused {
@@ -115,6 +119,6 @@ func TestReadBodyKeepsConnection(t *testing.T) {
 		}
 	}
 	if conns != 1 {
-		t.Fatalf("%d connections for 3 uploads, want 1", conns)
+		t.Fatalf("%d connections for 4 uploads (2 chunked), want 1", conns)
 	}
 }
