@@ -25,7 +25,7 @@ FIELDS = ["remote_ip", "reserved1", "reserved2", "time", "request", "status", "s
 
 def parse_line(line):
     toks = TOKEN.findall(line)
-    assert len(toks) >= 28, "want 28 fields, got %d: %r" % (len(toks), line)
+    assert len(toks) == 28, "want 28 fields, got %d: %r" % (len(toks), line)
     rec = {}
     for name, tok in zip(FIELDS, toks):
         if tok[:1] in '"[':
@@ -54,6 +54,8 @@ def read_logs(env, target, prefix, source):
     for name in names_v1:
         m = LOG_NAME.match(name)
         assert m and m.group("prefix") == prefix and m.group("bucket") == source, name
+        # Named after the start of the hour its requests arrived in.
+        assert m.group("time").endswith("-00-00"), name
         meta = target.head_object(name)
         assert meta.content_length > 0
         body = target.get_object(name).read().decode("utf-8")
