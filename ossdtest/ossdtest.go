@@ -36,9 +36,13 @@ type Server struct {
 	AccountID string
 	// DataDir is the server's data directory.
 	DataDir string
+	// MonitorEndpoint serves /-/ossd/metrics, /-/ossd/health and
+	// /-/ossd/ready without a signature (Options.Monitor; else empty).
+	MonitorEndpoint string
 
 	srv  *server.Server
 	http *httptest.Server
+	mon  *httptest.Server
 }
 
 // User is an extra account: id, display name and one access key pair.
@@ -70,6 +74,9 @@ type Options struct {
 	// addresses (ossd --callback-allow): a test's callback server on
 	// 127.0.0.1 needs "127.0.0.1" here.
 	CallbackAllow []string
+	// Monitor also starts the unauthenticated monitoring listener (ossd
+	// --metrics-addr) at MonitorEndpoint.
+	Monitor bool
 }
 
 // Clock is what drives access-log delivery: the time now, and a channel
@@ -113,6 +120,10 @@ func StartWith(t testing.TB, o Options) *Server {
 		Endpoint: hs.URL, Region: o.Region, AccessKeyID: root.AccessKeyID, AccessKeySecret: root.AccessKeySecret,
 		AccountID: root.ID, DataDir: o.DataDir, srv: srv, http: hs,
 	}
+	if o.Monitor {
+		s.mon = httptest.NewServer(srv.MonitorHandler())
+		s.MonitorEndpoint = s.mon.URL
+	}
 	t.Cleanup(s.Close)
 	return s
 }
@@ -128,6 +139,9 @@ func (s *Server) RunLifecycle(ctx context.Context) (LifecycleStats, error) {
 
 // Close stops the server.
 func (s *Server) Close() {
+	if s.mon != nil {
+		s.mon.Close()
+	}
 	s.http.Close()
 	s.srv.Close()
 }

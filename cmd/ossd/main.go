@@ -44,6 +44,7 @@ type options struct {
 	logTZ                              string
 	logSync                            logSyncFlag
 	callbackAllow                      string
+	metricsAddr                        string
 }
 
 // logSyncFlag is --log-sync: "always" or a duration from 1ms to 10s.
@@ -131,6 +132,7 @@ Flags:
 	fs.Var(&o.logSync, "log-sync", "access-log durability: a duration (1ms to 10s) - each record is written before its response completes, so a killed ossd loses none, and synced to disk within that time, so a power cut loses at most that much; or always - each record is synced before its response completes (slower)")
 	fs.StringVar(&o.callbackAllow, "callback-allow", "", "comma-separated addresses upload callbacks may reach although they are loopback, private, link-local or multicast (refused by default, as OSS does): CIDRs (10.0.0.0/8), addresses (127.0.0.1) or host:port (localhost:8080)")
 	fs.DurationVar(&o.lifecycleInterval, "lifecycle-interval", 0, "time between lifecycle runs (down to 1s); 0: OSS's schedule, daily from 00:00 UTC")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "if set, a second listener (host:port) serving /-/ossd/metrics (Prometheus), /-/ossd/health and /-/ossd/ready without a signature; default off (on the API port metrics need a root-signed request; health and ready answer anyone)")
 	fs.StringVar(&o.logTZ, "log-timezone", "+0800", "time zone of access-log lines and log object names: ±hhmm or an IANA name (OSS's China regions: +0800)")
 	return fs
 }
@@ -194,12 +196,29 @@ func run(args []string) error {
 		MaxHeaderBytes:    o.maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
-	printBanner(os.Stdout, ln.Addr().String(), o, root, generated)
+	var ms *http.Server
+	var mln net.Listener
+	if o.metricsAddr != "" {
+		if mln, err = net.Listen("tcp", o.metricsAddr); err != nil {
+			return fmt.Errorf("listen --metrics-addr: %w", err)
+		}
+		ms = &http.Server{Handler: srv.MonitorHandler(), ReadHeaderTimeout: o.readHeaderTimeout, IdleTimeout: o.idleTimeout,
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
+	}
+	monAddr := ""
+	if mln != nil {
+		monAddr = mln.Addr().String()
+	}
+	printBanner(os.Stdout, ln.Addr().String(), monAddr, o, root, generated)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
+	if ms != nil {
+		go func() { errc <- ms.Serve(mln) }()
+		defer ms.Close()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -242,7 +261,7 @@ func disabledIfZero(d time.Duration) time.Duration {
 	return d
 }
 
-func printBanner(w *os.File, addr string, o *options, root server.User, generated bool) {
+func printBanner(w *os.File, addr, monAddr string, o *options, root server.User, generated bool) {
 	ep := "http://" + addr
 	fmt.Fprintf(w, "ossd listening on %s\n", ep)
 	fmt.Fprintf(w, "  version:    %s\n", version())
@@ -253,6 +272,9 @@ func printBanner(w *os.File, addr string, o *options, root server.User, generate
 		fmt.Fprintf(w, "  new buckets: Block Public Access off (--block-public-access=false); OSS's default is on\n")
 	}
 	fmt.Fprintf(w, "  access log: delivered every %v (time zone %s), synced %s; ossd logs flush|status|tail\n", o.logInterval, o.logTZ, syncPhrase(o.logSync.d))
+	if monAddr != "" {
+		fmt.Fprintf(w, "  monitoring: http://%s/-/ossd/metrics, /-/ossd/health, /-/ossd/ready (--metrics-addr: no signature)\n", monAddr)
+	}
 	fmt.Fprintf(w, "  access key: %s\n", root.AccessKeyID)
 	if generated {
 		fmt.Fprintf(w, "  secret:     %s   (generated; stored in %s/credentials.json)\n", root.AccessKeySecret, o.data)

@@ -370,6 +370,9 @@ func (l *Log) failLocked(s *stream, err error, now time.Time) {
 			"pending", s.pending, "err", err)
 	}
 	s.lastErr, s.lastErrAt = err, now
+	if l.cfg.OnDeliveryFailure != nil {
+		l.cfg.OnDeliveryFailure(s.target)
+	}
 }
 
 // object is one log object of a round.

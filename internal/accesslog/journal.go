@@ -98,6 +98,8 @@ type journal struct {
 	// ID order, never concurrently.
 	onDurable func(*batch)
 	logger    *slog.Logger
+	// onSync, if set, observes each fdatasync of records (Config.OnSync).
+	onSync func(time.Duration, error)
 
 	mu      sync.Mutex
 	cur     *batch // batch being filled; nil when none
@@ -141,11 +143,11 @@ func segName(base uint64) string { return fmt.Sprintf("%016x%s", base, segSuffix
 // record in ID order, truncates a torn tail, starts a new active segment
 // and the writer. minNext is a lower bound for the next ID (from the
 // delivery state, so IDs never repeat even when every segment was deleted).
-func openJournal(fs FS, dir string, segSize int64, syncEvery time.Duration, logger *slog.Logger, minNext uint64, onDurable func(*batch), visit func(id uint64, payload []byte) error) (*journal, error) {
+func openJournal(fs FS, dir string, segSize int64, syncEvery time.Duration, logger *slog.Logger, minNext uint64, onDurable func(*batch), onSync func(time.Duration, error), visit func(id uint64, payload []byte) error) (*journal, error) {
 	if err := fs.MkdirAll(dir); err != nil {
 		return nil, err
 	}
-	j := &journal{fs: fs, dir: dir, segSize: segSize, syncEvery: syncEvery, onDurable: onDurable, logger: logger,
+	j := &journal{fs: fs, dir: dir, segSize: segSize, syncEvery: syncEvery, onDurable: onDurable, onSync: onSync, logger: logger,
 		wake: make(chan struct{}, 1), exited: make(chan struct{})}
 	names, err := fs.List(dir)
 	if err != nil {
@@ -531,7 +533,7 @@ func (j *journal) write(b *batch) error {
 		j.cutBack()
 		return err
 	}
-	if err := j.f.Sync(); err != nil {
+	if err := j.timedSync(j.f); err != nil {
 		j.broken = err
 		j.cutBack()
 		return err
@@ -833,7 +835,7 @@ func (j *journal) syncNow() error {
 	j.pend, j.spare = j.spare[:0], nil
 	j.mu.Unlock()
 
-	err := f.Sync()
+	err := j.timedSync(f)
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -854,6 +856,18 @@ func (j *journal) syncNow() error {
 	return j.rotateLocked()
 }
 
+// timedSync syncs f, the active segment, for records, and reports the
+// sync to onSync.
+func (j *journal) timedSync(f File) error {
+	if j.onSync == nil {
+		return f.Sync()
+	}
+	start := time.Now()
+	err := f.Sync()
+	j.onSync(time.Since(start), err)
+	return err
+}
+
 // rotateLocked (syncMu and mu held, the journal not failed) seals a full
 // active segment and starts the next, so that every segment but the newest
 // is durable whole. Frames written while the caller's sync ran are synced
@@ -863,7 +877,7 @@ func (j *journal) rotateLocked() error {
 		return nil
 	}
 	if len(j.pend) > 0 {
-		if err := j.f.Sync(); err != nil {
+		if err := j.timedSync(j.f); err != nil {
 			j.syncErrs.Add(1)
 			j.fail(fmt.Errorf("fdatasync before sealing the segment: %w", err))
 			return fmt.Errorf("%w: %w", ErrJournalUnavailable, err)
@@ -893,7 +907,7 @@ func (j *journal) recoverLocked() error {
 		}
 	}
 	if err == nil {
-		err = j.f.Sync()
+		err = j.timedSync(j.f)
 	}
 	if err != nil {
 		j.syncErrs.Add(1)

@@ -94,6 +94,18 @@ type Config struct {
 	// plans records that are durable. At most 10s.
 	SyncInterval time.Duration
 
+	// OnSync, if set, is told how long each fdatasync of records took and
+	// whether it failed (the default mode's syncer and its recoveries, or
+	// each group commit in the always mode): a metrics hook. It runs on the
+	// syncing goroutine, possibly with journal locks held, so it must be
+	// quick and must not call the Log.
+	OnSync func(d time.Duration, err error)
+	// OnDeliveryFailure, if set, is called for each failed delivery
+	// attempt of a stream's log objects to target (the records are kept
+	// and retried): a metrics hook. It runs with the Log's lock held, so it
+	// must be quick and must not call the Log.
+	OnDeliveryFailure func(target string)
+
 	// hook, in tests, is called at each step of a delivery round; a non-nil
 	// error aborts the round there, as a crash would.
 	hook func(step string) error
@@ -213,7 +225,7 @@ func Open(cfg Config) (*Log, error) {
 		}
 	}
 	var lastID uint64
-	j, err := openJournal(cfg.FS, cfg.Dir, cfg.SegmentSize, cfg.SyncInterval, l.log, st.Durable+1, l.durableBatch, func(id uint64, p []byte) error {
+	j, err := openJournal(cfg.FS, cfg.Dir, cfg.SegmentSize, cfg.SyncInterval, l.log, st.Durable+1, l.durableBatch, cfg.OnSync, func(id uint64, p []byte) error {
 		h, err := decodeHead(p)
 		if err != nil {
 			return err

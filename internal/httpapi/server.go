@@ -20,6 +20,7 @@ import (
 	"github.com/ossd/ossd/internal/accesslog"
 	"github.com/ossd/ossd/internal/auth"
 	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -65,6 +66,9 @@ type Config struct {
 	// closed, when the client takes no byte for this long (see sendIdle
 	// for how object bodies sent by sendfile are measured). Zero disables.
 	BodyWriteTimeout time.Duration
+	// Metrics counts every API request (operation, status, duration,
+	// bytes); nil counts nothing.
+	Metrics *metrics.Metrics
 	// CallbackPolicy decides which addresses upload callbacks may reach
 	// (nil: public addresses only).
 	CallbackPolicy *CallbackPolicy
@@ -332,6 +336,9 @@ func (h *Handler) finish(rq *request) {
 			h.writeError(rq, errors.New("panic"))
 		}
 	}
+	if h.cfg.Metrics != nil {
+		defer h.observe(rq) // last: after the held-back byte went out
+	}
 	// The held-back last byte goes out once the record is durable (or when
 	// there is nothing to log); a failed append aborts the connection
 	// instead, so the client never sees the response complete.
@@ -347,6 +354,23 @@ func (h *Handler) finish(rq *request) {
 		rq.w.held = nil
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// observe counts the request in the metrics once its response is done.
+func (h *Handler) observe(rq *request) {
+	op := string(rq.op)
+	if op == "" {
+		op = string(oss.OpUnknown)
+	}
+	status := rq.w.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	var in int64
+	if rq.w.body != nil {
+		in = rq.w.body.n
+	}
+	h.cfg.Metrics.ObserveRequest(op, status, h.cfg.Now().Sub(rq.start), in, rq.w.n+int64(len(rq.w.held)))
 }
 
 func (rq *request) internal() bool { return rq.p.Internal }

@@ -162,18 +162,28 @@ func Latest(tx Tx, bucket, key string) (*Version, error) {
 	return out, derr
 }
 
-// PutVersion stores v under bucket/v.Key at v.Seq.
+// PutVersion stores v under bucket/v.Key at v.Seq, and updates the
+// bucket's usage record (usage.go).
 func PutVersion(tx Tx, bucket string, v *Version) error {
 	raw, err := encodeVersion(v)
 	if err != nil {
 		return err
 	}
-	return tx.Put(SpaceObjects, versionKey(bucket, v.Key, v.Seq), raw)
+	k := versionKey(bucket, v.Key, v.Seq)
+	if err := replaceVersion(tx, bucket, k, raw); err != nil {
+		return err
+	}
+	return tx.Put(SpaceObjects, k, raw)
 }
 
-// DeleteVersion removes the version at seq.
+// DeleteVersion removes the version at seq, and updates the bucket's usage
+// record.
 func DeleteVersion(tx Tx, bucket, key string, seq uint64) error {
-	return tx.Delete(SpaceObjects, versionKey(bucket, key, seq))
+	k := versionKey(bucket, key, seq)
+	if err := replaceVersion(tx, bucket, k, nil); err != nil {
+		return err
+	}
+	return tx.Delete(SpaceObjects, k)
 }
 
 // ScanVersions calls fn for every version in bucket whose key is ≥ from,

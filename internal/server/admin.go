@@ -23,12 +23,25 @@ import (
 //	GET  /-/ossd/logs/tail    stream records as they are committed; query
 //	                          bucket=<source> to filter, format=json for
 //	                          JSON lines (every field and user_defined_log_fields)
+//	GET  /-/ossd/metrics      Prometheus metrics (monitor.go)
+//
+// /-/ossd/health and /-/ossd/ready answer without a signature (monitor.go).
 func (s *Server) adminHandler(accts *accounts) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+httpapi.AdminPrefix+"logs/flush", s.adminFlush)
 	mux.HandleFunc("GET "+httpapi.AdminPrefix+"logs/status", s.adminStatus)
 	mux.HandleFunc("GET "+httpapi.AdminPrefix+"logs/tail", s.adminTail)
+	mux.Handle("GET "+httpapi.AdminPrefix+"metrics", s.Metrics.Handler())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Liveness and readiness answer unsigned probes (monitor.go).
+		switch r.URL.Path {
+		case httpapi.AdminPrefix + "health":
+			s.health(w, r)
+			return
+		case httpapi.AdminPrefix + "ready":
+			s.ready(w, r)
+			return
+		}
 		res, err := auth.Verify(auth.Input{
 			Method: r.Method, Host: r.Host, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header,
 			Now: s.cfg.Now(), Region: s.cfg.Region,

@@ -17,6 +17,7 @@ import (
 	"github.com/ossd/ossd/internal/httpapi"
 	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/meta/boltmeta"
+	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/internal/vfs"
 )
@@ -117,8 +118,11 @@ type Server struct {
 	Service *service.Service
 	handler *httpapi.Handler
 	// Log is the access log (journal and delivery).
-	Log  *accesslog.Log
-	root User
+	Log *accesslog.Log
+	// Metrics are the server's Prometheus metrics (/-/ossd/metrics).
+	Metrics *metrics.Metrics
+	sink    *journalSink
+	root    User
 	// stopSweep cancels the start-up blob sweep and waits for it.
 	stopSweep func()
 	stopLog   context.CancelFunc
@@ -174,7 +178,12 @@ func New(cfg Config) (*Server, error) {
 		m.Close()
 		return nil, err
 	}
-	svc := service.New(service.Config{Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger, UnblockNewBuckets: cfg.UnblockNewBuckets}, m, bs)
+	if err := meta.InitUsage(context.Background(), m); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("bucket usage records: %w", err)
+	}
+	mx := metrics.New()
+	svc := service.New(service.Config{Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger, UnblockNewBuckets: cfg.UnblockNewBuckets, Metrics: mx}, m, bs)
 	started := time.Now()
 	sweepCtx, cancelSweep := context.WithCancel(context.Background())
 	sweepDone := make(chan struct{})
@@ -189,10 +198,11 @@ func New(cfg Config) (*Server, error) {
 			cfg.Logger.Info("removed unreferenced blobs", "count", n)
 		}
 	}()
-	s := &Server{cfg: cfg, meta: m, Service: svc, root: cfg.Root, stopSweep: func() { cancelSweep(); <-sweepDone }}
+	s := &Server{cfg: cfg, meta: m, Service: svc, Metrics: mx, root: cfg.Root, stopSweep: func() { cancelSweep(); <-sweepDone }}
 	al, err := accesslog.Open(accesslog.Config{
 		Dir: filepath.Join(cfg.DataDir, "accesslog"), FS: cfg.LogFS, Clock: cfg.LogClock, Sink: objectSink{svc},
 		Interval: cfg.LogInterval, Location: cfg.LogLocation, Logger: cfg.Logger, SyncInterval: zeroNegative(cfg.LogSync, DefaultLogSync),
+		OnSync: mx.ObserveSync, OnDeliveryFailure: mx.DeliveryFailed,
 	})
 	if err != nil {
 		s.stopSweep()
@@ -201,9 +211,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.Log = al
 	sink := &journalSink{log: al}
+	s.sink = sink
+	mx.Register(stateCollector{s})
 	s.handler = httpapi.New(httpapi.Config{
 		Service: svc, Accounts: accts, Region: cfg.Region, Domains: cfg.Domains, Now: cfg.Now, Logger: cfg.Logger,
-		LogSink: sink, Admin: s.adminHandler(accts),
+		LogSink: sink, Admin: s.adminHandler(accts), Metrics: mx,
 		BodyReadTimeout: zeroNegative(cfg.BodyReadTimeout, DefaultBodyTimeout), BodyWriteTimeout: zeroNegative(cfg.BodyWriteTimeout, DefaultBodyTimeout),
 		CallbackPolicy: cbPolicy, CallbackClient: cfg.CallbackClient,
 	})

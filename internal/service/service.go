@@ -7,6 +7,7 @@ package service
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/ossd/ossd/internal/blob"
 	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/oss"
 )
 
@@ -51,6 +53,9 @@ type Config struct {
 	// OSS did before 13 Oct 2025, for code written before then (ossd's
 	// --block-public-access=false). The default is OSS's current one: on.
 	UnblockNewBuckets bool
+	// Metrics receives what the service counts: lifecycle actions
+	// (Metrics.LifecycleAction). Nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Service implements the operations over a metadata store and a blob store.
@@ -80,6 +85,43 @@ func New(cfg Config, m meta.Store, b *blob.Store) *Service {
 		cfg.InlineMax = 64 << 10
 	}
 	return &Service{cfg: cfg, meta: m, blobs: b, log: cfg.Logger}
+}
+
+// Metrics is where the service's counters go (nil: nowhere; every method
+// of a nil *metrics.Metrics does nothing). Lifecycle code counts each
+// action with s.Metrics().LifecycleAction(metrics.LifecycleExpire).
+func (s *Service) Metrics() *metrics.Metrics { return s.cfg.Metrics }
+
+// BucketUsage returns the number and bytes of the object versions of every
+// bucket that holds any (delete markers not counted), from the records the
+// metadata store keeps up to date on each write: it reads one record per
+// bucket, never the versions.
+func (s *Service) BucketUsage(ctx context.Context) (map[string]meta.Usage, error) {
+	out := map[string]meta.Usage{}
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		clear(out)
+		return meta.ScanUsage(tx, func(b string, u meta.Usage) bool { out[b] = u; return true })
+	})
+	return out, internalErr("bucket usage", err)
+}
+
+// Ready reports whether the service can take writes now: a metadata
+// transaction commits, and a blob file can be created and written (it is
+// removed at once). It is the storage half of /-/ossd/ready.
+func (s *Service) Ready(ctx context.Context) error {
+	stamp := binary.BigEndian.AppendUint64(nil, uint64(s.cfg.Now().UnixNano()))
+	if err := s.meta.Update(ctx, func(tx meta.Tx) error { return meta.PutSystem(tx, "ready-probe", stamp) }); err != nil {
+		return fmt.Errorf("metadata store: %w", err)
+	}
+	w, err := s.blobs.Create()
+	if err != nil {
+		return fmt.Errorf("blob store: %w", err)
+	}
+	defer w.Abort()
+	if _, err := w.Write([]byte{0}); err != nil {
+		return fmt.Errorf("blob store: write: %w", err)
+	}
+	return nil
 }
 
 // Region is the region buckets are created in.
