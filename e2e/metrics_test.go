@@ -213,3 +213,45 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("ossd_accesslog_delivery_failures_total{target=%s} = %v, want ≥ 1", tgt, n)
 	}
 }
+
+// TestMetricsLifecycle: each action of a lifecycle run is counted under
+// its kind: an expired current version, noncurrent versions, a lone delete
+// marker, an aborted upload.
+func TestMetricsLifecycle(t *testing.T) {
+	ctx := context.Background()
+	srv := ossdtest.StartWith(t, ossdtest.Options{Monitor: true, LifecycleClock: newStepClock(time.Now().Add(3 * 24 * time.Hour)),
+		LifecycleInterval: 1000 * time.Hour})
+	c := v2Client(srv, modes[0])
+	b := newBucket(t, c)
+	if _, err := c.PutBucketVersioning(ctx, &oss.PutBucketVersioningRequest{Bucket: oss.Ptr(b),
+		VersioningConfiguration: &oss.VersioningConfiguration{Status: oss.VersionEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	putText(t, c, b, "k", "")
+	putText(t, c, b, "k", "")
+	if _, err := c.InitiateMultipartUpload(ctx, &oss.InitiateMultipartUploadRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("up")}); err != nil {
+		t.Fatal(err)
+	}
+	putLifecycle(t, c, b,
+		oss.LifecycleRule{ID: oss.Ptr("expire"), Prefix: oss.Ptr(""), Status: oss.Ptr("Enabled"),
+			Expiration:                  &oss.LifecycleRuleExpiration{Days: oss.Ptr(int32(1))},
+			NoncurrentVersionExpiration: &oss.NoncurrentVersionExpiration{NoncurrentDays: oss.Ptr(int32(1))},
+			AbortMultipartUpload:        &oss.LifecycleRuleAbortMultipartUpload{Days: oss.Ptr(int32(1))}},
+		oss.LifecycleRule{ID: oss.Ptr("markers"), Prefix: oss.Ptr(""), Status: oss.Ptr("Enabled"),
+			Expiration: &oss.LifecycleRuleExpiration{ExpiredObjectDeleteMarker: oss.Ptr(true)}},
+	)
+	before := scrapeMetrics(t, srv)
+	for range 3 { // marker + older version; the replaced one; the lone marker
+		runLifecycle(t, srv)
+	}
+	after := scrapeMetrics(t, srv)
+	for action, want := range map[string]float64{"expiration": 1, "noncurrent_version_expiration": 2,
+		"expired_object_delete_marker": 1, "abort_multipart_upload": 1, "transition": 0} {
+		if d := after.get("ossd_lifecycle_actions_total", "action", action) - before.get("ossd_lifecycle_actions_total", "action", action); d != want {
+			t.Errorf("ossd_lifecycle_actions_total{action=%q} grew by %v, want %v", action, d, want)
+		}
+	}
+	if o := after.get("ossd_bucket_objects", "bucket", b); o != 0 {
+		t.Errorf("bucket %s: %v objects after every version expired, want 0", b, o)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ossd/ossd/internal/accesslog"
 	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/osslog"
 )
@@ -271,10 +272,16 @@ func (s *Service) lifecycleKey(ctx context.Context, bucket, key string, now time
 	}
 	s.blobs.Remove(garbage...)
 	for _, d := range did {
-		if d.a.versionID == "" {
+		switch {
+		case d.a.versionID == "":
 			st.Expired++
-		} else {
+			s.cfg.Metrics.LifecycleAction(metrics.LifecycleExpire)
+		case d.res.DeleteMarker:
 			st.Versions++
+			s.cfg.Metrics.LifecycleAction(metrics.LifecycleExpireDeleteMarker)
+		default:
+			st.Versions++
+			s.cfg.Metrics.LifecycleAction(metrics.LifecycleExpireNoncurrent)
 		}
 		uri := objectPath(bucket, key)
 		if d.a.versionID != "" {
@@ -313,6 +320,7 @@ func (s *Service) lifecycleUpload(ctx context.Context, u *meta.Upload, now time.
 	s.blobs.Remove(garbage...)
 	if aborted {
 		st.Aborted++
+		s.cfg.Metrics.LifecycleAction(metrics.LifecycleAbortMultipart)
 		uri := objectPath(u.Bucket, u.Key) + "?uploadId=" + url.QueryEscape(u.UploadID)
 		s.logLifecycle(ctx, b, logf, oss.OpAbortMultipartUpload, u.Key, uri, osslog.Absent, 0, u.Template.StorageClass, now)
 	}
