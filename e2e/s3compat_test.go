@@ -746,3 +746,42 @@ func TestS3UploadOwnerAndExpectedBucketOwner(t *testing.T) {
 		t.Error("a PutObject refused for its expected owner stored the object")
 	}
 }
+
+// Hostile form uploads get a 4xx OSS error, never a 5xx or a hang: no
+// multipart body, a cut one, a field past the size cap, no file part.
+func TestPostObjectBadForms(t *testing.T) {
+	srv := ossdtest.StartWith(t, ossdtest.Options{UnblockNewBuckets: true})
+	b := randName("postbad")
+	if _, err := v2Client(srv, mode{}).PutBucket(context.Background(), &oss.PutBucketRequest{Bucket: oss.Ptr(b), Acl: oss.BucketACLPublicReadWrite}); err != nil {
+		t.Fatal(err)
+	}
+	url := srv.Endpoint + "/" + b
+	send := func(contentType, body string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(url, contentType, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(data)
+	}
+	const bd = "XyZ"
+	field := func(name, value string) string {
+		return "--" + bd + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n"
+	}
+	for _, tc := range []struct{ name, ctype, body, code string }{
+		{"not multipart", "application/x-www-form-urlencoded", "key=a", "InvalidArgument"},
+		{"no boundary", "multipart/form-data", field("key", "a"), "InvalidArgument"},
+		{"cut body", "multipart/form-data; boundary=" + bd, "--" + bd + "\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nab", "InvalidArgument"},
+		{"field over the cap", "multipart/form-data; boundary=" + bd, field("key", strings.Repeat("k", 70<<10)) + "--" + bd + "--\r\n", "MaxMessageLengthExceeded"},
+		{"no file", "multipart/form-data; boundary=" + bd, field("key", "a") + "--" + bd + "--\r\n", "InvalidArgument"},
+		{"policy not base64", "multipart/form-data; boundary=" + bd, field("key", "a") + field("OSSAccessKeyId", srv.AccessKeyID) + field("policy", "%%") +
+			field("Signature", "x") + "--" + bd + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\nx\r\n--" + bd + "--\r\n", "SignatureDoesNotMatch"},
+	} {
+		st, body := send(tc.ctype, tc.body)
+		if st < 400 || st > 499 || !strings.Contains(body, "<Code>"+tc.code+"</Code>") {
+			t.Errorf("%s: %d %s, want 4xx %s", tc.name, st, body, tc.code)
+		}
+	}
+}
