@@ -186,7 +186,7 @@ func TestBadInput(t *testing.T) {
 		// OSS publishes no EC for NotImplemented; 0016-00000901 is Block
 		// Public Access's "Put public object acl is not allowed".
 		for _, r := range []rawResp{
-			rawDo(t, srv, "GET", b, "", "lifecycle", nil, nil), rawDo(t, srv, "GET", b, "", "website", nil, nil),
+			rawDo(t, srv, "GET", b, "", "referer", nil, nil), rawDo(t, srv, "GET", b, "", "website", nil, nil),
 			rawDo(t, srv, "GET", b, "", "policy", nil, nil), rawDo(t, srv, "GET", b, "", "replication", nil, nil),
 			rawDo(t, srv, "GET", b, "", "encryption", nil, nil), rawDo(t, srv, "POST", b, "obj", "restore", nil, nil),
 		} {
