@@ -41,25 +41,29 @@ alt_id=2222222222222222 alt_name=2222222222222222
 printf '[{"id":"%s","displayName":"%s","accessKeyId":"%s","accessKeySecret":"%s"}]\n' \
 	"$alt_id" "$alt_name" "$alt_ak" "$alt_sk" >"$tmp/users.json"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # shellcheck disable=SC2086 # OSSD_FLAGS is a list of flags
-OSS_ACCESS_KEY_ID=$main_ak OSS_ACCESS_KEY_SECRET=$main_sk "$bin" --addr "127.0.0.1:$port" \
+OSS_ACCESS_KEY_ID=$main_ak OSS_ACCESS_KEY_SECRET=$main_sk "$bin" --addr 127.0.0.1:0 \
 	--data "$tmp/data" --users "$tmp/users.json" --block-public-access=false ${OSSD_FLAGS:-} \
 	>"$tmp/ossd.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
-	grep -q 'listening on' "$tmp/ossd.log" 2>/dev/null && break
+# Port 0: ossd picks a free port and its banner names the endpoint.
+endpoint=
+for _ in $(seq 300); do
+	endpoint=$(sed -n 's/^ossd listening on //p' "$tmp/ossd.log" 2>/dev/null)
+	[ -n "$endpoint" ] && break
 	kill -0 "$pid" 2>/dev/null || { cat "$tmp/ossd.log"; echo "s3-tests: ossd did not start"; exit 1; }
 	sleep 0.1
 done
+[ -n "$endpoint" ] || { cat "$tmp/ossd.log"; echo "s3-tests: ossd did not start in 30s"; exit 1; }
 # The root account's canonical id is generated on first start; ossd reports
 # it as the owner id and display name alike.
-main_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$tmp/data/credentials.json")
+main_id=$(sed -n 's/^ *"id": *"\([^"]*\)".*/\1/p' "$tmp/data/credentials.json")
+[ -n "$main_id" ] || { echo "s3-tests: no account id in $tmp/data/credentials.json"; exit 1; }
 
 if [ "${ONE_USER:-}" = 1 ]; then
 	alt_ak=$main_ak alt_sk=$main_sk alt_id=$main_id alt_name=$main_id
 fi
-out=$(ENDPOINT="http://127.0.0.1:$port" AK=$main_ak SK=$main_sk ALT_AK=$alt_ak ALT_SK=$alt_sk \
+out=$(ENDPOINT="$endpoint" AK=$main_ak SK=$main_sk ALT_AK=$alt_ak ALT_SK=$alt_sk \
 	MAIN_ID=$main_id MAIN_NAME=$main_id ALT_ID=$alt_id ALT_NAME=$alt_name \
 	K=${K:-} OUT=${OUT:-} bash "$suite") || { echo "$out"; echo "s3-tests: the suite could not run"; exit 1; }
 # The suite's closing "N passed, M failed" is re-printed in words of its own:
