@@ -1,9 +1,17 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -253,5 +261,68 @@ func TestMetricsLifecycle(t *testing.T) {
 	}
 	if o := after.get("ossd_bucket_objects", "bucket", b); o != 0 {
 		t.Errorf("bucket %s: %v objects after every version expired, want 0", b, o)
+	}
+}
+
+// TestMonitorBinary: the built ossd with --metrics-addr serves health,
+// ready and metrics without a signature on that listener (the banner names
+// it), metrics on the API port only to the root key, and --callback-allow
+// lets a callback reach a loopback server.
+func TestMonitorBinary(t *testing.T) {
+	var cbHits atomic.Int32
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cbHits.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	defer cb.Close()
+	cmd := exec.Command(ossdBinary(t), "--addr", "127.0.0.1:0", "--data", t.TempDir(),
+		"--metrics-addr", "127.0.0.1:0", "--callback-allow", "10.0.0.0/8, 127.0.0.1")
+	cmd.Env = append(os.Environ(), "OSS_ACCESS_KEY_ID="+crashKeyID, "OSS_ACCESS_KEY_SECRET="+crashSecret)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd}
+	defer p.kill()
+	var mon string
+	lines := bufio.NewScanner(stdout)
+	kill := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+	for lines.Scan() && mon == "" {
+		if ep, ok := strings.CutPrefix(lines.Text(), "ossd listening on "); ok {
+			p.endpoint = ep
+		}
+		if rest, ok := strings.CutPrefix(lines.Text(), "  monitoring: "); ok {
+			mon, _, _ = strings.Cut(rest, "/-/ossd/metrics")
+		}
+	}
+	kill.Stop()
+	go io.Copy(io.Discard, stdout)
+	if p.endpoint == "" || mon == "" {
+		t.Fatalf("banner: endpoint %q, monitoring %q", p.endpoint, mon)
+	}
+	for _, tc := range []struct {
+		base, path string
+		want       int
+	}{
+		{mon, "/-/ossd/health", 200}, {mon, "/-/ossd/ready", 200}, {mon, "/-/ossd/metrics", 200},
+		{p.endpoint, "/-/ossd/health", 200}, {p.endpoint, "/-/ossd/ready", 200}, {p.endpoint, "/-/ossd/metrics", 403},
+	} {
+		resp, err := http.Get(tc.base + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET %s%s unsigned: %d, want %d", tc.base, tc.path, resp.StatusCode, tc.want)
+		}
+	}
+	c := p.client()
+	b := newBucket(t, c)
+	spec, _ := json.Marshal(map[string]string{"callbackUrl": cb.URL, "callbackBody": "object=${object}"})
+	if _, err := c.PutObject(context.Background(), &oss.PutObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("k"),
+		Body: strings.NewReader("x"), Callback: oss.Ptr(base64.StdEncoding.EncodeToString(spec))}); err != nil || cbHits.Load() != 1 {
+		t.Errorf("callback to an allowed loopback address: err %v, %d hits", err, cbHits.Load())
 	}
 }
