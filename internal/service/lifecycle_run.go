@@ -35,6 +35,10 @@ import (
 //     the noncurrent version is gone).
 const lifecycleStateKey = "lifecycle.run"
 
+// lifecycleLastKey holds the clock reading of the last completed run, so
+// that a daily run missed while the server was down is made up at start.
+const lifecycleLastKey = "lifecycle.last"
+
 // lifecycleBatch is how many keys one scan snapshot covers.
 const lifecycleBatch = 256
 
@@ -105,7 +109,13 @@ func (s *Service) RunLifecycle(ctx context.Context, now time.Time, logf Lifecycl
 			return st, err
 		}
 	}
-	if err := s.update(ctx, func(tx meta.Tx) error { return meta.DeleteSystem(tx, lifecycleStateKey) }); err != nil {
+	last, _ := state.Now.MarshalText()
+	if err := s.update(ctx, func(tx meta.Tx) error {
+		if err := meta.PutSystem(tx, lifecycleLastKey, last); err != nil {
+			return err
+		}
+		return meta.DeleteSystem(tx, lifecycleStateKey)
+	}); err != nil {
 		return st, fmt.Errorf("lifecycle: finish run: %w", err)
 	}
 	st.Completed = state.Now
@@ -390,6 +400,32 @@ type LifecycleSchedule struct {
 	Done func(LifecycleStats, error)
 }
 
+// lifecycleOwed reports whether a run is due at start: one a crash
+// interrupted, or, on the daily schedule, the run of a midnight that
+// passed while the server was down (a server that never ran the rules
+// owes nothing: it waits for the next midnight).
+func (s *Service) lifecycleOwed(ctx context.Context, sc LifecycleSchedule) bool {
+	if state, err := s.loadLifecycleState(ctx); err != nil || state != nil {
+		return err == nil
+	}
+	if sc.Interval > 0 {
+		return false
+	}
+	var raw []byte
+	if err := s.meta.View(ctx, func(tx meta.Tx) error {
+		v, err := meta.GetSystem(tx, lifecycleLastKey)
+		raw = append([]byte(nil), v...)
+		return err
+	}); err != nil || len(raw) == 0 {
+		return false
+	}
+	var last time.Time
+	if err := last.UnmarshalText(raw); err != nil {
+		return false
+	}
+	return last.Before(sc.Clock.Now().UTC().Truncate(24 * time.Hour))
+}
+
 // NextLifecycleRun is when a run after now starts under interval.
 func NextLifecycleRun(now time.Time, interval time.Duration) time.Time {
 	if interval > 0 {
@@ -417,7 +453,7 @@ func (s *Service) StartLifecycle(ctx context.Context, sc LifecycleSchedule) (wai
 	}
 	go func() {
 		defer close(stopped)
-		if state, err := s.loadLifecycleState(ctx); err == nil && state != nil {
+		if s.lifecycleOwed(ctx, sc) {
 			run()
 		}
 		for {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossd/ossd/internal/accesslog"
 	"github.com/ossd/ossd/internal/blob"
 	"github.com/ossd/ossd/internal/faultfs"
 	"github.com/ossd/ossd/internal/meta"
@@ -213,4 +214,60 @@ func TestValidateLifecycle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLifecycleMissedRun: on the daily schedule, a server that was down at
+// midnight runs the rules as soon as it starts; one whose last run was
+// after the latest midnight, or that never ran them, waits.
+func TestLifecycleMissedRun(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		lastRun time.Time // zero: never ran
+		start   time.Time
+		runNow  bool
+	}{
+		{"midnight missed", t0, t0.Add(2 * 24 * time.Hour), true},
+		{"ran after the latest midnight", t0, t0.Add(time.Hour), false},
+		{"never ran", time.Time{}, t0.Add(2 * 24 * time.Hour), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := t0
+			svc, _ := lifecycleService(t, &clock)
+			if !tc.lastRun.IsZero() {
+				if _, err := svc.RunLifecycle(context.Background(), tc.lastRun, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clk := armedClock{accesslog.NewFakeClock(tc.start), make(chan struct{}, 4)}
+			ran := make(chan struct{}, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			wait := svc.StartLifecycle(ctx, service.LifecycleSchedule{Clock: clk, Done: func(service.LifecycleStats, error) { ran <- struct{}{} }})
+			<-clk.armed // the runner waits for midnight: a run at start is over
+			cancel()
+			wait()
+			select {
+			case <-ran:
+				if !tc.runNow {
+					t.Error("ran at start; nothing was owed")
+				}
+			default:
+				if tc.runNow {
+					t.Error("did not run at start; a midnight was missed")
+				}
+			}
+		})
+	}
+}
+
+// armedClock is a fake clock that signals each timer it arms.
+type armedClock struct {
+	*accesslog.FakeClock
+	armed chan struct{}
+}
+
+func (c armedClock) After(d time.Duration) <-chan time.Time {
+	ch := c.FakeClock.After(d)
+	c.armed <- struct{}{}
+	return ch
 }
