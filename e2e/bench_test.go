@@ -28,8 +28,11 @@ import (
 // bucket), to compare the cost of logging with the same run without it.
 var logged bool
 
+// unmetered turns the server's metrics off, to compare what they cost.
+var unmetered bool
+
 func benchServer(b *testing.B) (*ossdtest.Server, string, *http.Client) {
-	srv := ossdtest.Start(b)
+	srv := ossdtest.StartWith(b, ossdtest.Options{NoMetrics: unmetered})
 	c := v2Client(srv, modes[0])
 	bucket := "bench"
 	for _, n := range []string{bucket, "bench-logs"} {
@@ -128,6 +131,21 @@ func withLogging(f func(*testing.B, int), size int) func(*testing.B) {
 
 func BenchmarkPut4KiBLogged(b *testing.B) { withLogging(benchPut, 4<<10)(b) }
 func BenchmarkGet4KiBLogged(b *testing.B) { withLogging(benchGet, 4<<10)(b) }
+
+// withoutMetrics runs a benchmark with the server's metrics off: compare
+// with the same benchmark with them (the default), e.g.
+//
+//	go test ./e2e -run XXX -bench 'Get4KiB$|Get4KiBNoMetrics' -count 6
+func withoutMetrics(f func(*testing.B, int), size int) func(*testing.B) {
+	return func(b *testing.B) {
+		unmetered = true
+		defer func() { unmetered = false }()
+		f(b, size)
+	}
+}
+
+func BenchmarkPut4KiBNoMetrics(b *testing.B) { withoutMetrics(benchPut, 4<<10)(b) }
+func BenchmarkGet4KiBNoMetrics(b *testing.B) { withoutMetrics(benchGet, 4<<10)(b) }
 
 // parallelism is goroutines per GOMAXPROCS in the benchmarks (8: 16
 // clients on 2 cores); OSSD_BENCH_PARALLELISM overrides it.

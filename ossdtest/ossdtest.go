@@ -77,6 +77,8 @@ type Options struct {
 	// Monitor also starts the unauthenticated monitoring listener (ossd
 	// --metrics-addr) at MonitorEndpoint.
 	Monitor bool
+	// NoMetrics turns the server's metrics off (benchmarks of their cost).
+	NoMetrics bool
 }
 
 // Clock is what drives access-log delivery: the time now, and a channel

@@ -131,6 +131,11 @@ func (m *Metrics) Register(c prometheus.Collector) error {
 // Handler serves the registry in the Prometheus text format (or protobuf,
 // as the scraper negotiates).
 func (m *Metrics) Handler() http.Handler {
+	if m == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "metrics are off", http.StatusNotFound)
+		})
+	}
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 

@@ -173,3 +173,25 @@ func TestReadyFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestNoMetrics: with the metrics off (Config.NoMetrics, for benchmarks)
+// requests are served, /-/ossd/metrics answers 404 and health and ready
+// still work.
+func TestNoMetrics(t *testing.T) {
+	e := newMonitorEnv(t, Config{NoMetrics: true})
+	if c := e.do(t, http.MethodPut, "bkt", "", "", ""); c != 200 {
+		t.Fatalf("PutBucket: %d", c)
+	}
+	for _, tc := range []struct {
+		base, path string
+		signed     bool
+		want       int
+	}{
+		{e.mon.URL, "/-/ossd/metrics", false, 404}, {e.api.URL, "/-/ossd/metrics", true, 404},
+		{e.mon.URL, "/-/ossd/ready", false, 200}, {e.api.URL, "/-/ossd/health", false, 200},
+	} {
+		if c, body := get(t, tc.base, tc.path, tc.signed); c != tc.want {
+			t.Errorf("%s%s: %d %q, want %d", tc.base, tc.path, c, body, tc.want)
+		}
+	}
+}

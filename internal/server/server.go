@@ -74,6 +74,10 @@ type Config struct {
 	// faults are injected at this interface rather than at file level.
 	WrapMeta func(meta.Store) meta.Store
 
+	// NoMetrics turns the metrics off (for benchmarks that measure what
+	// they cost): nothing is counted and /-/ossd/metrics answers 404.
+	NoMetrics bool
+
 	// CallbackAllow lists the otherwise forbidden addresses (loopback,
 	// private, link-local, …) upload callbacks may reach: CIDRs, addresses
 	// and host:port pairs (--callback-allow).
@@ -182,7 +186,10 @@ func New(cfg Config) (*Server, error) {
 		m.Close()
 		return nil, fmt.Errorf("bucket usage records: %w", err)
 	}
-	mx := metrics.New()
+	var mx *metrics.Metrics
+	if !cfg.NoMetrics {
+		mx = metrics.New()
+	}
 	svc := service.New(service.Config{Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger, UnblockNewBuckets: cfg.UnblockNewBuckets, Metrics: mx}, m, bs)
 	started := time.Now()
 	sweepCtx, cancelSweep := context.WithCancel(context.Background())
@@ -199,11 +206,14 @@ func New(cfg Config) (*Server, error) {
 		}
 	}()
 	s := &Server{cfg: cfg, meta: m, Service: svc, Metrics: mx, root: cfg.Root, stopSweep: func() { cancelSweep(); <-sweepDone }}
-	al, err := accesslog.Open(accesslog.Config{
+	logCfg := accesslog.Config{
 		Dir: filepath.Join(cfg.DataDir, "accesslog"), FS: cfg.LogFS, Clock: cfg.LogClock, Sink: objectSink{svc},
 		Interval: cfg.LogInterval, Location: cfg.LogLocation, Logger: cfg.Logger, SyncInterval: zeroNegative(cfg.LogSync, DefaultLogSync),
-		OnSync: mx.ObserveSync, OnDeliveryFailure: mx.DeliveryFailed,
-	})
+	}
+	if mx != nil {
+		logCfg.OnSync, logCfg.OnDeliveryFailure = mx.ObserveSync, mx.DeliveryFailed
+	}
+	al, err := accesslog.Open(logCfg)
 	if err != nil {
 		s.stopSweep()
 		m.Close()
