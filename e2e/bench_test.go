@@ -117,35 +117,26 @@ func BenchmarkGet1MiB(b *testing.B)  { benchGet(b, 1<<20) }
 func BenchmarkPut64MiB(b *testing.B) { benchPut(b, 64<<20) }
 func BenchmarkGet64MiB(b *testing.B) { benchGet(b, 64<<20) }
 
-// withLogging runs a benchmark with access logging on: compare with the
-// same benchmark without (benchstat), e.g.
+// withSetting runs a benchmark with *setting true, to compare with the
+// same benchmark without (benchstat), e.g. logging on against off:
 //
 //	go test ./e2e -run XXX -bench '4KiB' -count 6 | benchstat -col /logged -
-func withLogging(f func(*testing.B, int), size int) func(*testing.B) {
-	return func(b *testing.B) {
-		logged = true
-		defer func() { logged = false }()
-		f(b, size)
-	}
-}
-
-func BenchmarkPut4KiBLogged(b *testing.B) { withLogging(benchPut, 4<<10)(b) }
-func BenchmarkGet4KiBLogged(b *testing.B) { withLogging(benchGet, 4<<10)(b) }
-
-// withoutMetrics runs a benchmark with the server's metrics off: compare
-// with the same benchmark with them (the default), e.g.
+//
+// and the server's metrics off against on (the default):
 //
 //	go test ./e2e -run XXX -bench 'Get4KiB$|Get4KiBNoMetrics' -count 6
-func withoutMetrics(f func(*testing.B, int), size int) func(*testing.B) {
+func withSetting(setting *bool, f func(*testing.B, int), size int) func(*testing.B) {
 	return func(b *testing.B) {
-		unmetered = true
-		defer func() { unmetered = false }()
+		*setting = true
+		defer func() { *setting = false }()
 		f(b, size)
 	}
 }
 
-func BenchmarkPut4KiBNoMetrics(b *testing.B) { withoutMetrics(benchPut, 4<<10)(b) }
-func BenchmarkGet4KiBNoMetrics(b *testing.B) { withoutMetrics(benchGet, 4<<10)(b) }
+func BenchmarkPut4KiBLogged(b *testing.B)    { withSetting(&logged, benchPut, 4<<10)(b) }
+func BenchmarkGet4KiBLogged(b *testing.B)    { withSetting(&logged, benchGet, 4<<10)(b) }
+func BenchmarkPut4KiBNoMetrics(b *testing.B) { withSetting(&unmetered, benchPut, 4<<10)(b) }
+func BenchmarkGet4KiBNoMetrics(b *testing.B) { withSetting(&unmetered, benchGet, 4<<10)(b) }
 
 // parallelism is goroutines per GOMAXPROCS in the benchmarks (8: 16
 // clients on 2 cores); OSSD_BENCH_PARALLELISM overrides it.
