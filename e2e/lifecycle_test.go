@@ -158,6 +158,11 @@ func TestBucketLifecycleValidation(t *testing.T) {
 	_, err := c.InvokeOperation(ctx, &oss.OperationInput{OpName: "PutBucketLifecycle", Method: "PUT", Bucket: oss.Ptr(b),
 		Parameters: map[string]string{"lifecycle": ""}, Body: strings.NewReader("<LifecycleConfiguration><Rule>")})
 	wantServiceError(t, err, "MalformedXML", 400, "0014-00000011")
+	// A root child other than Rule.
+	_, err = c.InvokeOperation(ctx, &oss.OperationInput{OpName: "PutBucketLifecycle", Method: "PUT", Bucket: oss.Ptr(b),
+		Parameters: map[string]string{"lifecycle": ""}, Body: strings.NewReader("<LifecycleConfiguration><Rule><ID>r</ID><Prefix>p/</Prefix>" +
+			"<Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule><UnknownNode>abc</UnknownNode></LifecycleConfiguration>")})
+	wantServiceError(t, err, "MalformedXML", 400, "0014-00000015")
 }
 
 // lifecycleServer starts a server whose lifecycle clock stands days

@@ -18,6 +18,8 @@ import (
 type lifecycleXML struct {
 	XMLName xml.Name    `xml:"LifecycleConfiguration"`
 	Rules   []lcRuleXML `xml:"Rule"`
+	// Other catches children other than Rule, which OSS refuses.
+	Other []struct{ XMLName xml.Name } `xml:",any"`
 }
 
 type lcRuleXML struct {
@@ -98,6 +100,9 @@ func (h *Handler) putBucketLifecycle(rq *request) error {
 	if err := h.decodeXML(rq, "LifecycleConfiguration", &in, oss.ErrLifecycleMalformedXML); err != nil {
 		return err
 	}
+	if len(in.Other) > 0 {
+		return oss.ErrLifecycleUnknownNode.WithMessage("LifecycleConfiguration may only contain Rule elements, not %s.", in.Other[0].XMLName.Local)
+	}
 	c := &meta.LifecycleConfig{}
 	for _, x := range in.Rules {
 		r, err := lifecycleRuleIn(rq, x)
@@ -123,7 +128,6 @@ func lifecycleRuleIn(rq *request, x lcRuleXML) (meta.LifecycleRule, error) {
 		r.Tags = append(r.Tags, meta.Tag{Key: t.Key, Value: t.Value})
 	}
 	if f := x.Filter; f != nil {
-		r.S3Filter = rq.s3
 		if f.Prefix != nil {
 			r.Prefix = *f.Prefix
 		}

@@ -76,8 +76,6 @@ type LifecycleRule struct {
 	// Transitions are stored and shown, never executed: ossd has one tier.
 	Transitions           []LifecycleTransition `json:"tr,omitempty"`
 	NoncurrentTransitions []LifecycleTransition `json:"nctr,omitempty"`
-	// S3Filter: the rule came in S3's <Filter> form (rendered back so).
-	S3Filter bool `json:"s3f,omitempty"`
 }
 
 // LifecycleNot is one exclusion of a rule's Filter.

@@ -186,7 +186,8 @@ var (
 	ErrCORSNeedMethod          = def("BadRequest", http.StatusBadRequest, "0034-00000102", "Insufficient information. Request Access-Control-Request-Method header needed")
 
 	// Lifecycle (EC module 0014). OSS publishes the ECs 0014-00000011
-	// (malformed body), 0014-00000014 (more than 1000 rules), 0014-00000019
+	// (malformed body), 0014-00000015 (a root child other than Rule),
+	// 0014-00000014 (more than 1000 rules), 0014-00000019
 	// (ID longer than 255), 0014-00000026 (a rule with no action),
 	// 0014-00000043 and 0014-00000067 (more than 3 transitions),
 	// 0014-00000060 (Expiration with nothing in it) and 0014-00000080
@@ -195,6 +196,7 @@ var (
 	// and the remaining ones ossd's choice in the same module.
 	ErrNoSuchLifecycle          = def("NoSuchLifecycle", http.StatusNotFound, "0014-00000001", "No Row found in Lifecycle Table.")
 	ErrLifecycleMalformedXML    = def("MalformedXML", http.StatusBadRequest, "0014-00000011", "The XML you provided was not well-formed or did not validate against our published schema.")
+	ErrLifecycleUnknownNode     = def("MalformedXML", http.StatusBadRequest, "0014-00000015", "LifecycleConfiguration may only contain Rule elements.")
 	ErrLifecycleTooManyRules    = def("InvalidArgument", http.StatusBadRequest, "0014-00000014", "Rule number is over the limit of 1000.")
 	ErrLifecycleIDTooLong       = def("InvalidArgument", http.StatusBadRequest, "0014-00000019", "Rule ID is longer than 255 characters.")
 	ErrLifecycleNoAction        = def("InvalidArgument", http.StatusBadRequest, "0014-00000026", "Rule must contain at least one of Expiration, Transition, AbortMultipartUpload, NoncurrentVersionExpiration or NoncurrentVersionTransition.")
