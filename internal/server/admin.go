@@ -34,13 +34,15 @@ func (s *Server) adminHandler(accts *accounts) http.Handler {
 	mux.Handle("GET "+httpapi.AdminPrefix+"metrics", s.Metrics.Handler())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Liveness and readiness answer unsigned probes (monitor.go).
-		switch r.URL.Path {
-		case httpapi.AdminPrefix + "health":
-			s.health(w, r)
-			return
-		case httpapi.AdminPrefix + "ready":
-			s.ready(w, r)
-			return
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			switch r.URL.Path {
+			case httpapi.AdminPrefix + "health":
+				s.health(w, r)
+				return
+			case httpapi.AdminPrefix + "ready":
+				s.ready(w, r)
+				return
+			}
 		}
 		res, err := auth.Verify(auth.Input{
 			Method: r.Method, Host: r.Host, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header,

@@ -89,6 +89,10 @@ func TestMonitorAccess(t *testing.T) {
 		{"mon", "/-/ossd/metrics", false, 200, "ossd_lifecycle_actions_total"},
 		{"mon", "/-/ossd/logs/status", false, 404, ""}, // the admin API is not on the monitoring listener
 	}
+	// Only GET and HEAD probe without a signature.
+	if c, body := send(t, http.MethodPost, e.api.URL, "/-/ossd/ready", "", "", "", false); c != 403 {
+		t.Errorf("unsigned POST /-/ossd/ready on the API port: %d %q, want 403", c, body)
+	}
 	e.do(t, http.MethodPut, "bkt", "", "", "") // one request, so ossd_requests_total has a series
 	for _, tc := range tests {
 		base := e.api.URL
