@@ -273,6 +273,34 @@ func TestLifecycleExpiry(t *testing.T) {
 	if exists(t, c, b, "a") {
 		t.Error("CreatedBeforeDate tomorrow: object modified today not expired")
 	}
+
+	// S3's Date: from that day on every selected object expires, however
+	// young (an object written after the date included); before it, none.
+	for _, tc := range []struct {
+		date    time.Time
+		expired bool
+	}{
+		{time.Now().UTC().Truncate(24 * time.Hour), true},
+		{time.Now().UTC().Truncate(24 * time.Hour).Add(48 * time.Hour), false},
+	} {
+		srv, c, _ := lifecycleServer(t, 0)
+		b := newBucket(t, c)
+		putText(t, c, b, "s3/x", "")
+		if _, err := s3Client(srv, false).PutBucketLifecycleConfiguration(context.Background(), &s3.PutBucketLifecycleConfigurationInput{
+			Bucket: aws.String(b), LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: []s3types.LifecycleRule{{
+				ID: aws.String("on-date"), Status: s3types.ExpirationStatusEnabled, Filter: &s3types.LifecycleRuleFilter{Prefix: aws.String("s3/")},
+				Expiration: &s3types.LifecycleExpiration{Date: aws.Time(tc.date)}}}}}); err != nil {
+			t.Fatalf("S3 rule with Date: %v", err)
+		}
+		got, err := c.GetBucketLifecycle(context.Background(), &oss.GetBucketLifecycleRequest{Bucket: oss.Ptr(b)})
+		if err != nil || oss.ToString(got.LifecycleConfiguration.Rules[0].Expiration.Date) != tc.date.Format("2006-01-02T15:04:05.000Z") {
+			t.Errorf("S3 Date read through OSS: %v %+v", err, got)
+		}
+		runLifecycle(t, srv)
+		if gone := !exists(t, c, b, "s3/x"); gone != tc.expired {
+			t.Errorf("Date %v: expired=%v, want %v", tc.date, gone, tc.expired)
+		}
+	}
 }
 
 // TestLifecycleVersions: in a versioned bucket an expired current version

@@ -60,6 +60,7 @@ type lcNotXML struct {
 type lcWhenXML struct {
 	Days              *int   `xml:"Days,omitempty"`
 	CreatedBeforeDate string `xml:"CreatedBeforeDate,omitempty"`
+	Date              string `xml:"Date,omitempty"` // OSS's deprecated one
 }
 
 type lcExpXML struct {
@@ -158,7 +159,7 @@ func lifecycleRuleIn(rq *request, x lcRuleXML) (meta.LifecycleRule, error) {
 		}
 	}
 	if e := x.Expiration; e != nil {
-		exp := &meta.LifecycleExpiration{LifecycleWhen: meta.LifecycleWhen{Days: e.Days, Date: firstOf(e.CreatedBeforeDate, e.Date)}}
+		exp := &meta.LifecycleExpiration{LifecycleWhen: meta.LifecycleWhen{Days: e.Days, Date: strings.TrimSpace(e.CreatedBeforeDate), OnDate: strings.TrimSpace(e.Date)}}
 		switch strings.ToLower(strings.TrimSpace(e.EDM)) {
 		case "true":
 			exp.ExpiredDeleteMarker = true
@@ -170,12 +171,12 @@ func lifecycleRuleIn(rq *request, x lcRuleXML) (meta.LifecycleRule, error) {
 	}
 	for _, t := range x.Transitions {
 		r.Transitions = append(r.Transitions, meta.LifecycleTransition{
-			LifecycleWhen: meta.LifecycleWhen{Days: t.Days, Date: firstOf(t.CreatedBeforeDate, t.Date)},
+			LifecycleWhen: meta.LifecycleWhen{Days: t.Days, Date: strings.TrimSpace(t.CreatedBeforeDate), OnDate: strings.TrimSpace(t.Date)},
 			StorageClass:  storageClassIn(rq, t.StorageClass), IsAccessTime: t.IsAccessTime, ReturnToStd: t.ReturnToStd, AllowSmallFile: t.AllowSmallFile,
 		})
 	}
 	if a := x.Abort; a != nil {
-		r.AbortUpload = &meta.LifecycleWhen{Days: a.Days, Date: a.CreatedBeforeDate}
+		r.AbortUpload = &meta.LifecycleWhen{Days: a.Days, Date: strings.TrimSpace(a.CreatedBeforeDate), OnDate: strings.TrimSpace(a.Date)}
 	}
 	if a := x.AbortS3; a != nil {
 		r.AbortUpload = &meta.LifecycleWhen{Days: a.Days}
@@ -275,9 +276,9 @@ func expOut(e *meta.LifecycleExpiration, s3 bool) *lcExpXML {
 	if e == nil {
 		return nil
 	}
-	x := &lcExpXML{Days: e.Days}
+	x := &lcExpXML{Days: e.Days, Date: e.OnDate}
 	if s3 {
-		x.Date = e.Date
+		x.Date = firstOf(e.OnDate, e.Date) // S3 has no CreatedBeforeDate
 	} else {
 		x.CreatedBeforeDate = e.Date
 	}
@@ -292,8 +293,9 @@ func transOut(rq *request, ts []meta.LifecycleTransition) []lcTransXML {
 	for _, t := range ts {
 		x := lcTransXML{Days: t.Days, StorageClass: t.StorageClass}
 		if rq != nil && rq.s3 {
-			x.Date, x.StorageClass = t.Date, rq.class(t.StorageClass)
+			x.Date, x.StorageClass = firstOf(t.OnDate, t.Date), rq.class(t.StorageClass)
 		} else {
+			x.Date = t.OnDate
 			x.CreatedBeforeDate, x.IsAccessTime, x.ReturnToStd, x.AllowSmallFile = t.Date, t.IsAccessTime, t.ReturnToStd, t.AllowSmallFile
 		}
 		out = append(out, x)
@@ -319,7 +321,7 @@ func lifecycleRuleOut(r meta.LifecycleRule) lcRuleOut {
 	x := lcRuleOut{ID: r.ID, Prefix: r.Prefix, Status: r.Status, Expiration: expOut(r.Expiration, false),
 		Transitions: transOut(nil, r.Transitions), Tags: tagsOut(r.Tags), NCTrans: ncTransOut(nil, r.NoncurrentTransitions)}
 	if a := r.AbortUpload; a != nil {
-		x.Abort = &lcWhenXML{Days: a.Days, CreatedBeforeDate: a.Date}
+		x.Abort = &lcWhenXML{Days: a.Days, CreatedBeforeDate: a.Date, Date: a.OnDate}
 	}
 	if r.NoncurrentDays != nil {
 		x.NCExp = &lcNCExpXML{NoncurrentDays: r.NoncurrentDays}

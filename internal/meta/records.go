@@ -84,10 +84,13 @@ type LifecycleNot struct {
 	Tag    *Tag   `json:"tag,omitempty"`
 }
 
-// LifecycleWhen is Days after the start time, or before Date.
+// LifecycleWhen is when an action is due, one of: Days after the start
+// time; for what started before Date (OSS's CreatedBeforeDate); or for
+// everything from OnDate on (S3's Date, and OSS's deprecated Date).
 type LifecycleWhen struct {
-	Days *int   `json:"days,omitempty"`
-	Date string `json:"date,omitempty"`
+	Days   *int   `json:"days,omitempty"`
+	Date   string `json:"date,omitempty"`
+	OnDate string `json:"on,omitempty"`
 }
 
 // LifecycleExpiration is a rule's Expiration: the current version expires

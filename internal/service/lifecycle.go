@@ -33,6 +33,18 @@ func (s *Service) PutBucketLifecycle(ctx context.Context, bucket string, c *meta
 		return err
 	}
 	c = c.Clone()
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if r.Expiration != nil {
+			normalizeDates(&r.Expiration.LifecycleWhen)
+		}
+		if r.AbortUpload != nil {
+			normalizeDates(r.AbortUpload)
+		}
+		for j := range r.Transitions {
+			normalizeDates(&r.Transitions[j].LifecycleWhen)
+		}
+	}
 	ids := map[string]bool{}
 	for _, r := range c.Rules {
 		ids[r.ID] = true
@@ -124,15 +136,15 @@ func validateRule(r *meta.LifecycleRule) error {
 	var days, dates bool // OSS refuses a rule that mixes the two
 	note := func(w meta.LifecycleWhen) {
 		days = days || w.Days != nil
-		dates = dates || w.Date != ""
+		dates = dates || w.Date != "" || w.OnDate != ""
 	}
 	if e := r.Expiration; e != nil {
 		switch {
-		case e.ExpiredDeleteMarker && (e.Days != nil || e.Date != ""):
+		case e.ExpiredDeleteMarker && given(e.LifecycleWhen) > 0:
 			return invalidRule(r, "ExpiredObjectDeleteMarker cannot be combined with Days or CreatedBeforeDate.")
 		case e.ExpiredDeleteMarker && len(r.Tags) > 0:
 			return invalidRule(r, "ExpiredObjectDeleteMarker cannot be used with tags.")
-		case !e.ExpiredDeleteMarker && e.Days == nil && e.Date == "":
+		case !e.ExpiredDeleteMarker && given(e.LifecycleWhen) == 0:
 			return oss.ErrLifecycleEmptyExpiration
 		}
 		if !e.ExpiredDeleteMarker {
@@ -146,7 +158,7 @@ func validateRule(r *meta.LifecycleRule) error {
 		if len(r.Tags) > 0 {
 			return invalidRule(r, "AbortMultipartUpload cannot be used with tags.")
 		}
-		if a.Days == nil && a.Date == "" {
+		if given(*a) == 0 {
 			return invalidRule(r, "AbortMultipartUpload must contain Days or CreatedBeforeDate.")
 		}
 		if err := validateWhen(r, "AbortMultipartUpload", *a); err != nil {
@@ -160,7 +172,7 @@ func validateRule(r *meta.LifecycleRule) error {
 		if !lifecycleClasses[t.StorageClass] {
 			return invalidRule(r, "Transition StorageClass %q is not IA, Archive, ColdArchive or DeepColdArchive.", t.StorageClass)
 		}
-		if t.Days == nil && t.Date == "" {
+		if given(t.LifecycleWhen) == 0 {
 			return invalidRule(r, "Transition must contain Days or CreatedBeforeDate.")
 		}
 		if err := validateWhen(r, "Transition", t.LifecycleWhen); err != nil {
@@ -175,7 +187,7 @@ func validateRule(r *meta.LifecycleRule) error {
 		if !lifecycleClasses[t.StorageClass] {
 			return invalidRule(r, "NoncurrentVersionTransition StorageClass %q is not IA, Archive, ColdArchive or DeepColdArchive.", t.StorageClass)
 		}
-		if t.Days == nil || *t.Days <= 0 || t.Date != "" {
+		if t.Days == nil || *t.Days <= 0 || t.Date != "" || t.OnDate != "" {
 			return invalidRule(r, "NoncurrentVersionTransition must contain a positive NoncurrentDays.")
 		}
 	}
@@ -186,18 +198,39 @@ func validateRule(r *meta.LifecycleRule) error {
 }
 
 func validateWhen(r *meta.LifecycleRule, what string, w meta.LifecycleWhen) error {
-	if w.Days != nil && w.Date != "" {
-		return invalidRule(r, "%s cannot contain both Days and CreatedBeforeDate.", what)
+	if given(w) > 1 {
+		return invalidRule(r, "%s may contain only one of Days, CreatedBeforeDate and Date.", what)
 	}
 	if w.Days != nil && *w.Days <= 0 {
 		return invalidRule(r, "%s Days must be a positive integer.", what)
 	}
-	if w.Date != "" {
-		if _, ok := parseLifecycleDate(w.Date); !ok {
-			return invalidRule(r, "%s CreatedBeforeDate %q must be a date at midnight UTC, as 2026-01-02T00:00:00.000Z.", what, w.Date)
+	for _, d := range []string{w.Date, w.OnDate} {
+		if _, ok := parseLifecycleDate(d); d != "" && !ok {
+			return invalidRule(r, "%s date %q must be a date at midnight UTC, as 2026-01-02T00:00:00.000Z.", what, d)
 		}
 	}
 	return nil
+}
+
+// normalizeDates writes w's dates as OSS writes them back
+// (2026-01-02T00:00:00.000Z), whichever ISO 8601 form they came in.
+func normalizeDates(w *meta.LifecycleWhen) {
+	for _, d := range []*string{&w.Date, &w.OnDate} {
+		if t, ok := parseLifecycleDate(*d); ok {
+			*d = t.Format(lifecycleDate)
+		}
+	}
+}
+
+// given counts the ways w says when (one is expected).
+func given(w meta.LifecycleWhen) int {
+	n := 0
+	for _, ok := range []bool{w.Days != nil, w.Date != "", w.OnDate != ""} {
+		if ok {
+			n++
+		}
+	}
+	return n
 }
 
 // parseLifecycleDate parses a CreatedBeforeDate: midnight UTC, with or
@@ -216,7 +249,8 @@ func parseLifecycleDate(s string) (time.Time, bool) {
 // dueAt reports whether something that started at from is due at now
 // under w: Days count from the midnight UTC after from (OSS rounds the
 // last-modified time up to the next 00:00 UTC, then adds the days);
-// CreatedBeforeDate takes what started before that instant.
+// CreatedBeforeDate takes what started before that instant; from an
+// OnDate on, everything is due.
 func dueAt(w meta.LifecycleWhen, from, now time.Time) bool {
 	if w.Days != nil {
 		start := from.UTC().Truncate(24 * time.Hour)
@@ -228,6 +262,10 @@ func dueAt(w meta.LifecycleWhen, from, now time.Time) bool {
 	if w.Date != "" {
 		d, ok := parseLifecycleDate(w.Date)
 		return ok && from.Before(d)
+	}
+	if w.OnDate != "" {
+		d, ok := parseLifecycleDate(w.OnDate)
+		return ok && !now.Before(d)
 	}
 	return false
 }
