@@ -352,6 +352,42 @@ func TestLifecycleVersions(t *testing.T) {
 	}
 }
 
+// TestLifecycleSuspended: in a bucket whose versioning is suspended, a
+// current version expired in the same run as an older "null" version
+// ends hidden by the new "null" delete marker: the marker that replaces
+// the null version is not taken for it.
+func TestLifecycleSuspended(t *testing.T) {
+	ctx := context.Background()
+	srv, c, _ := lifecycleServer(t, 3*24*time.Hour)
+	b := newBucket(t, c)
+	putText(t, c, b, "k", "") // the "null" version, written before versioning
+	versioning := func(s oss.VersioningStatusType) {
+		if _, err := c.PutBucketVersioning(ctx, &oss.PutBucketVersioningRequest{Bucket: oss.Ptr(b),
+			VersioningConfiguration: &oss.VersioningConfiguration{Status: s}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	versioning(oss.VersionEnabled)
+	putText(t, c, b, "k", "") // a versioned one, current
+	versioning(oss.VersionSuspended)
+	putLifecycle(t, c, b, oss.LifecycleRule{ID: oss.Ptr("all"), Prefix: oss.Ptr(""), Status: oss.Ptr("Enabled"),
+		Expiration:                  &oss.LifecycleRuleExpiration{Days: oss.Ptr(int32(1))},
+		NoncurrentVersionExpiration: &oss.NoncurrentVersionExpiration{NoncurrentDays: oss.Ptr(int32(1))}})
+	if st := runLifecycle(t, srv); st.Expired != 1 || st.Versions != 1 {
+		t.Errorf("run: %+v, want 1 expired and 1 noncurrent version deleted", st)
+	}
+	if exists(t, c, b, "k") {
+		t.Error("expired object readable again: its delete marker was deleted as the old null version")
+	}
+	res, err := c.ListObjectVersions(ctx, &oss.ListObjectVersionsRequest{Bucket: oss.Ptr(b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.ObjectVersions) != 1 || len(res.ObjectDeleteMarkers) != 1 || oss.ToString(res.ObjectDeleteMarkers[0].VersionId) != "null" {
+		t.Errorf("versions %d, markers %+v; want the versioned one under a null marker", len(res.ObjectVersions), res.ObjectDeleteMarkers)
+	}
+}
+
 // TestLifecycleAbortUploads: AbortMultipartUpload removes uploads
 // initiated Days before (and their parts), under the rule's prefix only.
 func TestLifecycleAbortUploads(t *testing.T) {

@@ -313,22 +313,6 @@ func planKey(c *meta.LifecycleConfig, vers []*meta.Version, now time.Time) []key
 		return nil
 	}
 	var out []keyAction
-	cur := vers[0]
-	for i := range c.Rules {
-		r := &c.Rules[i]
-		e := r.Expiration
-		if e == nil || !ruleMatches(r, cur.Key, cur.Tags, cur.Size) {
-			continue
-		}
-		if !cur.DeleteMarker && !e.ExpiredDeleteMarker && dueAt(e.LifecycleWhen, cur.Modified, now) {
-			out = append(out, keyAction{rule: r.ID, size: cur.Size, class: cur.StorageClass})
-			break
-		}
-		if cur.DeleteMarker && e.ExpiredDeleteMarker && len(vers) == 1 {
-			out = append(out, keyAction{versionID: cur.VersionID, rule: r.ID})
-			break
-		}
-	}
 	for i := 1; i < len(vers); i++ {
 		v, since := vers[i], vers[i-1].Modified // noncurrent since its successor was written
 		for j := range c.Rules {
@@ -340,6 +324,23 @@ func planKey(c *meta.LifecycleConfig, vers []*meta.Version, now time.Time) []key
 				out = append(out, keyAction{versionID: v.VersionID, rule: r.ID, size: v.Size, class: v.StorageClass})
 				break
 			}
+		}
+	}
+	// The current version's action comes last: expiring it in a
+	// suspended bucket puts a new "null" delete marker in place of the
+	// old "null" version, which a noncurrent action above may name.
+	cur := vers[0]
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		e := r.Expiration
+		if e == nil || !ruleMatches(r, cur.Key, cur.Tags, cur.Size) {
+			continue
+		}
+		if !cur.DeleteMarker && !e.ExpiredDeleteMarker && dueAt(e.LifecycleWhen, cur.Modified, now) {
+			return append(out, keyAction{rule: r.ID, size: cur.Size, class: cur.StorageClass})
+		}
+		if cur.DeleteMarker && e.ExpiredDeleteMarker && len(vers) == 1 {
+			return append(out, keyAction{versionID: cur.VersionID, rule: r.ID})
 		}
 	}
 	return out
