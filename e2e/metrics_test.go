@@ -259,8 +259,8 @@ func TestMetricsLifecycle(t *testing.T) {
 			t.Errorf("ossd_lifecycle_actions_total{action=%q} grew by %v, want %v", action, d, want)
 		}
 	}
-	if o := after.get("ossd_bucket_objects", "bucket", b); o != 0 {
-		t.Errorf("bucket %s: %v objects after every version expired, want 0", b, o)
+	if o, ok := after.value("ossd_bucket_objects", "bucket", b); !ok || o != 0 {
+		t.Errorf("bucket %s: %v objects (present %v) after every version expired, want 0", b, o, ok)
 	}
 }
 

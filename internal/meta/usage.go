@@ -97,14 +97,22 @@ func replaceVersion(tx Tx, bucket string, key, raw []byte) error {
 	return addUsage(tx, bucket, Usage{after.Objects - before.Objects, after.Bytes - before.Bytes})
 }
 
-// ScanUsage calls fn with the usage of every bucket that holds at least one
-// object version, in bucket name order, until fn returns false.
+// ScanUsage calls fn with the usage of every bucket, in bucket name order,
+// until fn returns false; an empty bucket has a zero Usage. It reads the
+// bucket names and one usage record per bucket, never the versions.
 func ScanUsage(tx Tx, fn func(bucket string, u Usage) bool) error {
-	return tx.Ascend(SpaceSystem, usagePrefix, func(k, v []byte) bool {
+	usage := map[string]Usage{}
+	if err := tx.Ascend(SpaceSystem, usagePrefix, func(k, v []byte) bool {
 		if !bytes.HasPrefix(k, usagePrefix) {
 			return false
 		}
-		return fn(string(k[len(usagePrefix):]), decodeUsage(v))
+		usage[string(k[len(usagePrefix):])] = decodeUsage(v)
+		return true
+	}); err != nil {
+		return err
+	}
+	return tx.Ascend(SpaceBuckets, nil, func(k, _ []byte) bool {
+		return fn(string(k), usage[string(k)])
 	})
 }
 

@@ -29,8 +29,8 @@ func update(t *testing.T, s meta.Store, fn func(tx meta.Tx) error) {
 
 // TestUsage: the per-bucket usage records follow every PutVersion and
 // DeleteVersion (new versions, rewrites of a version, delete markers,
-// deletions), and InitUsage computes them for a store written without
-// them.
+// deletions), empty buckets read as zero, and InitUsage computes the
+// records for a store written without them.
 func TestUsage(t *testing.T) {
 	s, err := boltmeta.Open(filepath.Join(t.TempDir(), "meta.db"))
 	if err != nil {
@@ -40,6 +40,14 @@ func TestUsage(t *testing.T) {
 	if err := meta.InitUsage(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
+	update(t, s, func(tx meta.Tx) error {
+		for _, b := range []string{"a", "b", "c"} {
+			if err := meta.PutBucket(tx, &meta.Bucket{Name: b}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	steps := []struct {
 		name string
 		fn   func(tx meta.Tx) error
@@ -49,21 +57,21 @@ func TestUsage(t *testing.T) {
 			meta.PutVersion(tx, "a", &meta.Version{Key: "x", Seq: 1, Size: 10})
 			meta.PutVersion(tx, "a", &meta.Version{Key: "y", Seq: 2, Size: 5, Inline: []byte("hello")})
 			return meta.PutVersion(tx, "b", &meta.Version{Key: "x", Seq: 3, Size: 7})
-		}, map[string]meta.Usage{"a": {2, 15}, "b": {1, 7}}},
+		}, map[string]meta.Usage{"a": {2, 15}, "b": {1, 7}, "c": {}}},
 		{"a version rewritten (ACL, tags) counts once", func(tx meta.Tx) error {
 			return meta.PutVersion(tx, "a", &meta.Version{Key: "x", Seq: 1, Size: 10, ACL: "private"})
-		}, map[string]meta.Usage{"a": {2, 15}, "b": {1, 7}}},
+		}, map[string]meta.Usage{"a": {2, 15}, "b": {1, 7}, "c": {}}},
 		{"a delete marker counts nothing", func(tx meta.Tx) error {
 			return meta.PutVersion(tx, "a", &meta.Version{Key: "x", Seq: 4, DeleteMarker: true})
-		}, map[string]meta.Usage{"a": {2, 15}, "b": {1, 7}}},
+		}, map[string]meta.Usage{"a": {2, 15}, "b": {1, 7}, "c": {}}},
 		{"deletions", func(tx meta.Tx) error {
 			meta.DeleteVersion(tx, "a", "x", 4)
 			meta.DeleteVersion(tx, "a", "x", 1)
 			return meta.DeleteVersion(tx, "b", "x", 3)
-		}, map[string]meta.Usage{"a": {1, 5}}},
+		}, map[string]meta.Usage{"a": {1, 5}, "b": {}, "c": {}}},
 		{"deleting what is absent changes nothing", func(tx meta.Tx) error {
 			return meta.DeleteVersion(tx, "a", "nope", 9)
-		}, map[string]meta.Usage{"a": {1, 5}}},
+		}, map[string]meta.Usage{"a": {1, 5}, "b": {}, "c": {}}},
 	}
 	for _, st := range steps {
 		update(t, s, st.fn)
@@ -83,7 +91,7 @@ func TestUsage(t *testing.T) {
 	if err := meta.InitUsage(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := usageOf(t, s), map[string]meta.Usage{"a": {1, 5}, "c": {1, 3}}; !equal(got, want) {
+	if got, want := usageOf(t, s), map[string]meta.Usage{"a": {1, 5}, "b": {}, "c": {1, 3}}; !equal(got, want) {
 		t.Fatalf("after InitUsage: %v, want %v", got, want)
 	}
 }

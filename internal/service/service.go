@@ -93,9 +93,9 @@ func New(cfg Config, m meta.Store, b *blob.Store) *Service {
 func (s *Service) Metrics() *metrics.Metrics { return s.cfg.Metrics }
 
 // BucketUsage returns the number and bytes of the object versions of every
-// bucket that holds any (delete markers not counted), from the records the
-// metadata store keeps up to date on each write: it reads one record per
-// bucket, never the versions.
+// bucket (delete markers not counted; zero for an empty bucket), from the
+// records the metadata store keeps up to date on each write: it reads one
+// record per bucket, never the versions.
 func (s *Service) BucketUsage(ctx context.Context) (map[string]meta.Usage, error) {
 	out := map[string]meta.Usage{}
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
