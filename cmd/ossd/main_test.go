@@ -44,11 +44,17 @@ func TestParseFlags(t *testing.T) {
 	if !o.blockPublicAccess {
 		t.Fatal("--block-public-access defaults to false; OSS's default for new buckets is on")
 	}
+	if o.lifecycleInterval != 0 {
+		t.Fatalf("--lifecycle-interval defaults to %v, want 0 (daily, as OSS)", o.lifecycleInterval)
+	}
+	if o, err := parseFlags([]string{"--lifecycle-interval", "1m"}); err != nil || o.lifecycleInterval != time.Minute {
+		t.Fatalf("parseFlags(--lifecycle-interval 1m) = %+v, %v", o, err)
+	}
 	if o, err := parseFlags([]string{"--block-public-access=false"}); err != nil || o.blockPublicAccess {
 		t.Fatalf("parseFlags(--block-public-access=false) = %+v, %v", o, err)
 	}
 	for _, bad := range [][]string{{"--log-delivery-interval", "500ms"}, {"--log-timezone", "bogus/zone"}, {"extra-arg"},
-		{"--body-read-timeout", "-1s"}, {"--body-write-timeout", "-1s"}} {
+		{"--body-read-timeout", "-1s"}, {"--body-write-timeout", "-1s"}, {"--lifecycle-interval", "10ms"}, {"--lifecycle-interval", "-1s"}} {
 		if _, err := parseFlags(bad); err == nil {
 			t.Errorf("parseFlags(%v) accepted", bad)
 		}
