@@ -162,6 +162,14 @@ func TestMetrics(t *testing.T) {
 	if o, by := s.get("ossd_bucket_objects", "bucket", b), s.get("ossd_bucket_bytes", "bucket", b); o != 1 || by != 3 {
 		t.Errorf("bucket %s: %v objects, %v bytes; want 1, 3", b, o, by)
 	}
+	// The same figures as GetBucketStat's scan.
+	stat, err := c.GetBucketStat(ctx, &oss.GetBucketStatRequest{Bucket: oss.Ptr(b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, by := s.get("ossd_bucket_objects", "bucket", b), s.get("ossd_bucket_bytes", "bucket", b); o != float64(stat.ObjectCount) || by != float64(stat.Storage) {
+		t.Errorf("metrics say %v objects, %v bytes; GetBucketStat %d, %d", o, by, stat.ObjectCount, stat.Storage)
+	}
 	if v, ok := s.value("ossd_lifecycle_actions_total", "action", "expiration"); !ok || v != 0 {
 		t.Errorf("ossd_lifecycle_actions_total{expiration} = %v (present %v), want 0", v, ok)
 	}
