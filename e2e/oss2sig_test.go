@@ -16,13 +16,14 @@ import (
 	"github.com/ossd/ossd/ossdtest"
 )
 
-// oss2Setup is the script that makes Python oss2 importable and prints its
-// PYTHONPATH (OSS2_SETUP overrides it).
+// oss2Env runs the script that makes Python oss2 importable and prints its
+// PYTHONPATH: OSS2_SETUP, else shared/clients/python-oss2/setup.sh in the
+// folder beside the repository (where CI lays shared/).
 func oss2Env(t *testing.T) []string {
 	t.Helper()
 	setup := os.Getenv("OSS2_SETUP")
 	if setup == "" {
-		setup = "/work/shared/clients/python-oss2/setup.sh"
+		setup, _ = filepath.Abs(filepath.Join("..", "..", "shared", "clients", "python-oss2", "setup.sh")) // from e2e/
 	}
 	if _, err := os.Stat(setup); err != nil {
 		t.Skipf("Python oss2 not available (%s missing; set OSS2_SETUP to its setup.sh)", setup)
