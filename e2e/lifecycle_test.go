@@ -537,6 +537,9 @@ func TestS3BucketLifecycle(t *testing.T) {
 				And: &s3types.LifecycleRuleAndOperator{Prefix: aws.String("tmp/"), Tags: []s3types.Tag{{Key: aws.String("class"), Value: aws.String("tmp")}}}},
 				Expiration:                  &s3types.LifecycleExpiration{Days: aws.Int32(1)},
 				NoncurrentVersionExpiration: &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(3)}},
+			// S3's older form: the prefix on the rule, no Filter.
+			{ID: aws.String("legacy"), Status: s3types.ExpirationStatusDisabled, Prefix: aws.String("old/"),
+				Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(9)}},
 		}}})
 	if err != nil {
 		t.Fatalf("PutBucketLifecycleConfiguration: %v", err)
@@ -545,10 +548,14 @@ func TestS3BucketLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Rules) != 2 {
+	if len(got.Rules) != 3 {
 		t.Fatalf("got %d rules", len(got.Rules))
 	}
-	r0, r1 := got.Rules[0], got.Rules[1]
+	r0, r1, r2 := got.Rules[0], got.Rules[1], got.Rules[2]
+	// Each rule comes back in the form it was given (as S3 answers).
+	if aws.ToString(r2.Prefix) != "old/" || r2.Filter != nil || r2.Status != s3types.ExpirationStatusDisabled {
+		t.Errorf("rule 2 (rule-level Prefix) = %+v", r2)
+	}
 	if aws.ToString(r0.ID) != "logs" || r0.Filter == nil || aws.ToString(r0.Filter.Prefix) != "log/" || aws.ToInt32(r0.Expiration.Days) != 7 ||
 		r0.AbortIncompleteMultipartUpload == nil || aws.ToInt32(r0.AbortIncompleteMultipartUpload.DaysAfterInitiation) != 2 {
 		t.Errorf("rule 0 = %+v", r0)
@@ -561,7 +568,7 @@ func TestS3BucketLifecycle(t *testing.T) {
 	oc := oss.NewClient(oss.LoadDefaultConfig().WithCredentialsProvider(credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.AccessKeySecret)).
 		WithRegion(srv.Region).WithEndpoint(srv.Endpoint).WithUsePathStyle(true))
 	og, err := oc.GetBucketLifecycle(ctx, &oss.GetBucketLifecycleRequest{Bucket: oss.Ptr(b)})
-	if err != nil || len(og.LifecycleConfiguration.Rules) != 2 || oss.ToString(og.LifecycleConfiguration.Rules[1].Prefix) != "tmp/" ||
+	if err != nil || len(og.LifecycleConfiguration.Rules) != 3 || oss.ToString(og.LifecycleConfiguration.Rules[1].Prefix) != "tmp/" ||
 		i32(og.LifecycleConfiguration.Rules[0].AbortMultipartUpload.Days) != 2 {
 		t.Errorf("S3 rules through OSS: %v %+v", err, og)
 	}

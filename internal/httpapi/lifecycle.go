@@ -129,6 +129,7 @@ func lifecycleRuleIn(rq *request, x lcRuleXML) (meta.LifecycleRule, error) {
 		r.Tags = append(r.Tags, meta.Tag{Key: t.Key, Value: t.Value})
 	}
 	if f := x.Filter; f != nil {
+		r.FilterForm = true
 		if f.Prefix != nil {
 			r.Prefix = *f.Prefix
 		}
@@ -236,7 +237,8 @@ type lcRuleOut struct {
 
 type lcRuleS3Out struct {
 	ID          string         `xml:"ID"`
-	Filter      lcFilterXML    `xml:"Filter"`
+	Prefix      *string        `xml:"Prefix,omitempty"`
+	Filter      *lcFilterXML   `xml:"Filter,omitempty"`
 	Status      string         `xml:"Status"`
 	Expiration  *lcExpXML      `xml:"Expiration,omitempty"`
 	Transitions []lcTransXML   `xml:"Transition,omitempty"`
@@ -344,7 +346,13 @@ func lifecycleRuleS3Out(rq *request, r meta.LifecycleRule) lcRuleS3Out {
 	x := lcRuleS3Out{ID: r.ID, Status: r.Status, Expiration: expOut(r.Expiration, true),
 		Transitions: transOut(rq, r.Transitions), NCTrans: ncTransOut(rq, r.NoncurrentTransitions)}
 	prefix := r.Prefix
+	if !r.FilterForm && len(r.Tags) == 0 && r.SizeGreater == nil && r.SizeLess == nil {
+		x.Prefix = &prefix // given as S3's rule-level Prefix (or through OSS's API)
+	} else {
+		x.Filter = &lcFilterXML{}
+	}
 	switch {
+	case x.Filter == nil:
 	case len(r.Tags)+boolInt(r.Prefix != "")+boolInt(r.SizeGreater != nil)+boolInt(r.SizeLess != nil) > 1:
 		x.Filter.And = &lcAndXML{Tags: tagsOut(r.Tags), Gt: r.SizeGreater, Lt: r.SizeLess}
 		if r.Prefix != "" {

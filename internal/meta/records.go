@@ -76,6 +76,9 @@ type LifecycleRule struct {
 	// Transitions are stored and shown, never executed: ossd has one tier.
 	Transitions           []LifecycleTransition `json:"tr,omitempty"`
 	NoncurrentTransitions []LifecycleTransition `json:"nctr,omitempty"`
+	// FilterForm: the rule came with a Filter element. S3 answers in the
+	// form it was given: a rule-level Prefix stays one.
+	FilterForm bool `json:"ff,omitempty"`
 }
 
 // LifecycleNot is one exclusion of a rule's Filter.
