@@ -33,6 +33,18 @@ func FuzzXMLBodies(f *testing.F) {
 	for i, s := range seeds {
 		f.Add(uint8(i), []byte(s))
 	}
+	for _, s := range []string{
+		"<LifecycleConfiguration><Rule><ID>r</ID><Prefix>log/</Prefix><Status>Enabled</Status><Expiration><Days>3</Days></Expiration>" +
+			"<Transition><Days>1</Days><StorageClass>IA</StorageClass><IsAccessTime>false</IsAccessTime></Transition>" +
+			"<AbortMultipartUpload><Days>2</Days></AbortMultipartUpload><NoncurrentVersionExpiration><NoncurrentDays>4</NoncurrentDays></NoncurrentVersionExpiration>" +
+			"<Filter><Not><Prefix>log/k</Prefix><Tag><Key>a</Key><Value>b</Value></Tag></Not><ObjectSizeGreaterThan>1</ObjectSizeGreaterThan></Filter></Rule>" +
+			"<Rule><Prefix></Prefix><Status>Disabled</Status><Tag><Key>k</Key><Value>v</Value></Tag><Expiration><CreatedBeforeDate>2026-01-01T00:00:00.000Z</CreatedBeforeDate></Expiration></Rule>" +
+			"<Rule><ID>m</ID><Prefix>v/</Prefix><Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>True</ExpiredObjectDeleteMarker></Expiration></Rule></LifecycleConfiguration>",
+		"<LifecycleConfiguration><Rule><ID>s3</ID><Filter><And><Prefix>t/</Prefix><Tag><Key>a</Key><Value>b</Value></Tag></And></Filter><Status>Enabled</Status>" +
+			"<Expiration><Date>2026-01-01T00:00:00Z</Date></Expiration><AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule></LifecycleConfiguration>",
+	} {
+		f.Add(uint8(9), []byte(s))
+	}
 	dir := f.TempDir()
 	root := User{ID: "1000000000000001", DisplayName: "root", AccessKeyID: "ak", AccessKeySecret: "sk"}
 	srv, err := New(Config{DataDir: dir, Root: root})
@@ -70,6 +82,7 @@ func FuzzXMLBodies(f *testing.F) {
 		{"PUT", "bk1", "", "logging"}, {"POST", "bk1", "", "delete"}, {"PUT", "bk1", "", "tagging"},
 		{"PUT", "bk1", "", "versioning"}, {"PUT", "bk1", "", "userDefinedLogFieldsConfig"}, {"PUT", "bk3", "", ""},
 		{"POST", "bk1", "mp", "uploadId=" + ir.UploadID}, {"PUT", "bk1", "obj", "tagging"}, {"PUT", "bk1", "ch", "live"},
+		{"PUT", "bk1", "", "lifecycle"}, // index 9: the lifecycle seeds below
 	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		tg := targets[int(which)%len(targets)]
