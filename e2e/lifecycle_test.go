@@ -9,6 +9,7 @@ import (
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+	v1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -593,4 +594,54 @@ func i32(p *int32) int32 {
 		return -1
 	}
 	return *p
+}
+
+// TestSDKv1Lifecycle: the Go SDK v1's SetBucketLifecycle (its builders by
+// days and by date, a Filter with Not, noncurrent versions), read back as
+// it parses rules, deleted, and its NoSuchLifecycle, in every mode.
+func TestSDKv1Lifecycle(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			srv := ossdtest.Start(t)
+			c := v1Client(t, srv, m)
+			b := randName("v1lc")
+			if err := c.CreateBucket(b); err != nil {
+				t.Fatal(err)
+			}
+			_, err := c.GetBucketLifecycle(b)
+			wantV1Error(t, "GetBucketLifecycle before", err, "NoSuchLifecycle", 404, "0014-00000001")
+			byDays := v1.BuildLifecycleRuleByDays("days", "log/", true, 30)
+			byDate := v1.BuildLifecycleRuleByDate("date", "old/", false, 2026, 1, 1)
+			filtered := v1.LifecycleRule{ID: "filtered", Prefix: "v/", Status: "Enabled",
+				Expiration:           &v1.LifecycleExpiration{Days: 10},
+				NonVersionExpiration: &v1.LifecycleVersionExpiration{NoncurrentDays: 5},
+				Filter:               &v1.LifecycleFilter{Not: []v1.LifecycleFilterNot{{Prefix: "v/keep/", Tag: &v1.Tag{Key: "k", Value: "v"}}}}}
+			if err := c.SetBucketLifecycle(b, []v1.LifecycleRule{byDays, byDate, filtered}); err != nil {
+				t.Fatalf("SetBucketLifecycle: %v", err)
+			}
+			res, err := c.GetBucketLifecycle(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Rules) != 3 {
+				t.Fatalf("GetBucketLifecycle: %d rules", len(res.Rules))
+			}
+			r0, r1, r2 := res.Rules[0], res.Rules[1], res.Rules[2]
+			if r0.ID != "days" || r0.Prefix != "log/" || r0.Status != "Enabled" || r0.Expiration == nil || r0.Expiration.Days != 30 {
+				t.Errorf("by days = %+v", r0)
+			}
+			if r1.Status != "Disabled" || r1.Expiration == nil || r1.Expiration.Date != "2026-01-01T00:00:00.000Z" {
+				t.Errorf("by date = %+v %+v", r1, r1.Expiration)
+			}
+			if r2.NonVersionExpiration == nil || r2.NonVersionExpiration.NoncurrentDays != 5 || r2.Filter == nil ||
+				len(r2.Filter.Not) != 1 || r2.Filter.Not[0].Prefix != "v/keep/" || r2.Filter.Not[0].Tag == nil || r2.Filter.Not[0].Tag.Key != "k" {
+				t.Errorf("filtered = %+v", r2)
+			}
+			if err := c.DeleteBucketLifecycle(b); err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.GetBucketLifecycle(b)
+			wantV1Error(t, "GetBucketLifecycle after delete", err, "NoSuchLifecycle", 404, "0014-00000001")
+		})
+	}
 }
