@@ -41,7 +41,14 @@ func TestBucketLifecycleAPI(t *testing.T) {
 				NoncurrentVersionExpiration: &oss.NoncurrentVersionExpiration{NoncurrentDays: oss.Ptr(int32(5))}},
 			{Prefix: oss.Ptr(""), Status: oss.Ptr("Enabled"), Expiration: &oss.LifecycleRuleExpiration{ExpiredObjectDeleteMarker: oss.Ptr(true)}},
 		}}
-		res, err := c.PutBucketLifecycle(ctx, &oss.PutBucketLifecycleRequest{Bucket: oss.Ptr(b), LifecycleConfiguration: in})
+		// Rule 2 overlaps rule 0 (both expire objects under "log/"): OSS
+		// refuses that unless asked to allow it.
+		_, err = c.PutBucketLifecycle(ctx, &oss.PutBucketLifecycleRequest{Bucket: oss.Ptr(b), LifecycleConfiguration: in})
+		if se := wantServiceError(t, err, "InvalidArgument", 400, ""); se.Message != "Overlap for same action type Expiration" {
+			t.Errorf("overlapping rules: message %q", se.Message)
+		}
+		res, err := c.PutBucketLifecycle(ctx, &oss.PutBucketLifecycleRequest{Bucket: oss.Ptr(b), LifecycleConfiguration: in,
+			AllowSameActionOverlap: oss.Ptr("true")})
 		if err != nil {
 			t.Fatalf("PutBucketLifecycle: %v", err)
 		}
@@ -144,6 +151,15 @@ func TestBucketLifecycleValidation(t *testing.T) {
 		{"Not prefix outside the rule's", rule(func(r *oss.LifecycleRule) {
 			r.Filter = &oss.LifecycleRuleFilter{Nots: []oss.LifecycleRuleNot{{Prefix: oss.Ptr("q/")}}}
 		}), "InvalidArgument", 400, "0014-00000020"},
+		{"Archive before IA", rule(func(r *oss.LifecycleRule) {
+			r.Expiration.Days = days(100)
+			r.Transitions = []oss.LifecycleRuleTransition{{Days: days(50), StorageClass: oss.StorageClassIA}, {Days: days(20), StorageClass: oss.StorageClassArchive}}
+		}), "InvalidArgument", 400, "0014-00000020"},
+		{"tag key with %", rule(func(r *oss.LifecycleRule) { r.Tags = []oss.Tag{{Key: oss.Ptr("%&"), Value: oss.Ptr("v")}} }), "InvalidArgument", 400, "0014-00000020"},
+		{"tag value with %", rule(func(r *oss.LifecycleRule) { r.Tags = []oss.Tag{{Key: oss.Ptr("k"), Value: oss.Ptr(")%")}} }), "InvalidArgument", 400, "0014-00000020"},
+		{"overlapping prefixes, same action", append(rule(func(*oss.LifecycleRule) {}), rule(func(r *oss.LifecycleRule) {
+			r.ID, r.Prefix = oss.Ptr("r2"), oss.Ptr("p/2")
+		})...), "InvalidArgument", 400, "0014-00000022"},
 		{"duplicate IDs", append(rule(func(*oss.LifecycleRule) {}), rule(func(*oss.LifecycleRule) {})...), "InvalidArgument", 400, "0014-00000021"},
 	}
 	for _, tc := range tests {
@@ -185,10 +201,12 @@ func runLifecycle(t *testing.T, srv *ossdtest.Server) ossdtest.LifecycleStats {
 	return st
 }
 
+// putLifecycle sets rules, allowing overlapping ones (OSS's
+// x-oss-allow-same-action-overlap).
 func putLifecycle(t *testing.T, c *oss.Client, b string, rules ...oss.LifecycleRule) {
 	t.Helper()
 	if _, err := c.PutBucketLifecycle(context.Background(), &oss.PutBucketLifecycleRequest{Bucket: oss.Ptr(b),
-		LifecycleConfiguration: &oss.LifecycleConfiguration{Rules: rules}}); err != nil {
+		LifecycleConfiguration: &oss.LifecycleConfiguration{Rules: rules}, AllowSameActionOverlap: oss.Ptr("true")}); err != nil {
 		t.Fatalf("PutBucketLifecycle: %v", err)
 	}
 }

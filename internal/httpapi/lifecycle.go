@@ -112,7 +112,10 @@ func (h *Handler) putBucketLifecycle(rq *request) error {
 		}
 		c.Rules = append(c.Rules, r)
 	}
-	if err := h.svc.PutBucketLifecycle(rq.ctx, rq.bucket, c); err != nil {
+	// OSS refuses rules that overlap unless asked to allow them; S3 has
+	// no such rule.
+	allowOverlap := rq.s3 || strings.EqualFold(rq.r.Header.Get("x-oss-allow-same-action-overlap"), "true")
+	if err := h.svc.PutBucketLifecycle(rq.ctx, rq.bucket, c, allowOverlap); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusOK)

@@ -205,6 +205,7 @@ var (
 	ErrLifecycleEmptyExpiration = def("InvalidArgument", http.StatusBadRequest, "0014-00000060", "Expiration must contain Days, CreatedBeforeDate or ExpiredObjectDeleteMarker.")
 	ErrLifecycleMixedDates      = def("InvalidRequest", http.StatusBadRequest, "0014-00000080", "Found mixed CreatedBeforeDate and Days based actions.")
 	ErrLifecycleInvalid         = def("InvalidArgument", http.StatusBadRequest, "0014-00000020", "Invalid lifecycle rule.")
+	ErrLifecycleOverlap         = def("InvalidArgument", http.StatusBadRequest, "0014-00000022", "Overlap for same action type Expiration")
 	ErrLifecycleDuplicateID     = def("InvalidArgument", http.StatusBadRequest, "0014-00000021", "Rule ID must be unique.")
 	// S3's form of NoSuchLifecycle.
 	ErrNoSuchLifecycleConfiguration = def("NoSuchLifecycleConfiguration", http.StatusNotFound, "", "The lifecycle configuration does not exist")

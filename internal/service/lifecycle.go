@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,9 +29,18 @@ var lifecycleClasses = map[string]bool{"IA": true, "Archive": true, "ColdArchive
 // PutBucketLifecycle validates c and makes it the bucket's lifecycle
 // configuration, replacing the old one whole, as OSS does. Rules without
 // an ID get a generated one.
-func (s *Service) PutBucketLifecycle(ctx context.Context, bucket string, c *meta.LifecycleConfig) error {
+//
+// Unless allowOverlap (OSS's x-oss-allow-same-action-overlap: true, and
+// S3 requests, whose API has no such rule), two rules whose prefixes
+// overlap may not take the same kind of action, as OSS refuses them.
+func (s *Service) PutBucketLifecycle(ctx context.Context, bucket string, c *meta.LifecycleConfig, allowOverlap bool) error {
 	if err := ValidateLifecycle(c); err != nil {
 		return err
+	}
+	if !allowOverlap {
+		if err := checkOverlap(c); err != nil {
+			return err
+		}
 	}
 	c = c.Clone()
 	for i := range c.Rules {
@@ -127,6 +137,17 @@ func validateRule(r *meta.LifecycleRule) error {
 			return invalidRule(r, "a Not prefix must extend the rule's prefix %q.", r.Prefix)
 		}
 	}
+	for _, t := range r.Tags {
+		if t.Key == "" || !tagText(t.Key, true) || !tagText(t.Value, true) {
+			return invalidRule(r, "tag %q=%q: keys and values may hold letters, digits, spaces and + - = . _ : / @ only.", t.Key, t.Value)
+		}
+	}
+	if err := checkColder(r, r.Transitions); err != nil {
+		return err
+	}
+	if err := checkColder(r, r.NoncurrentTransitions); err != nil {
+		return err
+	}
 	if (r.SizeGreater != nil && *r.SizeGreater < 0) || (r.SizeLess != nil && *r.SizeLess <= 0) {
 		return invalidRule(r, "object size bounds must be positive.")
 	}
@@ -193,6 +214,71 @@ func validateRule(r *meta.LifecycleRule) error {
 	}
 	if days && dates {
 		return oss.ErrLifecycleMixedDates
+	}
+	return nil
+}
+
+// classRank orders the transition classes from warm to cold.
+var classRank = map[string]int{"IA": 1, "Archive": 2, "ColdArchive": 3, "DeepColdArchive": 4}
+
+// checkColder refuses transitions whose colder class comes no later than
+// a warmer one: more days (or an earlier CreatedBeforeDate) for colder
+// classes, as OSS requires.
+func checkColder(r *meta.LifecycleRule, ts []meta.LifecycleTransition) error {
+	for _, a := range ts {
+		for _, b := range ts {
+			if classRank[a.StorageClass] >= classRank[b.StorageClass] {
+				continue // a is the colder (or the same) one
+			}
+			// b is colder than a: it must come later.
+			ad, aok := parseLifecycleDate(a.Date)
+			bd, bok := parseLifecycleDate(b.Date)
+			switch {
+			case a.Days != nil && b.Days != nil && *b.Days <= *a.Days,
+				aok && bok && !bd.Before(ad):
+				return invalidRule(r, "the transition to %s must come after the one to %s.", b.StorageClass, a.StorageClass)
+			}
+		}
+	}
+	return nil
+}
+
+// lifecycleActions names the kinds of action, for the overlap check.
+func lifecycleActions(r *meta.LifecycleRule) []string {
+	var out []string
+	if r.Expiration != nil {
+		out = append(out, "Expiration")
+	}
+	if len(r.Transitions) > 0 {
+		out = append(out, "Transition")
+	}
+	if r.AbortUpload != nil {
+		out = append(out, "AbortMultipartUpload")
+	}
+	if r.NoncurrentDays != nil {
+		out = append(out, "NoncurrentVersionExpiration")
+	}
+	if len(r.NoncurrentTransitions) > 0 {
+		out = append(out, "NoncurrentVersionTransition")
+	}
+	return out
+}
+
+// checkOverlap refuses two rules whose prefixes overlap (one is a prefix
+// of the other) and that take the same kind of action, with OSS's message.
+func checkOverlap(c *meta.LifecycleConfig) error {
+	for i := range c.Rules {
+		for j := i + 1; j < len(c.Rules); j++ {
+			a, b := &c.Rules[i], &c.Rules[j]
+			if !strings.HasPrefix(a.Prefix, b.Prefix) && !strings.HasPrefix(b.Prefix, a.Prefix) {
+				continue
+			}
+			for _, x := range lifecycleActions(a) {
+				if slices.Contains(lifecycleActions(b), x) {
+					return oss.ErrLifecycleOverlap.WithMessage("Overlap for same action type %s", x)
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -80,7 +80,7 @@ func TestLifecycleCrashResume(t *testing.T) {
 			for _, k := range keys {
 				putKey(t, svc, k)
 			}
-			if err := svc.PutBucketLifecycle(ctx, "bkt", expireRule("log/", 1)); err != nil {
+			if err := svc.PutBucketLifecycle(ctx, "bkt", expireRule("log/", 1), false); err != nil {
 				t.Fatal(err)
 			}
 			reading := t0.Add(3 * 24 * time.Hour)
@@ -101,7 +101,7 @@ func TestLifecycleCrashResume(t *testing.T) {
 			if want := map[faultfs.CommitMode]int{faultfs.RolledBack: 98, faultfs.Applied: 99}[mode]; done != want {
 				t.Fatalf("%d keys expired before the failure, want %d", done, want)
 			}
-			if err := svc.PutBucketLifecycle(ctx, "bkt", expireRule("log/b", 1)); err != nil {
+			if err := svc.PutBucketLifecycle(ctx, "bkt", expireRule("log/b", 1), false); err != nil {
 				t.Fatal(err)
 			}
 			putKey(t, svc, "log/b150")                                           // modified at the run's reading: 0 days old
@@ -144,7 +144,7 @@ func TestLifecycleRecheckAtDelete(t *testing.T) {
 	svc, fm := lifecycleService(t, &clock)
 	putKey(t, svc, "x")
 	putKey(t, svc, "y")
-	if err := svc.PutBucketLifecycle(ctx, "bkt", expireRule("", 1)); err != nil {
+	if err := svc.PutBucketLifecycle(ctx, "bkt", expireRule("", 1), false); err != nil {
 		t.Fatal(err)
 	}
 	reading := t0.Add(3 * 24 * time.Hour)
