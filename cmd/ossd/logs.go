@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,6 +21,7 @@ import (
 
 	"github.com/ossd/ossd/internal/auth"
 	"github.com/ossd/ossd/internal/server"
+	"github.com/ossd/ossd/internal/tlsconf"
 )
 
 // parseZone reads --log-timezone: ±hhmm or an IANA zone name.
@@ -48,7 +53,7 @@ func logsCommand(args []string) int {
 		return logsStatsCommand(args[0], args[1:], os.Stdout, os.Stderr)
 	}
 	if len(args) == 0 || (args[0] != "flush" && args[0] != "status" && args[0] != "tail") {
-		fmt.Fprintln(os.Stderr, `usage: ossd logs flush|status|tail [--addr host:port] [--data dir] [--bucket B] [--json]
+		fmt.Fprintln(os.Stderr, `usage: ossd logs flush|status|tail [--addr [https://]host:port] [--data dir] [--ca FILE] [--tls-insecure] [--bucket B] [--json]
        ossd logs stats|report --bucket LOGBUCKET [--prefix P] [--source B] [--since 24h] ... (ossd logs stats -h)
 
   flush   deliver every pending access-log record now; returns when the log
@@ -58,7 +63,9 @@ func logsCommand(args []string) int {
   stats   figures from the delivered log objects, read through the OSS API
   report  the same figures as one self-contained HTML file (--out)
 
-Credentials: OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET, else <data>/credentials.json.`)
+Credentials: OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET, else <data>/credentials.json.
+HTTPS: --addr https://host:port; the certificate is checked against the
+system's roots, --ca FILE and <data>/tls/cert.pem (--tls-self-signed's).`)
 		return 2
 	}
 	cmd := args[0]
@@ -67,6 +74,8 @@ Credentials: OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET, else <data>/credentials.js
 	data := fs.String("data", "./ossd-data", "data directory of the running ossd (for its credentials)")
 	bucket := fs.String("bucket", "", "tail: only this source bucket")
 	asJSON := fs.Bool("json", false, "tail: JSON lines with every field and user_defined_log_fields")
+	caFile := fs.String("ca", "", "PEM file of certificates to trust for an https:// --addr, besides the system's and <data>/tls/cert.pem")
+	insecure := fs.Bool("tls-insecure", false, "do not check the server's certificate (the traffic is still encrypted)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -82,6 +91,11 @@ Credentials: OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET, else <data>/credentials.js
 	base := *addr
 	if !strings.Contains(base, "://") {
 		base = "http://" + base
+	}
+	client, err := logsClient(*data, *caFile, *insecure)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ossd logs:", err)
+		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -110,12 +124,20 @@ Credentials: OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET, else <data>/credentials.js
 		return 1
 	}
 	auth.SignV1(req, "", "", id, secret, time.Now())
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ossd logs %s: is ossd running at %s? %v\n", cmd, *addr, err)
 		return 1
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusBadRequest && strings.HasPrefix(base, "http://") {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		if strings.Contains(string(b), "HTTPS server") {
+			fmt.Fprintf(os.Stderr, "ossd logs %s: ossd at %s serves HTTPS: pass --addr https://%s\n", cmd, *addr, strings.TrimPrefix(base, "http://"))
+			return 1
+		}
+		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), resp.Body))
+	}
 	if cmd == "tail" && resp.StatusCode == http.StatusOK {
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(make([]byte, 64<<10), 8<<20)
@@ -134,6 +156,31 @@ Credentials: OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET, else <data>/credentials.js
 		return 1
 	}
 	return 0
+}
+
+// logsClient is the HTTP client of the logs subcommands. For an https://
+// --addr it trusts the system's roots, the server's self-signed certificate
+// in <data>/tls/cert.pem when there is one, and --ca.
+func logsClient(dataDir, caFile string, insecure bool) (*http.Client, error) {
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if b, err := os.ReadFile(filepath.Join(dataDir, tlsconf.SelfSignedDir, tlsconf.SelfSignedCert)); err == nil {
+		roots.AppendCertsFromPEM(b)
+	}
+	if caFile != "" {
+		b, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--ca: %w", err)
+		}
+		if !roots.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("--ca %s: no PEM certificate in it", caFile)
+		}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, InsecureSkipVerify: insecure}
+	return &http.Client{Transport: tr}, nil
 }
 
 func readCredentials(dataDir string) (server.User, error) {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ossd/ossd/internal/server"
+	"github.com/ossd/ossd/internal/tlsconf"
 )
 
 func main() {
@@ -45,6 +47,8 @@ type options struct {
 	logSync                            logSyncFlag
 	callbackAllow                      string
 	metricsAddr                        string
+	tlsCert, tlsKey                    string
+	tlsSelfSigned                      bool
 }
 
 // logSyncFlag is --log-sync: "always" or a duration from 1ms to 10s.
@@ -94,6 +98,12 @@ func parseFlags(args []string) (*options, error) {
 	if _, err := parseZone(o.logTZ); err != nil {
 		return nil, err
 	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if o.tlsSelfSigned && o.tlsCert != "" {
+		return nil, fmt.Errorf("--tls-self-signed and --tls-cert/--tls-key exclude each other")
+	}
 	return o, nil
 }
 
@@ -133,6 +143,9 @@ Flags:
 	fs.StringVar(&o.callbackAllow, "callback-allow", "", "comma-separated addresses upload callbacks may reach although they are loopback, private, link-local or multicast (refused by default, as OSS does): CIDRs (10.0.0.0/8), addresses (127.0.0.1) or host:port (localhost:8080)")
 	fs.DurationVar(&o.lifecycleInterval, "lifecycle-interval", 0, "time between lifecycle runs (down to 1s); 0: OSS's schedule, daily from 00:00 UTC")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "if set, a second listener (host:port) serving /-/ossd/metrics (Prometheus), /-/ossd/health and /-/ossd/ready without a signature; default off (on the API port metrics need a root-signed request; health and ready answer anyone)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file: the API listener serves HTTPS; with --tls-key; both are read again on SIGHUP")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.BoolVar(&o.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS with a certificate ossd makes (ECDSA P-256) for its addresses, localhost and each domain and *.domain, kept in <data>/tls/ across restarts; clients trust <data>/tls/cert.pem")
 	fs.StringVar(&o.logTZ, "log-timezone", "+0800", "time zone of access-log lines and log object names: ±hhmm or an IANA name (OSS's China regions: +0800)")
 	return fs
 }
@@ -209,7 +222,35 @@ func run(args []string) error {
 	if mln != nil {
 		monAddr = mln.Addr().String()
 	}
-	printBanner(os.Stdout, ln.Addr().String(), monAddr, o, root, generated)
+	var cert *tlsconf.Cert
+	certFile, keyFile := o.tlsCert, o.tlsKey
+	if o.tlsSelfSigned {
+		d := domains
+		if d == nil {
+			d = server.DefaultDomains(o.region)
+		}
+		var made bool
+		if certFile, keyFile, made, err = tlsconf.SelfSigned(o.data, tlsconf.Hosts(ln.Addr(), d)); err != nil {
+			ln.Close()
+			return err
+		}
+		if made {
+			logger.Info("tls: made a self-signed certificate", "cert", certFile)
+		}
+	}
+	if certFile != "" {
+		if cert, err = tlsconf.Load(certFile, keyFile); err != nil {
+			ln.Close()
+			return err
+		}
+		hs.TLSConfig = cert.Config()
+		ln = tls.NewListener(ln, hs.TLSConfig)
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go reloadOnHUP(hup, cert, logger)
+	}
+	printBanner(os.Stdout, ln.Addr().String(), monAddr, o, root, generated, cert, certFile)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -232,6 +273,20 @@ func run(args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// reloadOnHUP reads the certificate files again on each SIGHUP; a failed
+// reload keeps serving the old certificate and says why.
+func reloadOnHUP(hup <-chan os.Signal, cert *tlsconf.Cert, logger *slog.Logger) {
+	for range hup {
+		if err := cert.Reload(); err != nil {
+			logger.Error("tls: reload failed; still serving the previous certificate", "err", err)
+			continue
+		}
+		leaf := cert.Leaf()
+		logger.Info("tls: certificate reloaded", "serial", leaf.SerialNumber.Text(16),
+			"not_after", leaf.NotAfter.UTC().Format(time.RFC3339), "sha256", tlsconf.Fingerprint(leaf))
+	}
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.
@@ -261,17 +316,32 @@ func disabledIfZero(d time.Duration) time.Duration {
 	return d
 }
 
-func printBanner(w *os.File, addr, monAddr string, o *options, root server.User, generated bool) {
+func printBanner(w *os.File, addr, monAddr string, o *options, root server.User, generated bool, cert *tlsconf.Cert, certFile string) {
 	ep := "http://" + addr
+	if cert != nil {
+		ep = "https://" + addr
+	}
 	fmt.Fprintf(w, "ossd listening on %s\n", ep)
 	fmt.Fprintf(w, "  version:    %s\n", version())
 	fmt.Fprintf(w, "  endpoint:   %s\n", ep)
 	fmt.Fprintf(w, "  region:     %s\n", o.region)
 	fmt.Fprintf(w, "  data:       %s\n", o.data)
+	if cert != nil {
+		how := "--tls-cert; reloaded on SIGHUP"
+		if o.tlsSelfSigned {
+			how = "self-signed; clients trust this file"
+		}
+		fmt.Fprintf(w, "  tls:        %s (%s)\n", certFile, how)
+		fmt.Fprintf(w, "  sha256:     %s\n", tlsconf.Fingerprint(cert.Leaf()))
+	}
 	if !o.blockPublicAccess {
 		fmt.Fprintf(w, "  new buckets: Block Public Access off (--block-public-access=false); OSS's default is on\n")
 	}
-	fmt.Fprintf(w, "  access log: delivered every %v (time zone %s), synced %s; ossd logs flush|status|tail\n", o.logInterval, o.logTZ, syncPhrase(o.logSync.d))
+	logsHint := "ossd logs flush|status|tail"
+	if cert != nil {
+		logsHint += " --addr " + ep
+	}
+	fmt.Fprintf(w, "  access log: delivered every %v (time zone %s), synced %s; %s\n", o.logInterval, o.logTZ, syncPhrase(o.logSync.d), logsHint)
 	if monAddr != "" {
 		fmt.Fprintf(w, "  monitoring: http://%s/-/ossd/metrics, /-/ossd/health, /-/ossd/ready (--metrics-addr: no signature)\n", monAddr)
 	}
@@ -284,6 +354,9 @@ func printBanner(w *os.File, addr, monAddr string, o *options, root server.User,
 		fmt.Fprintf(w, "  secret:     (from OSS_ACCESS_KEY_SECRET)\n")
 	}
 	fmt.Fprintf(w, "clients:\n")
+	if cert != nil && o.tlsSelfSigned {
+		fmt.Fprintf(w, "  trust:      aws --ca-bundle %[1]s; Python REQUESTS_CA_BUNDLE=%[1]s; ossutil/Go: SSL_CERT_FILE=%[1]s\n", certFile)
+	}
 	fmt.Fprintf(w, "  env:        export OSS_ACCESS_KEY_ID=%s OSS_ACCESS_KEY_SECRET=<secret>\n", root.AccessKeyID)
 	fmt.Fprintf(w, "  Go SDK v2:  oss.LoadDefaultConfig().WithEndpoint(%q).WithRegion(%q).WithUsePathStyle(true)\n", ep, o.region)
 	fmt.Fprintf(w, "  Go SDK v1:  oss.New(%q, id, secret, oss.ForcePathStyle(true)) // add oss.AuthVersion(oss.AuthV4), oss.Region(%q) for V4\n", ep, o.region)

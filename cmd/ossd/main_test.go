@@ -54,7 +54,8 @@ func TestParseFlags(t *testing.T) {
 		t.Fatalf("parseFlags(--block-public-access=false) = %+v, %v", o, err)
 	}
 	for _, bad := range [][]string{{"--log-delivery-interval", "500ms"}, {"--log-timezone", "bogus/zone"}, {"extra-arg"},
-		{"--body-read-timeout", "-1s"}, {"--body-write-timeout", "-1s"}, {"--lifecycle-interval", "10ms"}, {"--lifecycle-interval", "-1s"}} {
+		{"--body-read-timeout", "-1s"}, {"--body-write-timeout", "-1s"}, {"--lifecycle-interval", "10ms"}, {"--lifecycle-interval", "-1s"},
+		{"--tls-cert", "c.pem"}, {"--tls-key", "k.pem"}, {"--tls-self-signed", "--tls-cert", "c.pem", "--tls-key", "k.pem"}} {
 		if _, err := parseFlags(bad); err == nil {
 			t.Errorf("parseFlags(%v) accepted", bad)
 		}
