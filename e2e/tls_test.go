@@ -229,6 +229,11 @@ func TestTLSSelfSigned(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), `"buckets"`) {
 		t.Fatalf("ossd logs status over https: %v\n%s", err, out)
 	}
+	// ossd logs stats reads log objects through the OSS API, also trusting it.
+	cmd = exec.Command(ossdBinary(t), "logs", "stats", "--bucket", b, "--addr", p.endpoint, "--data", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ossd logs stats over https: %v\n%s", err, out)
+	}
 	cmd = exec.Command(ossdBinary(t), "logs", "status", "--addr", strings.TrimPrefix(p.endpoint, "https://"), "--data", dir)
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "--addr https://") {
 		t.Fatalf("ossd logs status over http to an https ossd: %v\n%s", err, out)

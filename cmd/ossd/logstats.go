@@ -228,6 +228,15 @@ func statsClient(o *statsOptions) (*oss.Client, error) {
 	cfg := oss.LoadDefaultConfig().
 		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret)).
 		WithEndpoint(endpoint).WithRegion(o.region).WithUsePathStyle(pathStyle)
+	if o.endpoint == "" && strings.HasPrefix(endpoint, "https://") {
+		// An HTTPS ossd: trust its self-signed certificate too, as ossd logs
+		// flush|status|tail do.
+		hc, err := logsClient(o.data, "", false)
+		if err != nil {
+			return nil, err
+		}
+		cfg = cfg.WithHttpClient(hc)
+	}
 	return oss.NewClient(cfg), nil
 }
 
