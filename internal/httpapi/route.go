@@ -108,7 +108,7 @@ func resourceType(rq *request) string {
 // they answer NotImplemented rather than being mistaken for a plain
 // object or bucket request.
 var unimplemented = []string{
-	"website", "referer", "policy", "policyStatus", "encryption", "replication",
+	"website", "referer", "encryption", "replication",
 	"replicationLocation", "replicationProgress", "worm", "wormId", "wormExtend", "inventory",
 	"qos", "requestPayment", "transferAcceleration", "cname", "restore", "x-oss-process",
 	"accessPoint", "resourceGroup", "httpsConfig", "archiveDirectRead",
@@ -134,7 +134,7 @@ func Route(method string, hasBucket, hasKey bool, q query, hdr http.Header) oss.
 			return oss.OpNotImplemented
 		}
 	}
-	if q.has("lifecycle") && (hasKey || !hasBucket) {
+	if (q.has("lifecycle") || q.has("policy") || q.has("policyStatus")) && (hasKey || !hasBucket) {
 		return oss.OpNotImplemented // a bucket's sub-resource only
 	}
 	if !hasBucket {
@@ -198,6 +198,10 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpGetBucketCors
 		case q.has("lifecycle"):
 			return oss.OpGetBucketLifecycle
+		case q.has("policy"):
+			return oss.OpGetBucketPolicy
+		case q.has("policyStatus"):
+			return oss.OpGetBucketPolicyStatus
 		case q.get("list-type") == "2":
 			return oss.OpListObjectsV2
 		}
@@ -220,6 +224,8 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpPutBucketCors
 		case q.has("lifecycle"):
 			return oss.OpPutBucketLifecycle
+		case q.has("policy"):
+			return oss.OpPutBucketPolicy
 		}
 		return oss.OpPutBucket
 	case http.MethodDelete:
@@ -236,6 +242,8 @@ func routeBucket(method string, q query) oss.Op {
 			return oss.OpDeleteBucketCors
 		case q.has("lifecycle"):
 			return oss.OpDeleteBucketLifecycle
+		case q.has("policy"):
+			return oss.OpDeleteBucketPolicy
 		}
 		return oss.OpDeleteBucket
 	case http.MethodPost:

@@ -298,6 +298,7 @@ func (h *Handler) serve(rq *request) error {
 		return h.putBucket(rq)
 	}
 	b := rq.b
+	rq.ctx = service.WithRequest(rq.ctx, policyRequest(rq)) // what a bucket policy sees
 	hd := handlers[rq.op]
 	if hd.fn == nil {
 		return oss.ErrNotImplemented

@@ -17,10 +17,13 @@ type Bucket struct {
 	LogFields     *LogFieldsConfig `json:"logFields,omitempty"`
 	ResourceGroup string           `json:"resourceGroup,omitempty"`
 	// BlockPublicAccess nil means OSS's default for new buckets: blocked.
-	BlockPublicAccess *bool             `json:"bpa,omitempty"`
-	CORS              *CORSConfig       `json:"cors,omitempty"`
-	Lifecycle         *LifecycleConfig  `json:"lifecycle,omitempty"`
-	Extra             map[string]string `json:"extra,omitempty"`
+	BlockPublicAccess *bool       `json:"bpa,omitempty"`
+	CORS              *CORSConfig `json:"cors,omitempty"`
+	// Policy is the bucket policy document exactly as put (GetBucketPolicy
+	// returns it byte for byte); "" when there is none.
+	Policy    string            `json:"policy,omitempty"`
+	Lifecycle *LifecycleConfig  `json:"lifecycle,omitempty"`
+	Extra     map[string]string `json:"extra,omitempty"`
 }
 
 // CORSConfig is a bucket's cross-origin resource sharing rules, in the

@@ -230,5 +230,14 @@ var (
 	// A browser form upload (PostObject) whose policy document is malformed;
 	// OSS and S3 share the code. OSS publishes no EC for it.
 	ErrInvalidPolicyDocument = def("InvalidPolicyDocument", http.StatusBadRequest, "", "Invalid Policy.")
-	ErrS3CopyOnItself        = def("InvalidRequest", http.StatusBadRequest, "", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	// Bucket policies. OSS's ECs are its published ones (0030-…: the
+	// policy document; 0003-00000101: refused by a policy's Deny).
+	ErrInvalidBucketPolicy = def("InvalidPolicyDocument", http.StatusBadRequest, "0030-00000005", "Invalid Policy.")
+	ErrPolicyVersion       = def("InvalidPolicyDocument", http.StatusBadRequest, "0030-00000002", "Bucket Policy Version must be 1.")
+	ErrPolicyTooLarge      = def("InvalidPolicyDocument", http.StatusBadRequest, "0030-00000005", "The policy document exceeds the maximum size of 16 KB.")
+	ErrNoSuchBucketPolicy  = def("NoSuchBucketPolicy", http.StatusNotFound, "0030-00000006", "The bucket policy does not exist.")
+	ErrPolicyDenied        = def("AccessDenied", http.StatusForbidden, "0003-00000101", "You have no right to access this object because of bucket policy.")
+	ErrPublicPolicyBlocked = def("AccessDenied", http.StatusForbidden, "0003-00000001", "Put public bucket policy is not allowed")
+	ErrMalformedPolicy     = def("MalformedPolicy", http.StatusBadRequest, "", "Policies must be valid JSON and the first byte must be '{'")
+	ErrS3CopyOnItself      = def("InvalidRequest", http.StatusBadRequest, "", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 )

@@ -45,6 +45,10 @@ const (
 	OpPutBucketLifecycle            Op = "PutBucketLifecycle"
 	OpGetBucketLifecycle            Op = "GetBucketLifecycle"
 	OpDeleteBucketLifecycle         Op = "DeleteBucketLifecycle"
+	OpPutBucketPolicy               Op = "PutBucketPolicy"
+	OpGetBucketPolicy               Op = "GetBucketPolicy"
+	OpDeleteBucketPolicy            Op = "DeleteBucketPolicy"
+	OpGetBucketPolicyStatus         Op = "GetBucketPolicyStatus"
 	// OpExpireObject names the lifecycle's deletions in access-log lines
 	// (its aborts are AbortMultipartUpload); no request routes to it.
 	OpExpireObject            Op = "ExpireObject"

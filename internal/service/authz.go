@@ -86,6 +86,9 @@ func (s *Service) PublicBlocked(ctx context.Context, b *meta.Bucket) bool {
 // OSS's "because of bucket acl" answer, a public ACL that is ignored gets
 // the block's.
 func (s *Service) Authorize(ctx context.Context, p Principal, access Access, b *meta.Bucket, objectACL string) error {
+	if decided, err := s.authorizeByPolicy(ctx, p, access, b); decided { // policy.go: explicit Deny, then Allow
+		return err
+	}
 	if p.Internal || (p.ID != "" && p.ID == b.Owner) || access == AccessAnyone {
 		return nil
 	}

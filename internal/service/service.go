@@ -68,6 +68,7 @@ type Service struct {
 	appendLocks keyLocks
 	buckets     bucketCache
 	accountBPA  accountBlocks
+	policies    policyCache
 	// lifecycleMu keeps lifecycle runs (scheduled, resumed, on demand)
 	// from overlapping: they share one saved progress record.
 	lifecycleMu sync.Mutex

@@ -1,0 +1,109 @@
+package httpapi
+
+import (
+	"encoding/xml"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/oss"
+	"github.com/ossd/ossd/internal/service"
+)
+
+// policyRequest is what a bucket policy may see of rq: its action, object
+// and condition keys (source IP, HTTPS, Referer, a listing's prefix and
+// delimiter).
+func policyRequest(rq *request) service.RequestInfo {
+	ip := rq.r.RemoteAddr
+	if h, _, err := net.SplitHostPort(ip); err == nil {
+		ip = h
+	}
+	return service.RequestInfo{
+		Op: rq.op, Key: rq.key, SourceIP: ip, Secure: rq.r.TLS != nil, Referer: rq.r.Referer(),
+		Prefix: rq.q.get("prefix"), HasPrefix: rq.q.has("prefix"),
+		Delimiter: rq.q.get("delimiter"), HasDelimiter: rq.q.has("delimiter"),
+	}
+}
+
+// putBucketPolicy stores a bucket policy after checking it: its size, its
+// grammar, and — while public access is blocked — that it is not public
+// (OSS refuses rather than store a policy it would ignore).
+func (h *Handler) putBucketPolicy(rq *request) error {
+	body, err := h.readBody(rq)
+	if err != nil {
+		return err
+	}
+	limit := service.MaxPolicySize
+	if rq.s3 {
+		limit = service.MaxS3PolicySize
+	}
+	switch {
+	case len(body) > limit && rq.s3:
+		return oss.ErrMalformedPolicy.WithMessage("Policy exceeds the maximum allowed document size.")
+	case len(body) > limit:
+		return oss.ErrPolicyTooLarge
+	}
+	p, err := service.ParsePolicy(body, rq.bucket, rq.s3)
+	if err != nil {
+		return err
+	}
+	if p.Public() && h.svc.PublicBlocked(rq.ctx, rq.b) {
+		if rq.s3 {
+			return oss.ErrAccessDenied.WithMessage("Access Denied")
+		}
+		return oss.ErrPublicPolicyBlocked
+	}
+	if err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Policy = string(body); return nil }); err != nil {
+		return err
+	}
+	if rq.s3 {
+		return writeEmpty(rq, http.StatusNoContent)
+	}
+	return writeEmpty(rq, http.StatusOK)
+}
+
+func noSuchPolicy(rq *request) error {
+	if rq.s3 {
+		return oss.ErrNoSuchBucketPolicy.WithMessage("The bucket policy does not exist")
+	}
+	return oss.ErrNoSuchBucketPolicy
+}
+
+// getBucketPolicy returns the policy exactly as it was put.
+func (h *Handler) getBucketPolicy(rq *request) error {
+	if rq.b.Policy == "" {
+		return noSuchPolicy(rq)
+	}
+	hdr := rq.w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Content-Length", strconv.Itoa(len(rq.b.Policy)))
+	rq.w.WriteHeader(http.StatusOK)
+	_, err := rq.w.Write([]byte(rq.b.Policy))
+	return err
+}
+
+func (h *Handler) deleteBucketPolicy(rq *request) error {
+	if err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Policy = ""; return nil }); err != nil {
+		return err
+	}
+	return writeEmpty(rq, http.StatusNoContent)
+}
+
+type policyStatusXML struct {
+	XMLName  xml.Name `xml:"PolicyStatus"`
+	IsPublic bool     `xml:"IsPublic"`
+}
+
+// getBucketPolicyStatus says whether the policy is public by OSS's
+// definition (an Allow to "*" unrestricted by source IP or VPC).
+func (h *Handler) getBucketPolicyStatus(rq *request) error {
+	if rq.b.Policy == "" {
+		return noSuchPolicy(rq)
+	}
+	p, err := h.svc.BucketPolicy(rq.b)
+	if err != nil {
+		return err
+	}
+	return h.writeXML(rq, http.StatusOK, policyStatusXML{IsPublic: p.Public()})
+}
