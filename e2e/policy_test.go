@@ -1,0 +1,211 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/ossd/ossd/ossdtest"
+)
+
+// wantOSSErr checks that err is OSS's error code with status and EC.
+func wantOSSErr(t *testing.T, what string, err error, status int, code, ec string) {
+	t.Helper()
+	var se *oss.ServiceError
+	if !errors.As(err, &se) || se.StatusCode != status || se.Code != code || (ec != "" && se.EC != ec) {
+		t.Fatalf("%s: %v, want %d %s (EC %s)", what, err, status, code, ec)
+	}
+}
+
+// TestBucketPolicyOSS: the four policy operations with the Go SDK v2 in
+// every signing and addressing mode, a policy that lets a second account
+// read one prefix, a Deny that locks the owner out of its own objects but
+// not out of the policy operations, and Block Public Access refusing a
+// public policy.
+func TestBucketPolicyOSS(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			other := ossdtest.User{ID: "2000000000000007", DisplayName: "other", AccessKeyID: "LTAIotherpol", AccessKeySecret: "other-pol-secret"}
+			srv := ossdtest.StartWith(t, ossdtest.Options{Users: []ossdtest.User{other}})
+			c := v2Client(srv, m)
+			oc := oss.NewClient(oss.LoadDefaultConfig().WithRegion(srv.Region).WithEndpoint(srv.Endpoint).WithUsePathStyle(true).
+				WithCredentialsProvider(credentials.NewStaticCredentialsProvider(other.AccessKeyID, other.AccessKeySecret)))
+			ctx := context.Background()
+			b := randName("pol")
+			if _, err := c.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(b)}); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"pub/a", "priv/b"} {
+				if _, err := c.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr(k), Body: strings.NewReader("data " + k)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			read := func(c *oss.Client, k string) error {
+				r, err := c.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr(k)})
+				if err == nil {
+					io.Copy(io.Discard, r.Body)
+					r.Body.Close()
+				}
+				return err
+			}
+
+			_, err := c.GetBucketPolicy(ctx, &oss.GetBucketPolicyRequest{Bucket: oss.Ptr(b)})
+			wantOSSErr(t, "GetBucketPolicy without one", err, 404, "NoSuchBucketPolicy", "0030-00000006")
+			_, err = c.GetBucketPolicyStatus(ctx, &oss.GetBucketPolicyStatusRequest{Bucket: oss.Ptr(b)})
+			wantOSSErr(t, "GetBucketPolicyStatus without one", err, 404, "NoSuchBucketPolicy", "0030-00000006")
+			wantOSSErr(t, "other account before the policy", read(oc, "pub/a"), 403, "AccessDenied", "")
+
+			allow := `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["` + other.ID +
+				`"],"Resource":["acs:oss:*:` + srv.AccountID + `:` + b + `/pub/*"]}]}`
+			put, err := c.PutBucketPolicy(ctx, &oss.PutBucketPolicyRequest{Bucket: oss.Ptr(b), Body: strings.NewReader(allow)})
+			if err != nil || put.StatusCode != 200 {
+				t.Fatalf("PutBucketPolicy = %+v, %v", put, err)
+			}
+			got, err := c.GetBucketPolicy(ctx, &oss.GetBucketPolicyRequest{Bucket: oss.Ptr(b)})
+			if err != nil || got.Body != allow {
+				t.Fatalf("GetBucketPolicy = %+v, %v; want the policy as put", got, err)
+			}
+			st, err := c.GetBucketPolicyStatus(ctx, &oss.GetBucketPolicyStatusRequest{Bucket: oss.Ptr(b)})
+			if err != nil || st.PolicyStatus == nil || st.PolicyStatus.IsPublic == nil || *st.PolicyStatus.IsPublic {
+				t.Fatalf("GetBucketPolicyStatus = %+v, %v; want IsPublic false", st, err)
+			}
+			if err := read(oc, "pub/a"); err != nil {
+				t.Errorf("other account reading the allowed prefix: %v", err)
+			}
+			wantOSSErr(t, "other account outside the prefix", read(oc, "priv/b"), 403, "AccessDenied", "")
+			_, err = oc.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("pub/c"), Body: strings.NewReader("x")})
+			wantOSSErr(t, "other account writing (only reads allowed)", err, 403, "AccessDenied", "")
+			_, err = oc.GetBucketPolicy(ctx, &oss.GetBucketPolicyRequest{Bucket: oss.Ptr(b)})
+			wantOSSErr(t, "other account reading the policy", err, 403, "AccessDenied", "")
+
+			deny := `{"Version":"1","Statement":[{"Effect":"Deny","Action":["oss:*"],"Principal":["*"],"Resource":["acs:oss:*:*:` + b + `/*","acs:oss:*:*:` + b + `"]}]}`
+			if _, err := c.PutBucketPolicy(ctx, &oss.PutBucketPolicyRequest{Bucket: oss.Ptr(b), Body: strings.NewReader(deny)}); err != nil {
+				t.Fatal(err)
+			}
+			wantOSSErr(t, "owner reading under a Deny", read(c, "pub/a"), 403, "AccessDenied", "0003-00000101")
+			if _, err := c.GetBucketPolicy(ctx, &oss.GetBucketPolicyRequest{Bucket: oss.Ptr(b)}); err != nil {
+				t.Errorf("owner's GetBucketPolicy under a Deny: %v", err)
+			}
+			if _, err := c.GetBucketPolicyStatus(ctx, &oss.GetBucketPolicyStatusRequest{Bucket: oss.Ptr(b)}); err != nil {
+				t.Errorf("owner's GetBucketPolicyStatus under a Deny: %v", err)
+			}
+			del, err := c.DeleteBucketPolicy(ctx, &oss.DeleteBucketPolicyRequest{Bucket: oss.Ptr(b)})
+			if err != nil || del.StatusCode != 204 {
+				t.Fatalf("DeleteBucketPolicy under a Deny = %+v, %v", del, err)
+			}
+			if err := read(c, "pub/a"); err != nil {
+				t.Errorf("owner reading after the Deny is gone: %v", err)
+			}
+
+			// New buckets block public access (OSS's default): a public
+			// policy is refused, not stored to be ignored.
+			public := `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:` + b + `/*"]}]}`
+			_, err = c.PutBucketPolicy(ctx, &oss.PutBucketPolicyRequest{Bucket: oss.Ptr(b), Body: strings.NewReader(public)})
+			wantOSSErr(t, "public policy under Block Public Access", err, 403, "AccessDenied", "")
+			_, err = c.PutBucketPolicy(ctx, &oss.PutBucketPolicyRequest{Bucket: oss.Ptr(b), Body: strings.NewReader(`{"Version":"2","Statement":[]}`)})
+			wantOSSErr(t, "Version 2", err, 400, "InvalidPolicyDocument", "0030-00000002")
+			_, err = c.PutBucketPolicy(ctx, &oss.PutBucketPolicyRequest{Bucket: oss.Ptr(b), Body: strings.NewReader("{" + strings.Repeat(" ", 16*1024) + "}")})
+			wantOSSErr(t, "policy over 16 KB", err, 400, "InvalidPolicyDocument", "")
+		})
+	}
+}
+
+// TestBucketPolicyAnonymous: with public access allowed, a public policy
+// lets anonymous users read what it names; turning the bucket's block on
+// makes it grant nothing, and the status says it is public.
+func TestBucketPolicyAnonymous(t *testing.T) {
+	srv := ossdtest.StartWith(t, ossdtest.Options{UnblockNewBuckets: true})
+	c := v2Client(srv, modes[0])
+	ctx := context.Background()
+	b := randName("polanon")
+	if _, err := c.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(b)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("web/i.html"), Body: strings.NewReader("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	public := `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:` + b + `/web/*"]}]}`
+	if _, err := c.PutBucketPolicy(ctx, &oss.PutBucketPolicyRequest{Bucket: oss.Ptr(b), Body: strings.NewReader(public)}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.GetBucketPolicyStatus(ctx, &oss.GetBucketPolicyStatusRequest{Bucket: oss.Ptr(b)})
+	if err != nil || !*st.PolicyStatus.IsPublic {
+		t.Fatalf("GetBucketPolicyStatus = %+v, %v; want IsPublic true", st, err)
+	}
+	if code, body := anonGet(t, srv.Endpoint, b, "web/i.html"); code != 200 || body != "hi" {
+		t.Fatalf("anonymous read allowed by the policy: %d %q", code, body)
+	}
+	if _, err := c.PutBucketPublicAccessBlock(ctx, &oss.PutBucketPublicAccessBlockRequest{Bucket: oss.Ptr(b),
+		PublicAccessBlockConfiguration: &oss.PublicAccessBlockConfiguration{BlockPublicAccess: oss.Ptr(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := anonGet(t, srv.Endpoint, b, "web/i.html"); code != 403 {
+		t.Fatalf("anonymous read of a public policy under Block Public Access: %d, want 403", code)
+	}
+}
+
+// TestBucketPolicyS3: aws-sdk-go-v2 with a policy in AWS's language.
+func TestBucketPolicyS3(t *testing.T) {
+	other := ossdtest.User{ID: "2000000000000008", DisplayName: "other", AccessKeyID: "AKIAOTHERPOL", AccessKeySecret: "other-s3pol-secret"}
+	srv := ossdtest.StartWith(t, ossdtest.Options{Users: []ossdtest.User{other}})
+	c := s3Client(srv, false)
+	oc := s3.New(s3.Options{Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
+		Credentials: awscreds.NewStaticCredentialsProvider(other.AccessKeyID, other.AccessKeySecret, "")})
+	ctx := context.Background()
+	b := randName("s3pol")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("shared/x"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode := func(what string, err error, code string) {
+		t.Helper()
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != code {
+			t.Fatalf("%s: %v, want %s", what, err, code)
+		}
+	}
+	_, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b)})
+	wantCode("GetBucketPolicy without one", err, "NoSuchBucketPolicy")
+	_, err = c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b), Policy: aws.String(`{"Version":"1"`)})
+	wantCode("malformed policy", err, "MalformedPolicy")
+
+	pol := `{"Version":"2012-10-17","Statement":[{"Sid":"r","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::` + other.ID +
+		`:root"]},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::` + b + `","arn:aws:s3:::` + b + `/shared/*"]}]}`
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b), Policy: aws.String(pol)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b)})
+	if err != nil || aws.ToString(got.Policy) != pol {
+		t.Fatalf("GetBucketPolicy = %v, %v", got, err)
+	}
+	st, err := c.GetBucketPolicyStatus(ctx, &s3.GetBucketPolicyStatusInput{Bucket: aws.String(b)})
+	if err != nil || st.PolicyStatus == nil || aws.ToBool(st.PolicyStatus.IsPublic) {
+		t.Fatalf("GetBucketPolicyStatus = %+v, %v; want not public", st, err)
+	}
+	r, err := oc.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("shared/x")})
+	if err != nil {
+		t.Fatalf("other account's GetObject allowed by the policy: %v", err)
+	}
+	r.Body.Close()
+	if _, err := oc.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b)}); err != nil {
+		t.Fatalf("other account's ListObjectsV2 allowed by the policy: %v", err)
+	}
+	_, err = oc.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("shared/y"), Body: strings.NewReader("y")})
+	wantCode("other account's PutObject", err, "AccessDenied")
+	if _, err := c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = oc.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("shared/x")})
+	wantCode("other account after DeleteBucketPolicy", err, "AccessDenied")
+}
