@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/ossd/ossd/internal/auth"
 	"github.com/ossd/ossd/internal/tlsconf"
 )
 
@@ -334,4 +335,70 @@ func TestTLSBadFilesRefused(t *testing.T) {
 			t.Errorf("%s: ossd exited with %v, output:\n%s\nwant an error with %q", tc.name, err, out, tc.want)
 		}
 	}
+}
+
+// TestTLSTimeouts: the connection timeouts apply over HTTPS as over HTTP: a
+// client that never completes the TLS handshake, or its headers, is cut off
+// by --read-header-timeout, and a stalled body gets 400 RequestTimeout from
+// --body-read-timeout. The deadline below only ends a hung test.
+func TestTLSTimeouts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess test")
+	}
+	dir := t.TempDir()
+	p := startTLSProc(t, dir, "--tls-self-signed", "--read-header-timeout", "1s", "--body-read-timeout", "1s")
+	hostPort := strings.TrimPrefix(p.endpoint, "https://")
+	hc := trusting(t, filepath.Join(dir, "tls", "cert.pem"))
+	roots := hc.Transport.(*http.Transport).TLSClientConfig.RootCAs
+
+	closed := func(t *testing.T, c net.Conn) {
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		_, err := io.Copy(io.Discard, c)
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatal("ossd kept the connection open")
+		}
+	}
+	t.Run("no handshake", func(t *testing.T) {
+		c, err := net.Dial("tcp", hostPort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		closed(t, c)
+	})
+	t.Run("headers never end", func(t *testing.T) {
+		c, err := tls.Dial("tcp", hostPort, &tls.Config{RootCAs: roots})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "GET /-/ossd/health HTTP/1.1\r\nHost: "+hostPort+"\r\n")
+		closed(t, c)
+	})
+	t.Run("stalled body", func(t *testing.T) {
+		c := oss.NewClient(oss.LoadDefaultConfig().
+			WithCredentialsProvider(osscred.NewStaticCredentialsProvider(crashKeyID, crashSecret)).
+			WithRegion("cn-hangzhou").WithEndpoint(p.endpoint).WithUsePathStyle(true).WithHttpClient(hc).WithRetryMaxAttempts(1))
+		b := randName("tlsslow")
+		if _, err := c.PutBucket(context.Background(), &oss.PutBucketRequest{Bucket: oss.Ptr(b)}); err != nil {
+			t.Fatal(err)
+		}
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		req, _ := http.NewRequest("PUT", p.endpoint+"/"+b+"/slow", pr)
+		req.ContentLength = 1000
+		auth.SignV1(req, b, "slow", crashKeyID, crashSecret, time.Now())
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		resp, err := hc.Do(req.WithContext(ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(body), "<Code>RequestTimeout</Code>") {
+			t.Fatalf("stalled body over https: %d %s", resp.StatusCode, body)
+		}
+	})
 }

@@ -109,3 +109,34 @@ func TestReloadKeepsOldOnFailure(t *testing.T) {
 		t.Fatal("reload kept the old certificate")
 	}
 }
+
+func TestHosts(t *testing.T) {
+	has := func(hosts []string, h string) bool {
+		for _, x := range hosts {
+			if x == h {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tc := range []struct {
+		name string
+		addr net.Addr
+		want []string
+	}{
+		{"loopback", &net.TCPAddr{IP: net.ParseIP("127.0.0.1")}, []string{"127.0.0.1", "::1", "localhost", "d.test", "*.d.test"}},
+		{"one address", &net.TCPAddr{IP: net.ParseIP("192.0.2.7")}, []string{"192.0.2.7", "127.0.0.1", "*.d.test"}},
+		// All interfaces: at least loopback, which every host has.
+		{"unspecified", &net.TCPAddr{IP: net.IPv4zero}, []string{"127.0.0.1", "localhost", "*.d.test"}},
+	} {
+		got := Hosts(tc.addr, []string{"d.test"})
+		for _, w := range tc.want {
+			if !has(got, w) {
+				t.Errorf("%s: Hosts = %v, missing %s", tc.name, got, w)
+			}
+		}
+		if has(got, "0.0.0.0") {
+			t.Errorf("%s: Hosts names the unspecified address: %v", tc.name, got)
+		}
+	}
+}
