@@ -230,7 +230,7 @@ func run(args []string) error {
 			d = server.DefaultDomains(o.region)
 		}
 		var made bool
-		if certFile, keyFile, made, err = tlsconf.SelfSigned(o.data, tlsconf.Hosts(ln.Addr(), d)); err != nil {
+		if certFile, keyFile, made, err = tlsconf.SelfSigned(o.data, selfSignedHosts(o.addr, ln.Addr(), d)); err != nil {
 			ln.Close()
 			return err
 		}
@@ -273,6 +273,17 @@ func run(args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// selfSignedHosts are the names --tls-self-signed's certificate carries:
+// tlsconf.Hosts of the listener, plus --addr's host when it is a name, which
+// is what clients then connect to.
+func selfSignedHosts(addrFlag string, ln net.Addr, domains []string) []string {
+	hosts := tlsconf.Hosts(ln, domains)
+	if h, _, err := net.SplitHostPort(addrFlag); err == nil && h != "" && net.ParseIP(h) == nil {
+		hosts = append(hosts, h)
+	}
+	return hosts
 }
 
 // reloadOnHUP reads the certificate files again on each SIGHUP; a failed

@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +111,23 @@ func TestVersion(t *testing.T) {
 	o, err := parseFlags([]string{"--version"})
 	if err != nil || !o.version {
 		t.Errorf("parseFlags(--version) = %+v, %v", o, err)
+	}
+}
+
+func TestSelfSignedHosts(t *testing.T) {
+	ln := &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 9800}
+	for _, tc := range []struct {
+		addr string
+		want string
+		has  bool
+	}{
+		{"storage.lan:9800", "storage.lan", true},
+		{"127.0.0.1:9800", "*.d.test", true},
+		{":9800", "", false},
+	} {
+		got := selfSignedHosts(tc.addr, ln, []string{"d.test"})
+		if slices.Contains(got, tc.want) != tc.has {
+			t.Errorf("selfSignedHosts(%q) = %v; want %q: %v", tc.addr, got, tc.want, tc.has)
+		}
 	}
 }
