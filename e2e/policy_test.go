@@ -203,6 +203,15 @@ func TestBucketPolicyS3(t *testing.T) {
 	}
 	_, err = oc.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("shared/y"), Body: strings.NewReader("y")})
 	wantCode("other account's PutObject", err, "AccessDenied")
+	// A copy reads its source as a GetObject under the source bucket's
+	// policy: the other account may copy the shared object into its own.
+	ob := randName("s3pol-other")
+	if _, err := oc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(ob)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oc.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(ob), Key: aws.String("copy"), CopySource: aws.String(b + "/shared/x")}); err != nil {
+		t.Fatalf("other account copying an object the policy lets it read: %v", err)
+	}
 	if _, err := c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b)}); err != nil {
 		t.Fatal(err)
 	}

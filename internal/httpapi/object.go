@@ -707,7 +707,11 @@ func (h *Handler) copySource(rq *request) (string, *meta.Version, error) {
 	if err != nil {
 		return "", nil, h.hideMissing(rq, sb, err)
 	}
-	if err := h.svc.Authorize(rq.ctx, rq.p, service.AccessRead, sb, v.ACL); err != nil {
+	// The source is read: the source bucket's policy sees a GetObject of
+	// the source key, not the copy's write.
+	pri := policyRequest(rq)
+	pri.Op, pri.Key = oss.OpGetObject, key
+	if err := h.svc.Authorize(service.WithRequest(rq.ctx, pri), rq.p, service.AccessRead, sb, v.ACL); err != nil {
 		return "", nil, err
 	}
 	if err := checkConditions(rq.r.Header, v.ETag, v.Modified, "x-oss-copy-source-"); err != nil {

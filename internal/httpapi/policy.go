@@ -4,7 +4,9 @@ import (
 	"encoding/xml"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
@@ -23,7 +25,27 @@ func policyRequest(rq *request) service.RequestInfo {
 		Op: rq.op, Key: rq.key, SourceIP: ip, Secure: rq.r.TLS != nil, Referer: rq.r.Referer(),
 		Prefix: rq.q.get("prefix"), HasPrefix: rq.q.has("prefix"),
 		Delimiter: rq.q.get("delimiter"), HasDelimiter: rq.q.has("delimiter"),
+		Header: func(name string) string { return policyHeader(rq.r.Header, name) },
 	}
+}
+
+// policyHeader is a header a condition key names, in either dialect's
+// spelling (an S3 request's x-amz- headers may have been mapped to OSS's
+// by then). A copy source is compared as "bucket/key", unescaped.
+func policyHeader(h http.Header, name string) string {
+	v := h.Get(name)
+	if v == "" {
+		if rest, ok := strings.CutPrefix(name, "x-amz-"); ok {
+			v = h.Get("x-oss-" + rest)
+		}
+	}
+	if strings.HasSuffix(name, "copy-source") {
+		if u, err := url.PathUnescape(v); err == nil {
+			v = u
+		}
+		v = strings.TrimPrefix(v, "/")
+	}
+	return v
 }
 
 // putBucketPolicy stores a bucket policy after checking it: its size, its

@@ -68,6 +68,9 @@ type RequestInfo struct {
 	Delimiter string
 	// HasPrefix and HasDelimiter tell an absent parameter from an empty one.
 	HasPrefix, HasDelimiter bool
+	// Header returns a request header named by a condition key such as
+	// s3:x-amz-copy-source or s3:x-amz-acl ("" when absent); nil: none.
+	Header func(name string) string
 }
 
 type requestInfoKey struct{}
@@ -240,6 +243,10 @@ func parseStatement(raw json.RawMessage, bucket string, s3 bool) (Statement, err
 		if st.NotPrincipals, ok = parsePrincipal(in.NotPrincipal); !ok || len(st.NotPrincipals) == 0 {
 			return st, bucketPolicyErr(s3, "Invalid principal in policy")
 		}
+	}
+	if s3 && st.Allow && st.NotPrincipals != nil {
+		// AWS takes NotPrincipal only with Deny.
+		return st, oss.ErrMalformedPolicy.WithMessage("Invalid principal in policy: NotPrincipal may only be used with Deny")
 	}
 	if s3 && st.Principals == nil && st.NotPrincipals == nil {
 		return st, oss.ErrMalformedPolicy.WithMessage("Missing required field Principal")
@@ -560,6 +567,10 @@ func (ri *RequestInfo) value(key string, now time.Time) (string, bool) {
 		return ri.Delimiter, ri.HasDelimiter
 	case "currenttime":
 		return now.UTC().Format(time.RFC3339), true
+	}
+	if ri.Header != nil && (strings.HasPrefix(key, "x-amz-") || strings.HasPrefix(key, "x-oss-")) {
+		v := ri.Header(key)
+		return v, v != ""
 	}
 	return "", false
 }

@@ -70,6 +70,10 @@ func TestPolicyEvaluate(t *testing.T) {
 		{"DateLessThan not met", cond("DateLessThan", "acs:CurrentTime", `"2026-01-01T00:00:00Z"`), false, other, get("x"), false, NoDecision},
 		{"DateGreaterThan met", cond("DateGreaterThan", "acs:CurrentTime", `"2026-01-01T00:00:00Z"`), false, other, get("x"), false, Allowed},
 		{"DateGreaterThan not met", cond("DateGreaterThan", "acs:CurrentTime", `"2027-01-01T00:00:00Z"`), false, other, get("x"), false, NoDecision},
+		{"x-amz-copy-source met", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::bkt/*","Condition":{"StringLike":{"s3:x-amz-copy-source":"src/public/*"}}}]}`, true, other,
+			RequestInfo{Op: oss.OpCopyObject, Key: "k", Header: func(n string) string { return map[string]string{"x-amz-copy-source": "src/public/a"}[n] }}, false, Allowed},
+		{"x-amz-copy-source not met", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::bkt/*","Condition":{"StringLike":{"s3:x-amz-copy-source":"src/public/*"}}}]}`, true, other,
+			RequestInfo{Op: oss.OpCopyObject, Key: "k", Header: func(n string) string { return map[string]string{"x-amz-copy-source": "src/private/a"}[n] }}, false, NoDecision},
 		// AWS's language.
 		{"aws allow with arn principal", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::2000:root"]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/pub/*"}]}`, true, other, get("pub/a"), false, Allowed},
 		{"aws list bucket is ListObjects", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"arn:aws:s3:::bkt","Condition":{"StringEquals":{"s3:prefix":"pub/"}}}]}`, true, anon, list("pub/"), false, Allowed},
@@ -111,6 +115,7 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"s3 not JSON", `nope`, true, "MalformedPolicy", ""},
 		{"s3 version 1", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"s3:*","Principal":"*","Resource":"arn:aws:s3:::bkt"}]}`, true, "MalformedPolicy", ""},
 		{"s3 no principal", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::bkt"}]}`, true, "MalformedPolicy", ""},
+		{"s3 Allow with NotPrincipal", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::t1:root"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::bkt"}]}`, true, "MalformedPolicy", ""},
 		{"s3 other bucket", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::other/*"}]}`, true, "MalformedPolicy", ""},
 	}
 	for _, tc := range cases {
