@@ -156,6 +156,10 @@ func (h *Handler) putBucket(rq *request) error {
 		StorageClass       string `xml:"StorageClass"`
 		DataRedundancyType string `xml:"DataRedundancyType"`
 	}
+	acl, grants, err := h.requestGrants(rq, "x-oss-acl", rq.p.ID)
+	if err != nil {
+		return err
+	}
 	body, err := h.readBody(rq)
 	if err != nil {
 		return err
@@ -166,7 +170,7 @@ func (h *Handler) putBucket(rq *request) error {
 		}
 	}
 	err = h.svc.CreateBucket(rq.ctx, rq.p, service.CreateBucketInput{
-		Name: rq.bucket, ACL: rq.r.Header.Get("x-oss-acl"), StorageClass: cfg.StorageClass,
+		Name: rq.bucket, ACL: acl, Grants: grants, StorageClass: cfg.StorageClass,
 		Redundancy: cfg.DataRedundancyType, ResourceGroup: rq.r.Header.Get("x-oss-resource-group-id"),
 	})
 	if err != nil {
@@ -298,51 +302,11 @@ type aclXML struct {
 }
 
 func (h *Handler) getBucketACL(rq *request) error {
-	return h.writeACL(rq, rq.b.ACL)
-}
-
-// writeACL answers an ACL read: OSS's canned-ACL document, or for S3 the
-// grant list a canned ACL stands for.
-func (h *Handler) writeACL(rq *request, acl string) error {
-	if !rq.s3 {
-		return h.writeXML(rq, http.StatusOK, aclXML{Owner: h.owner(rq.b.Owner), Grant: acl})
-	}
-	if acl == "default" {
-		acl = rq.b.ACL
-	}
-	type grantee struct {
-		XSI  string `xml:"xmlns:xsi,attr"`
-		Type string `xml:"xsi:type,attr"`
-		ID   string `xml:"ID,omitempty"`
-		Name string `xml:"DisplayName,omitempty"`
-		URI  string `xml:"URI,omitempty"`
-	}
-	type grant struct {
-		Grantee    grantee `xml:"Grantee"`
-		Permission string  `xml:"Permission"`
-	}
-	type policy struct {
-		XMLName xml.Name `xml:"AccessControlPolicy"`
-		Owner   ownerXML `xml:"Owner"`
-		Grants  []grant  `xml:"AccessControlList>Grant"`
-	}
-	const xsi = "http://www.w3.org/2001/XMLSchema-instance"
-	const allUsers = "http://acs.amazonaws.com/groups/global/AllUsers"
-	// The group grants come first and the owner's last, in the order
-	// RGW lists a canned ACL's grants (ceph/s3-tests compares them so).
-	p := policy{Owner: h.owner(rq.b.Owner)}
-	if acl == "public-read" || acl == "public-read-write" {
-		p.Grants = append(p.Grants, grant{Grantee: grantee{XSI: xsi, Type: "Group", URI: allUsers}, Permission: "READ"})
-	}
-	if acl == "public-read-write" {
-		p.Grants = append(p.Grants, grant{Grantee: grantee{XSI: xsi, Type: "Group", URI: allUsers}, Permission: "WRITE"})
-	}
-	p.Grants = append(p.Grants, grant{Grantee: grantee{XSI: xsi, Type: "CanonicalUser", ID: rq.b.Owner, Name: rq.b.Owner}, Permission: "FULL_CONTROL"})
-	return h.writeXML(rq, http.StatusOK, p)
+	return h.writeACL(rq, rq.b.ACL, rq.b.Grants)
 }
 
 func (h *Handler) putBucketACL(rq *request) error {
-	acl, err := h.requestACL(rq, "x-oss-acl")
+	acl, grants, err := h.putACL(rq, "x-oss-acl", rq.b.Owner)
 	if err != nil {
 		return err
 	}
@@ -353,7 +317,10 @@ func (h *Handler) putBucketACL(rq *request) error {
 		if err := h.svc.AllowBucketACL(rq.ctx, b.Owner, b, acl); err != nil {
 			return err
 		}
-		b.ACL = acl
+		if err := h.svc.AllowBucketGrants(rq.ctx, b.Owner, b, grants); err != nil {
+			return err
+		}
+		b.ACL, b.Grants = acl, grants
 		return nil
 	})
 	if err != nil {
@@ -496,44 +463,6 @@ func hostOnly(h string) string {
 		return x
 	}
 	return h
-}
-
-// requestACL reads the canned ACL of a Put*Acl request: the header, or for
-// S3 an AccessControlPolicy body, which is mapped to the canned ACL its
-// grants amount to (ossd keeps canned ACLs only).
-func (h *Handler) requestACL(rq *request, header string) (string, error) {
-	if acl := rq.r.Header.Get(header); acl != "" || !rq.s3 {
-		return acl, nil
-	}
-	var p struct {
-		Grants []struct {
-			URI        string `xml:"Grantee>URI"`
-			Permission string `xml:"Permission"`
-		} `xml:"AccessControlList>Grant"`
-	}
-	if err := h.decodeXML(rq, "AccessControlPolicy", &p, oss.ErrMalformedXML); err != nil {
-		return "", err
-	}
-	read, write := false, false
-	for _, g := range p.Grants {
-		if strings.HasSuffix(g.URI, "/global/AllUsers") {
-			switch g.Permission {
-			case "READ":
-				read = true
-			case "WRITE":
-				write = true
-			case "FULL_CONTROL":
-				read, write = true, true
-			}
-		}
-	}
-	switch {
-	case read && write:
-		return "public-read-write", nil
-	case read:
-		return "public-read", nil
-	}
-	return "private", nil
 }
 
 // aclHeader names the ACL header in the request's dialect.

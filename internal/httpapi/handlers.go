@@ -26,6 +26,7 @@ var deniedEC = map[oss.Op]string{
 
 func init() {
 	own, read, write, anyone := service.AccessOwner, service.AccessRead, service.AccessWrite, service.AccessAnyone
+	readACP, writeACP := service.AccessReadACP, service.AccessWriteACP
 	handlers = map[oss.Op]handler{
 		oss.OpPutBucket:                     {(*Handler).putBucket, own, false},
 		oss.OpDeleteBucket:                  {(*Handler).deleteBucket, own, false},
@@ -33,8 +34,8 @@ func init() {
 		oss.OpGetBucketInfo:                 {(*Handler).getBucketInfo, own, false},
 		oss.OpGetBucketLocation:             {(*Handler).getBucketLocation, own, false},
 		oss.OpGetBucketStat:                 {(*Handler).getBucketStat, own, false},
-		oss.OpGetBucketACL:                  {(*Handler).getBucketACL, own, false},
-		oss.OpPutBucketACL:                  {(*Handler).putBucketACL, own, false},
+		oss.OpGetBucketACL:                  {(*Handler).getBucketACL, readACP, false},
+		oss.OpPutBucketACL:                  {(*Handler).putBucketACL, writeACP, false},
 		oss.OpGetBucketTags:                 {(*Handler).getBucketTags, own, false},
 		oss.OpPutBucketTags:                 {(*Handler).putBucketTags, own, false},
 		oss.OpDeleteBucketTags:              {(*Handler).deleteBucketTags, own, false},
@@ -91,8 +92,8 @@ func init() {
 		oss.OpCompleteMultipartUpload: {(*Handler).completeMultipartUpload, write, false},
 		oss.OpAbortMultipartUpload:    {(*Handler).abortMultipartUpload, write, false},
 		oss.OpListParts:               {(*Handler).listParts, read, false},
-		oss.OpGetObjectACL:            {(*Handler).getObjectACL, own, false},
-		oss.OpPutObjectACL:            {(*Handler).putObjectACL, own, false},
+		oss.OpGetObjectACL:            {(*Handler).getObjectACL, readACP, true},
+		oss.OpPutObjectACL:            {(*Handler).putObjectACL, writeACP, true},
 		oss.OpGetObjectTagging:        {(*Handler).getObjectTagging, read, false},
 		oss.OpPutObjectTagging:        {(*Handler).putObjectTagging, write, false},
 		oss.OpDeleteObjectTagging:     {(*Handler).deleteObjectTagging, write, false},

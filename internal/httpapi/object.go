@@ -89,7 +89,15 @@ func (h *Handler) template(rq *request) (meta.Version, error) {
 			v.UserMeta[lk] = vs[0]
 		}
 	}
-	if acl := hdr.Get("x-oss-object-acl"); acl != "" {
+	acl, grants, err := h.requestGrants(rq, "x-oss-object-acl", v.Owner)
+	if err != nil {
+		return v, err
+	}
+	if err := h.svc.AllowObjectGrants(rq.ctx, rq.b, grants); err != nil {
+		return v, err
+	}
+	v.Grants = grants
+	if acl != "" {
 		if !service.ValidObjectACL(acl) {
 			return v, oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", "x-oss-object-acl").With("ArgumentValue", acl)
 		}
@@ -452,7 +460,7 @@ func (h *Handler) readable(rq *request) (*meta.Version, error) {
 	if err != nil {
 		return nil, h.hideMissing(rq, rq.b, err)
 	}
-	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
+	if err := h.authorizeObject(rq, service.AccessRead, v); err != nil {
 		return nil, err
 	}
 	rq.entry.ObjectSize = v.Size
@@ -582,7 +590,7 @@ func (h *Handler) getObjectMeta(rq *request) error {
 	if err != nil {
 		return h.hideMissing(rq, rq.b, err)
 	}
-	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
+	if err := h.authorizeObject(rq, service.AccessRead, v); err != nil {
 		return err
 	}
 	rq.entry.ObjectSize = v.Size
@@ -711,7 +719,7 @@ func (h *Handler) copySource(rq *request) (string, *meta.Version, error) {
 	// the source key, not the copy's write.
 	pri := policyRequest(rq)
 	pri.Op, pri.Key = oss.OpGetObject, key
-	if err := h.svc.Authorize(service.WithRequest(rq.ctx, pri), rq.p, service.AccessRead, sb, v.ACL); err != nil {
+	if err := h.svc.AuthorizeVersion(service.WithRequest(rq.ctx, pri), rq.p, service.AccessRead, sb, v); err != nil {
 		return "", nil, err
 	}
 	if err := checkConditions(rq.r.Header, v.ETag, v.Modified, "x-oss-copy-source-"); err != nil {
@@ -794,17 +802,42 @@ func (h *Handler) appendObject(rq *request) error {
 }
 
 func (h *Handler) getObjectACL(rq *request) error {
-	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId")})
+	v, err := h.aclTarget(rq, service.AccessReadACP)
 	if err != nil {
 		return err
 	}
 	setVersionID(rq, v.VersionID)
-	return h.writeACL(rq, v.ACL)
+	return h.writeACL(rq, v.ACL, v.Grants)
+}
+
+// aclTarget resolves the version an object ACL operation addresses and
+// checks the caller may read (AccessReadACP) or set (AccessWriteACP) its
+// ACL: the owner, or an account the object's grants allow. A missing
+// object is judged by the bucket's ACL, as a read is.
+func (h *Handler) aclTarget(rq *request, access service.Access) (*meta.Version, error) {
+	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId")})
+	if err != nil {
+		if aerr := h.svc.Authorize(rq.ctx, rq.p, access, rq.b, ""); aerr != nil {
+			return nil, h.deniedFor(rq, aerr)
+		}
+		return nil, err
+	}
+	if err := h.authorizeObject(rq, access, v); err != nil {
+		return nil, h.deniedFor(rq, err)
+	}
+	return v, nil
 }
 
 func (h *Handler) putObjectACL(rq *request) error {
-	acl, err := h.requestACL(rq, "x-oss-object-acl")
+	v, err := h.aclTarget(rq, service.AccessWriteACP)
 	if err != nil {
+		return err
+	}
+	acl, grants, err := h.putACL(rq, "x-oss-object-acl", v.Owner)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.AllowObjectGrants(rq.ctx, rq.b, grants); err != nil {
 		return err
 	}
 	if !service.ValidObjectACL(acl) {
@@ -813,7 +846,7 @@ func (h *Handler) putObjectACL(rq *request) error {
 	if err := h.svc.AllowObjectACL(rq.ctx, rq.b, acl); err != nil {
 		return err
 	}
-	return h.updateVersion(rq, http.StatusOK, func(v *meta.Version) { v.ACL = acl })
+	return h.updateVersion(rq, http.StatusOK, func(v *meta.Version) { v.ACL, v.Grants = acl, grants })
 }
 
 func (h *Handler) getObjectTagging(rq *request) error {
@@ -871,7 +904,7 @@ func (h *Handler) getSymlink(rq *request) error {
 	if err != nil {
 		return h.hideMissing(rq, rq.b, err)
 	}
-	if err := h.authorizeObject(rq, service.AccessRead, v.ACL); err != nil {
+	if err := h.authorizeObject(rq, service.AccessRead, v); err != nil {
 		return err
 	}
 	if v.Type != service.TypeSymlink {

@@ -305,11 +305,7 @@ func (h *Handler) serve(rq *request) error {
 	}
 	if hd.access == service.AccessOwner || rq.key == "" || hd.objectACL == false {
 		if err := h.svc.Authorize(rq.ctx, rq.p, hd.access, b, ""); err != nil {
-			var oe *oss.Error
-			if ec := deniedEC[rq.op]; ec != "" && errors.As(err, &oe) {
-				return oe.WithEC(ec)
-			}
-			return err
+			return h.deniedFor(rq, err)
 		}
 	}
 	return hd.fn(h, rq)
@@ -320,9 +316,18 @@ func (h *Handler) lookupSecret(ak string) (string, bool) {
 	return s, ok
 }
 
-// authorizeObject checks access that depends on the object's own ACL.
-func (h *Handler) authorizeObject(rq *request, access service.Access, objectACL string) error {
-	return h.svc.Authorize(rq.ctx, rq.p, access, rq.b, objectACL)
+// deniedFor gives a refusal the EC OSS documents for rq's operation.
+func (h *Handler) deniedFor(rq *request, err error) error {
+	var oe *oss.Error
+	if ec := deniedEC[rq.op]; ec != "" && errors.As(err, &oe) {
+		return oe.WithEC(ec)
+	}
+	return err
+}
+
+// authorizeObject checks access that depends on version v's own ACL.
+func (h *Handler) authorizeObject(rq *request, access service.Access, v *meta.Version) error {
+	return h.svc.AuthorizeVersion(rq.ctx, rq.p, access, rq.b, v)
 }
 
 // finish completes the access-log entry; it runs once per request, after

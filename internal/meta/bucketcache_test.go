@@ -25,7 +25,7 @@ func fullBucket(name string) *Bucket {
 	days, gt := 3, int64(10)
 	yes := true
 	return &Bucket{Name: name, Owner: "1234", Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Region: "oss-cn-hangzhou",
-		ACL: "public-read", StorageClass: "Standard", Redundancy: "LRS", Versioning: "Enabled",
+		ACL: "public-read", Grants: []Grant{{Type: "Group", URI: "http://acs.amazonaws.com/groups/global/AllUsers", Permission: "READ"}}, StorageClass: "Standard", Redundancy: "LRS", Versioning: "Enabled",
 		Tags: []Tag{{"a", "1"}, {"b", "2"}}, Logging: &LoggingConfig{TargetBucket: "logs", TargetPrefix: "log/"},
 		LogFields: &LogFieldsConfig{Headers: []string{"h1"}, Params: []string{"p1"}}, ResourceGroup: "rg",
 		BlockPublicAccess: &bpa, Extra: map[string]string{"k": "v"},
@@ -58,6 +58,7 @@ func TestGetBucketDecodeCache(t *testing.T) {
 		// A caller mutating everything it can reach.
 		got.ACL = "private"
 		got.Tags[0].Value = "changed"
+		got.Grants[0].Permission = "WRITE"
 		got.Tags = append(got.Tags, Tag{"c", "3"})
 		got.Logging.TargetPrefix = "other/"
 		got.LogFields.Headers[0] = "hx"
@@ -122,7 +123,7 @@ func BenchmarkGetBucket(b *testing.B) {
 // TestBucketCloneCoversFields fails when a field that can share memory is
 // added to Bucket: clone (and fullBucket above) must learn about it.
 func TestBucketCloneCoversFields(t *testing.T) {
-	known := map[string]bool{"Tags": true, "Logging": true, "LogFields": true, "BlockPublicAccess": true, "CORS": true, "Lifecycle": true, "Extra": true}
+	known := map[string]bool{"Tags": true, "Grants": true, "Logging": true, "LogFields": true, "BlockPublicAccess": true, "CORS": true, "Lifecycle": true, "Extra": true}
 	typ := reflect.TypeFor[Bucket]()
 	for i := range typ.NumField() {
 		f := typ.Field(i)

@@ -461,6 +461,7 @@ func (c *decodedBuckets) put(name string, raw []byte, b *Bucket) {
 func (b *Bucket) clone() *Bucket {
 	c := *b
 	c.Tags = slices.Clone(b.Tags)
+	c.Grants = slices.Clone(b.Grants)
 	if b.Logging != nil {
 		l := *b.Logging
 		c.Logging = &l

@@ -4,11 +4,17 @@ import "time"
 
 // Bucket is a bucket's record, with every per-bucket configuration.
 type Bucket struct {
-	Name          string           `json:"name"`
-	Owner         string           `json:"owner"` // account id
-	Created       time.Time        `json:"created"`
-	Region        string           `json:"region"`
-	ACL           string           `json:"acl"` // private, public-read, public-read-write
+	Name    string    `json:"name"`
+	Owner   string    `json:"owner"` // account id
+	Created time.Time `json:"created"`
+	Region  string    `json:"region"`
+	ACL     string    `json:"acl"` // private, public-read, public-read-write
+	// Grants, when set, are the bucket's S3 ACL as written (grants to
+	// accounts and groups); ACL is then the nearest canned ACL, which is
+	// what the OSS dialect shows.
+	// Not omitempty: an empty list (every grant revoked, even the
+	// owner's) is kept apart from none set (nil, stored as null).
+	Grants        []Grant          `json:"grants"`
 	StorageClass  string           `json:"storageClass"`
 	Redundancy    string           `json:"redundancy"` // LRS, ZRS
 	Versioning    string           `json:"versioning,omitempty"`
@@ -181,7 +187,8 @@ type Version struct {
 	Modified     time.Time         `json:"mod"`
 	Type         string            `json:"type"` // Normal, Appendable, Multipart, Symlink
 	StorageClass string            `json:"sc"`
-	ACL          string            `json:"acl"` // default, private, public-read, public-read-write
+	ACL          string            `json:"acl"`    // default, private, public-read, public-read-write
+	Grants       []Grant           `json:"grants"` // S3 ACL as written (nil: none; see Bucket.Grants); ACL is then the nearest canned one
 	Owner        string            `json:"owner"`
 	Headers      map[string]string `json:"hdr,omitempty"`  // Content-Type, Cache-Control, …
 	UserMeta     map[string]string `json:"meta,omitempty"` // x-oss-meta-* (lower-case names)
@@ -221,4 +228,14 @@ type Part struct {
 	CRC64    uint64    `json:"crc"`
 	Modified time.Time `json:"mod"`
 	Blob     string    `json:"blob"`
+}
+
+// Grant is one S3 ACL grant: a permission (READ, WRITE, READ_ACP,
+// WRITE_ACP, FULL_CONTROL) to an account (Type CanonicalUser, ID its
+// account id) or a group (Type Group, URI AllUsers or AuthenticatedUsers).
+type Grant struct {
+	Type       string `json:"type"`
+	ID         string `json:"id,omitempty"`
+	URI        string `json:"uri,omitempty"`
+	Permission string `json:"perm"`
 }

@@ -227,6 +227,10 @@ var (
 	// S3's own codes, sent only to S3-signed requests where OSS's answer
 	// differs; S3 errors carry no EC.
 	ErrS3InvalidTag = def("InvalidTag", http.StatusBadRequest, "", "The tag provided was not a valid tag.")
+	// S3 ACL grants (x-amz-grant-*, AccessControlPolicy bodies).
+	ErrMalformedACL             = def("MalformedACLError", http.StatusBadRequest, "", "The XML you provided was not well-formed or did not validate against our published schema.")
+	ErrUnresolvableGrantByEmail = def("UnresolvableGrantByEmailAddress", http.StatusBadRequest, "", "The e-mail address you provided does not match any account on record.")
+	ErrS3CannedAndGrants        = def("InvalidRequest", http.StatusBadRequest, "", "Specifying both Canned ACLs and Header Grants is not allowed")
 	// A browser form upload (PostObject) whose policy document is malformed;
 	// OSS and S3 share the code. OSS publishes no EC for it.
 	ErrInvalidPolicyDocument = def("InvalidPolicyDocument", http.StatusBadRequest, "", "Invalid Policy.")

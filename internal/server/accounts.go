@@ -166,3 +166,14 @@ func ReadRootCredentials(dataDir string) (User, error) {
 	}
 	return u, nil
 }
+
+// HasAccount reports whether id is one of the accounts: the canonical
+// users an S3 ACL grant may name.
+func (a *accounts) HasAccount(id string) bool {
+	for _, u := range a.byKey {
+		if u.ID == id {
+			return true
+		}
+	}
+	return false
+}

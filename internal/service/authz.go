@@ -20,6 +20,11 @@ const (
 	// AccessAnyone: not governed by ACLs at all (a CORS preflight, which
 	// the bucket's CORS rules decide).
 	AccessAnyone
+	// AccessReadACP and AccessWriteACP: reading and setting an ACL, which
+	// only the owner may unless an S3 grant (READ_ACP, WRITE_ACP,
+	// FULL_CONTROL) allows another account; no canned ACL grants them.
+	AccessReadACP
+	AccessWriteACP
 )
 
 // Canned ACL values.
@@ -38,8 +43,12 @@ func ValidBucketACL(acl string) bool {
 // ValidObjectACL reports whether acl may be set on an object.
 func ValidObjectACL(acl string) bool { return acl == ACLDefault || ValidBucketACL(acl) }
 
-// PublicACL reports whether acl grants access to everyone.
-func PublicACL(acl string) bool { return acl == ACLPublicRead || acl == ACLPublicReadWrite }
+// PublicACL reports whether acl grants access to everyone (or, for S3's
+// authenticated-read, to every signed account: public all the same to
+// Block Public Access).
+func PublicACL(acl string) bool {
+	return acl == ACLPublicRead || acl == ACLPublicReadWrite || acl == ACLAuthenticatedRead
+}
 
 // AllowBucketACL refuses to set a public ACL on bucket b while public
 // access to b is blocked (by b's own block or its owner account's): OSS
@@ -58,6 +67,23 @@ func (s *Service) AllowBucketACL(ctx context.Context, owner string, b *meta.Buck
 		return oss.ErrPublicBucketACLBlocked
 	}
 	return nil
+}
+
+// AllowBucketGrants is AllowBucketACL for S3 grants: any grant to a
+// group is public.
+func (s *Service) AllowBucketGrants(ctx context.Context, owner string, b *meta.Bucket, grants []meta.Grant) error {
+	if !PublicGrants(grants) {
+		return nil
+	}
+	return s.AllowBucketACL(ctx, owner, b, ACLPublicRead)
+}
+
+// AllowObjectGrants is AllowObjectACL for S3 grants.
+func (s *Service) AllowObjectGrants(ctx context.Context, b *meta.Bucket, grants []meta.Grant) error {
+	if !PublicGrants(grants) {
+		return nil
+	}
+	return s.AllowObjectACL(ctx, b, ACLPublicRead)
 }
 
 // AllowObjectACL is AllowBucketACL for an object ACL in bucket b.
@@ -81,28 +107,50 @@ func (s *Service) PublicBlocked(ctx context.Context, b *meta.Bucket) bool {
 // when it inherits the bucket's). The owner may do anything; others get
 // what the effective ACL grants, which is how OSS treats both anonymous
 // users and other accounts — unless public access is blocked (by the
-// bucket or its owner's account), in which case public ACLs grant
-// nothing. A refusal says which of the two refused: a private ACL gets
-// OSS's "because of bucket acl" answer, a public ACL that is ignored gets
-// the block's.
+// bucket or its owner's account), in which case public ACLs and grants to
+// groups grant nothing (a grant to the caller's own account still does).
+// A refusal says which of the two refused: a private ACL gets OSS's
+// "because of bucket acl" answer, a public ACL that is ignored gets the
+// block's.
 func (s *Service) Authorize(ctx context.Context, p Principal, access Access, b *meta.Bucket, objectACL string) error {
+	return s.authorize(ctx, p, access, b, objectACL, nil)
+}
+
+// AuthorizeVersion is Authorize against object version v's own ACL: its
+// S3 grants when it has them, else its canned ACL, else the bucket's.
+func (s *Service) AuthorizeVersion(ctx context.Context, p Principal, access Access, b *meta.Bucket, v *meta.Version) error {
+	return s.authorize(ctx, p, access, b, v.ACL, v.Grants)
+}
+
+func (s *Service) authorize(ctx context.Context, p Principal, access Access, b *meta.Bucket, objectACL string, objectGrants []meta.Grant) error {
 	if decided, err := s.authorizeByPolicy(ctx, p, access, b); decided { // policy.go: explicit Deny, then Allow
 		return err
 	}
 	if p.Internal || (p.ID != "" && p.ID == b.Owner) || access == AccessAnyone {
 		return nil
 	}
+	ownerOnly := oss.ErrAccessDenied.WithMessage("You do not have the permission to perform this operation on the bucket.")
 	if access == AccessOwner {
-		return oss.ErrAccessDenied.WithMessage("You do not have the permission to perform this operation on the bucket.")
+		return ownerOnly
 	}
-	acl := b.ACL
-	if objectACL != "" && objectACL != ACLDefault {
-		acl = objectACL
-	}
-	granted := access == AccessRead && (acl == ACLPublicRead || acl == ACLPublicReadWrite) ||
-		access == AccessWrite && acl == ACLPublicReadWrite
+	perm := permission(access)
+	var direct, public bool
 	switch {
-	case !granted:
+	case len(objectGrants) > 0:
+		direct, public = grantsAllow(objectGrants, p, perm)
+	case objectACL != "" && objectACL != ACLDefault:
+		public = cannedAllows(objectACL, perm)
+	case len(b.Grants) > 0:
+		direct, public = grantsAllow(b.Grants, p, perm)
+	default:
+		public = cannedAllows(b.ACL, perm)
+	}
+	switch {
+	case direct:
+		return nil
+	case !public && (access == AccessReadACP || access == AccessWriteACP):
+		return ownerOnly // as before grants: ACL operations are the owner's
+	case !public:
 		return oss.ErrAccessDenied
 	case s.PublicBlocked(ctx, b):
 		return oss.ErrAccessDenied.WithMessage("Public access is blocked for this bucket.")

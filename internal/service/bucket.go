@@ -27,6 +27,7 @@ func NormalizeStorageClass(class string) string {
 type CreateBucketInput struct {
 	Name          string
 	ACL           string
+	Grants        []meta.Grant // S3 grants (ACL is then their nearest canned ACL)
 	StorageClass  string
 	Redundancy    string
 	ResourceGroup string
@@ -73,12 +74,15 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, in CreateBucket
 		if err := s.AllowBucketACL(ctx, p.ID, nil, in.ACL); err != nil {
 			return err
 		}
+		if err := s.AllowBucketGrants(ctx, p.ID, nil, in.Grants); err != nil {
+			return err
+		}
 		// The block is stored either way, so a bucket keeps the default it
 		// was created under when the server restarts with another.
 		blocked := !s.cfg.UnblockNewBuckets
 		return meta.PutBucket(tx, &meta.Bucket{
 			Name: in.Name, Owner: p.ID, Created: s.now(), Region: s.cfg.Region,
-			ACL: in.ACL, StorageClass: class, Redundancy: red, ResourceGroup: in.ResourceGroup,
+			ACL: in.ACL, Grants: in.Grants, StorageClass: class, Redundancy: red, ResourceGroup: in.ResourceGroup,
 			BlockPublicAccess: &blocked,
 		})
 	})

@@ -218,6 +218,7 @@ func (s *Service) Complete(ctx context.Context, bucket, key, id string, list []C
 	v.Type = TypeMultipart
 	if acl != "" {
 		v.ACL = acl
+		v.Grants = nil
 	}
 	sums := md5.New()
 	used := map[string]bool{}
