@@ -218,3 +218,31 @@ func TestBucketPolicyS3(t *testing.T) {
 	_, err = oc.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("shared/x")})
 	wantCode("other account after DeleteBucketPolicy", err, "AccessDenied")
 }
+
+// TestBucketPolicyHeadMissing: S3's rule for a key that does not exist —
+// a caller the policy lets list the bucket for a prefix naming the key
+// gets 404, anyone else 403, so keys cannot be probed.
+func TestBucketPolicyHeadMissing(t *testing.T) {
+	other := ossdtest.User{ID: "2000000000000009", DisplayName: "other", AccessKeyID: "AKIAOTHERHEAD", AccessKeySecret: "other-head-secret"}
+	srv := ossdtest.StartWith(t, ossdtest.Options{Users: []ossdtest.User{other}})
+	c := s3Client(srv, false)
+	oc := s3.New(s3.Options{Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
+		Credentials: awscreds.NewStaticCredentialsProvider(other.AccessKeyID, other.AccessKeySecret, "")})
+	ctx := context.Background()
+	b := randName("s3pol-head")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+		t.Fatal(err)
+	}
+	pol := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + other.ID + `"},"Action":"s3:ListBucket",` +
+		`"Resource":"arn:aws:s3:::` + b + `","Condition":{"StringLike":{"s3:prefix":"public/*"}}}]}`
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b), Policy: aws.String(pol)}); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]int{"public/none": 404, "private/none": 403} {
+		_, err := oc.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String(key)})
+		var re interface{ HTTPStatusCode() int }
+		if !errors.As(err, &re) || re.HTTPStatusCode() != want {
+			t.Errorf("HeadObject %s: %v, want %d", key, err, want)
+		}
+	}
+}

@@ -473,7 +473,17 @@ func (h *Handler) readable(rq *request) (*meta.Version, error) {
 // ACL to consult, so the bucket's decides: a caller who may not read the
 // bucket gets AccessDenied, as from OSS, and cannot probe which keys exist.
 func (h *Handler) hideMissing(rq *request, b *meta.Bucket, err error) error {
-	if aerr := h.svc.Authorize(rq.ctx, rq.p, service.AccessRead, b, ""); aerr != nil {
+	aerr := h.svc.Authorize(rq.ctx, rq.p, service.AccessRead, b, "")
+	if aerr != nil && b == rq.b && rq.key != "" {
+		// S3's rule for bucket policies: whoever may list the bucket for a
+		// prefix naming the key learns that it does not exist.
+		li := policyRequest(rq)
+		li.Op, li.Key, li.Prefix, li.HasPrefix = oss.OpListObjects, "", rq.key, true
+		if h.svc.Authorize(service.WithRequest(rq.ctx, li), rq.p, service.AccessRead, b, "") == nil {
+			return err
+		}
+	}
+	if aerr != nil {
 		return aerr
 	}
 	return err
