@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -143,6 +144,36 @@ func TestBucketPolicyAnonymous(t *testing.T) {
 	}
 	if code, body := anonGet(t, srv.Endpoint, b, "web/i.html"); code != 200 || body != "hi" {
 		t.Fatalf("anonymous read allowed by the policy: %d %q", code, body)
+	}
+	// Conditions over the wire: a Referer allow-list, and a Deny for the
+	// loopback source address unless the request is from a known page.
+	refererOnly := `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:` + b +
+		`/web/*"],"Condition":{"StringLike":{"acs:Referer":["http://www.example.com/*"]}}},` +
+		`{"Effect":"Deny","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:` + b + `/web/*"],` +
+		`"Condition":{"IpAddress":{"acs:SourceIp":["127.0.0.0/8"]},"StringEquals":{"acs:Referer":["http://www.example.com/blocked"]}}}]}`
+	if _, err := c.PutBucketPolicy(ctx, &oss.PutBucketPolicyRequest{Bucket: oss.Ptr(b), Body: strings.NewReader(refererOnly)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		referer string
+		want    int
+	}{{"http://www.example.com/page", 200}, {"", 403}, {"http://evil.test/", 403}, {"http://www.example.com/blocked", 403}} {
+		req, _ := http.NewRequest(http.MethodGet, srv.Endpoint+"/"+b+"/web/i.html", nil)
+		if tc.referer != "" {
+			req.Header.Set("Referer", tc.referer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("anonymous GET with Referer %q: %d, want %d", tc.referer, resp.StatusCode, tc.want)
+		}
+	}
+	if _, err := c.PutBucketPolicy(ctx, &oss.PutBucketPolicyRequest{Bucket: oss.Ptr(b), Body: strings.NewReader(public)}); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := c.PutBucketPublicAccessBlock(ctx, &oss.PutBucketPublicAccessBlockRequest{Bucket: oss.Ptr(b),
 		PublicAccessBlockConfiguration: &oss.PublicAccessBlockConfiguration{BlockPublicAccess: oss.Ptr(true)}}); err != nil {
