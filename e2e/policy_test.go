@@ -88,7 +88,10 @@ func TestBucketPolicyOSS(t *testing.T) {
 			_, err = oc.GetBucketPolicy(ctx, &oss.GetBucketPolicyRequest{Bucket: oss.Ptr(b)})
 			wantOSSErr(t, "other account reading the policy", err, 403, "AccessDenied", "")
 
-			deny := `{"Version":"1","Statement":[{"Effect":"Deny","Action":["oss:*"],"Principal":["*"],"Resource":["acs:oss:*:*:` + b + `/*","acs:oss:*:*:` + b + `"]}]}`
+			// OSS: a Principal "*" reaches the owner only with a Condition
+			// (without one it means everyone else).
+			deny := `{"Version":"1","Statement":[{"Effect":"Deny","Action":["oss:*"],"Principal":["*"],"Resource":["acs:oss:*:*:` + b + `/*","acs:oss:*:*:` + b +
+				`"],"Condition":{"Bool":{"acs:SecureTransport":["false"]}}}]}`
 			if _, err := c.PutBucketPolicy(ctx, &oss.PutBucketPolicyRequest{Bucket: oss.Ptr(b), Body: strings.NewReader(deny)}); err != nil {
 				t.Fatal(err)
 			}

@@ -32,7 +32,11 @@ type Policy struct {
 // prefix of the ARN ("bucket/prefix*"), each with the account it names
 // ("*" for any).
 type Statement struct {
-	Allow         bool
+	Allow bool
+	// OSSLanguage: the statement came from a Version "1" policy, where a
+	// Principal "*" with no Condition does not apply to the bucket owner
+	// (OSS's documented rule; AWS's "*" includes the owner).
+	OSSLanguage   bool
 	Principals    []string // nil: the statement has no Principal
 	NotPrincipals []string
 	Actions       []string
@@ -206,6 +210,7 @@ func parsePolicy(raw []byte, bucket string, s3, anyVersion bool) (*Policy, error
 		if err != nil {
 			return nil, err
 		}
+		st.OSSLanguage = version == "1"
 		p.Statements = append(p.Statements, st)
 	}
 	return p, nil
@@ -487,7 +492,7 @@ func (p *Policy) Evaluate(pr Principal, bucket, owner string, ri *RequestInfo, n
 		if st.Allow && d == Allowed {
 			continue
 		}
-		if !st.matchPrincipal(pr) || !st.matchAction(actions) || !st.matchResource(resource, owner) || !st.matchConditions(ri, now) {
+		if !st.matchPrincipal(pr, owner) || !st.matchAction(actions) || !st.matchResource(resource, owner) || !st.matchConditions(ri, now) {
 			continue
 		}
 		if !st.Allow {
@@ -501,10 +506,12 @@ func (p *Policy) Evaluate(pr Principal, bucket, owner string, ri *RequestInfo, n
 	return d
 }
 
-func (st *Statement) matchPrincipal(pr Principal) bool {
+func (st *Statement) matchPrincipal(pr Principal, owner string) bool {
+	// OSS: "*" without a Condition means everyone but the bucket owner.
+	starSparesOwner := st.OSSLanguage && len(st.Conditions) == 0 && pr.ID != "" && pr.ID == owner
 	in := func(list []string) bool {
 		for _, s := range list {
-			if s == "*" || !pr.Anonymous() && (s == pr.ID || s == pr.AccessKeyID) {
+			if s == "*" && !starSparesOwner || !pr.Anonymous() && (s == pr.ID || s == pr.AccessKeyID) {
 				return true
 			}
 		}

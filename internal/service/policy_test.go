@@ -42,7 +42,17 @@ func TestPolicyEvaluate(t *testing.T) {
 		{"HeadObject is GetObject", allowOtherRead, false, other, RequestInfo{Op: oss.OpHeadObject, Key: "pub/a"}, false, Allowed},
 		{"deny beats allow", `{"Version":"1","Statement":[
 			{"Effect":"Allow","Action":["oss:*"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/*"]},
-			{"Effect":"Deny","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/secret*"]}]}`, false, owner, get("secret.txt"), false, Denied},
+			{"Effect":"Deny","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/secret*"]}]}`, false, other, get("secret.txt"), false, Denied},
+		{"oss: * without a condition spares the owner", `{"Version":"1","Statement":[
+			{"Effect":"Deny","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, owner, get("x"), false, NoDecision},
+		{"oss: * without a condition still denies others", `{"Version":"1","Statement":[
+			{"Effect":"Deny","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, other, get("x"), false, Denied},
+		{"oss: * with a condition applies to the owner", `{"Version":"1","Statement":[
+			{"Effect":"Deny","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/*"],"Condition":{"Bool":{"acs:SecureTransport":["false"]}}}]}`, false, owner, get("x"), false, Denied},
+		{"oss: the owner named explicitly", `{"Version":"1","Statement":[
+			{"Effect":"Deny","Action":["oss:GetObject"],"Principal":["1000"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, owner, get("x"), false, Denied},
+		{"aws: * applies to the owner", `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Deny","Action":"s3:GetObject","Principal":"*","Resource":"arn:aws:s3:::bkt/*"}]}`, true, owner, get("x"), false, Denied},
 		{"deny for others only leaves the allow", `{"Version":"1","Statement":[
 			{"Effect":"Allow","Action":["oss:*"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/*"]},
 			{"Effect":"Deny","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/secret*"]}]}`, false, anon, get("open.txt"), false, Allowed},
