@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -278,5 +280,42 @@ func TestBucketPolicyHeadMissing(t *testing.T) {
 		if !errors.As(err, &re) || re.HTTPStatusCode() != want {
 			t.Errorf("HeadObject %s: %v, want %d", key, err, want)
 		}
+	}
+}
+
+// TestBucketPolicyPostObject: an anonymous form upload is authorized as a
+// PutObject of the form's key, so a policy can allow one prefix.
+func TestBucketPolicyPostObject(t *testing.T) {
+	srv := ossdtest.StartWith(t, ossdtest.Options{UnblockNewBuckets: true})
+	c := v2Client(srv, modes[0])
+	ctx := context.Background()
+	b := randName("polpost")
+	if _, err := c.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(b)}); err != nil {
+		t.Fatal(err)
+	}
+	pol := `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Principal":["*"],"Resource":["acs:oss:*:*:` + b + `/inbox/*"]}]}`
+	if _, err := c.PutBucketPolicy(ctx, &oss.PutBucketPolicyRequest{Bucket: oss.Ptr(b), Body: strings.NewReader(pol)}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(key string) int {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		w.WriteField("key", key)
+		fw, _ := w.CreateFormFile("file", "f.txt")
+		fw.Write([]byte("form body"))
+		w.Close()
+		resp, err := http.Post(srv.Endpoint+"/"+b, w.FormDataContentType(), &body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post("inbox/a.txt"); got/100 != 2 {
+		t.Errorf("anonymous form upload into the allowed prefix: %d", got)
+	}
+	if got := post("other/a.txt"); got != 403 {
+		t.Errorf("anonymous form upload outside the allowed prefix: %d, want 403", got)
 	}
 }

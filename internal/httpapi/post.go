@@ -110,6 +110,8 @@ func (h *Handler) postObject(rq *request) error {
 		}
 		minSize, maxSize = policy.MinSize, policy.MaxSize
 	}
+	// The key is known only now, from the form: a bucket policy sees it.
+	rq.ctx = service.WithRequest(rq.ctx, policyRequest(rq))
 	if err := h.svc.Authorize(rq.ctx, rq.p, service.AccessWrite, rq.b, ""); err != nil {
 		return err
 	}
