@@ -135,6 +135,13 @@ func TestS3ACLGrantsRoundTrip(t *testing.T) {
 	if a := ossACL(b); a != "private" {
 		t.Errorf("OSS view of authenticated-read = %q, want private", a)
 	}
+	// An OSS canned ACL replaces the grants.
+	if _, err := o.PutBucketAcl(ctx, &oss.PutBucketAclRequest{Bucket: oss.Ptr(b), Acl: oss.BucketACLPublicReadWrite}); err != nil {
+		t.Fatal(err)
+	}
+	if g, w := grantList(s3ACL(b).Grants), fmt.Sprintf("Group:%s:READ Group:%s:WRITE CanonicalUser:%s:FULL_CONTROL", allUsers, allUsers, owner); g != w {
+		t.Errorf("after OSS PutBucketAcl public-read-write: %s, want %s", g, w)
+	}
 
 	// Object grants: PutObject headers, then PutObjectAcl with a body.
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("o"), Body: strings.NewReader("x"),

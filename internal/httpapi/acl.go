@@ -126,8 +126,9 @@ type granteeXML struct {
 	Email string `xml:"EmailAddress,omitempty"`
 }
 
-// readGrantee is granteeXML for decoding: the type attribute in any
-// namespace (clients write xsi:type with the XMLSchema-instance prefix).
+// readPolicyXML is policyXML for decoding: the grantee's type attribute is
+// matched in any namespace (clients write xsi:type with the
+// XMLSchema-instance prefix).
 type readPolicyXML struct {
 	Grants []struct {
 		Grantee struct {
