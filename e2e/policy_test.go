@@ -189,18 +189,26 @@ func TestBucketPolicyAnonymous(t *testing.T) {
 	}
 }
 
-// TestBucketPolicyS3: aws-sdk-go-v2 with a policy in AWS's language.
-func TestBucketPolicyS3(t *testing.T) {
-	other := ossdtest.User{ID: "2000000000000008", DisplayName: "other", AccessKeyID: "AKIAOTHERPOL", AccessKeySecret: "other-s3pol-secret"}
+// s3PolicyEnv starts ossd with a second account and makes a bucket as the
+// owner: the owner's and the other account's aws-sdk-go-v2 clients.
+func s3PolicyEnv(t *testing.T, prefix string, other ossdtest.User) (*ossdtest.Server, *s3.Client, *s3.Client, string) {
+	t.Helper()
 	srv := ossdtest.StartWith(t, ossdtest.Options{Users: []ossdtest.User{other}})
 	c := s3Client(srv, false)
 	oc := s3.New(s3.Options{Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
 		Credentials: awscreds.NewStaticCredentialsProvider(other.AccessKeyID, other.AccessKeySecret, "")})
-	ctx := context.Background()
-	b := randName("s3pol")
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+	b := randName(prefix)
+	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
 		t.Fatal(err)
 	}
+	return srv, c, oc, b
+}
+
+// TestBucketPolicyS3: aws-sdk-go-v2 with a policy in AWS's language.
+func TestBucketPolicyS3(t *testing.T) {
+	other := ossdtest.User{ID: "2000000000000008", DisplayName: "other", AccessKeyID: "AKIAOTHERPOL", AccessKeySecret: "other-s3pol-secret"}
+	_, c, oc, b := s3PolicyEnv(t, "s3pol", other)
+	ctx := context.Background()
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("shared/x"), Body: strings.NewReader("x")}); err != nil {
 		t.Fatal(err)
 	}
@@ -260,15 +268,8 @@ func TestBucketPolicyS3(t *testing.T) {
 // gets 404, anyone else 403, so keys cannot be probed.
 func TestBucketPolicyHeadMissing(t *testing.T) {
 	other := ossdtest.User{ID: "2000000000000009", DisplayName: "other", AccessKeyID: "AKIAOTHERHEAD", AccessKeySecret: "other-head-secret"}
-	srv := ossdtest.StartWith(t, ossdtest.Options{Users: []ossdtest.User{other}})
-	c := s3Client(srv, false)
-	oc := s3.New(s3.Options{Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
-		Credentials: awscreds.NewStaticCredentialsProvider(other.AccessKeyID, other.AccessKeySecret, "")})
+	_, c, oc, b := s3PolicyEnv(t, "s3pol-head", other)
 	ctx := context.Background()
-	b := randName("s3pol-head")
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-		t.Fatal(err)
-	}
 	pol := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + other.ID + `"},"Action":"s3:ListBucket",` +
 		`"Resource":"arn:aws:s3:::` + b + `","Condition":{"StringLike":{"s3:prefix":"public/*"}}}]}`
 	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b), Policy: aws.String(pol)}); err != nil {
@@ -317,5 +318,33 @@ func TestBucketPolicyPostObject(t *testing.T) {
 	}
 	if got := post("other/a.txt"); got != 403 {
 		t.Errorf("anonymous form upload outside the allowed prefix: %d, want 403", got)
+	}
+}
+
+// TestBucketPolicyObjectTag: a condition on the object's own tags
+// (s3:ExistingObjectTag/<key>) is tested against the stored tags.
+func TestBucketPolicyObjectTag(t *testing.T) {
+	other := ossdtest.User{ID: "2000000000000010", DisplayName: "other", AccessKeyID: "AKIAOTHERTAG", AccessKeySecret: "other-tag-secret"}
+	_, c, oc, b := s3PolicyEnv(t, "s3pol-tag", other)
+	ctx := context.Background()
+	for k, tag := range map[string]string{"pub": "security=public", "priv": "security=private"} {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String(k), Body: strings.NewReader(k), Tagging: aws.String(tag)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pol := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + other.ID + `"},"Action":"s3:GetObject",` +
+		`"Resource":"arn:aws:s3:::` + b + `/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/security":"public"}}}]}`
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b), Policy: aws.String(pol)}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := oc.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("pub")})
+	if err != nil {
+		t.Fatalf("GetObject of the object tagged public: %v", err)
+	}
+	r.Body.Close()
+	_, err = oc.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("priv")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("GetObject of the object tagged private: %v, want AccessDenied", err)
 	}
 }

@@ -728,7 +728,7 @@ func (h *Handler) copySource(rq *request) (string, *meta.Version, error) {
 	// The source is read: the source bucket's policy sees a GetObject of
 	// the source key, not the copy's write.
 	pri := policyRequest(rq)
-	pri.Op, pri.Key = oss.OpGetObject, key
+	pri.Op, pri.Key, pri.ObjectTags = oss.OpGetObject, key, service.TagMap(v.Tags)
 	if err := h.svc.AuthorizeVersion(service.WithRequest(rq.ctx, pri), rq.p, service.AccessRead, sb, v); err != nil {
 		return "", nil, err
 	}

@@ -327,7 +327,14 @@ func (h *Handler) deniedFor(rq *request, err error) error {
 
 // authorizeObject checks access that depends on version v's own ACL.
 func (h *Handler) authorizeObject(rq *request, access service.Access, v *meta.Version) error {
-	return h.svc.AuthorizeVersion(rq.ctx, rq.p, access, rq.b, v)
+	ctx := rq.ctx
+	if rq.b != nil && rq.b.Policy != "" && v != nil {
+		// A bucket policy may test the object's tags (ExistingObjectTag).
+		ri := policyRequest(rq)
+		ri.ObjectTags = service.TagMap(v.Tags)
+		ctx = service.WithRequest(ctx, ri)
+	}
+	return h.svc.AuthorizeVersion(ctx, rq.p, access, rq.b, v)
 }
 
 // finish completes the access-log entry; it runs once per request, after

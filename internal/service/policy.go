@@ -72,6 +72,10 @@ type RequestInfo struct {
 	Delimiter string
 	// HasPrefix and HasDelimiter tell an absent parameter from an empty one.
 	HasPrefix, HasDelimiter bool
+	// ObjectTags are the tags of the object the request reads or changes
+	// (s3:ExistingObjectTag/<key>, oss:ExistingObjectTag/<key>); nil when
+	// the request names no existing object.
+	ObjectTags map[string]string
 	// Header returns a request header named by a condition key such as
 	// s3:x-amz-copy-source or s3:x-amz-acl ("" when absent); nil: none.
 	Header func(name string) string
@@ -151,14 +155,21 @@ var conditionOps = map[string]bool{
 
 // conditionKey normalizes a condition key of either language: acs:SourceIp
 // and aws:SourceIp are both "sourceip"; oss:Prefix and s3:prefix "prefix".
+// What follows a '/' (ExistingObjectTag/<tag key>) keeps its case: tag
+// keys are case-sensitive.
 func conditionKey(k string) string {
-	k = strings.ToLower(k)
+	head, tail, slash := strings.Cut(k, "/")
+	head = strings.ToLower(head)
 	for _, p := range []string{"acs:", "aws:", "oss:", "s3:"} {
-		if strings.HasPrefix(k, p) {
-			return k[len(p):]
+		if strings.HasPrefix(head, p) {
+			head = head[len(p):]
+			break
 		}
 	}
-	return k
+	if slash {
+		return head + "/" + tail
+	}
+	return head
 }
 
 // ParsePolicy parses and checks a bucket policy document for bucket. s3
@@ -575,6 +586,10 @@ func (ri *RequestInfo) value(key string, now time.Time) (string, bool) {
 	case "currenttime":
 		return now.UTC().Format(time.RFC3339), true
 	}
+	if tag, ok := strings.CutPrefix(key, "existingobjecttag/"); ok {
+		v, ok := ri.ObjectTags[tag]
+		return v, ok
+	}
 	if ri.Header != nil && (strings.HasPrefix(key, "x-amz-") || strings.HasPrefix(key, "x-oss-")) {
 		v := ri.Header(key)
 		return v, v != ""
@@ -796,4 +811,13 @@ func (s *Service) authorizeByPolicy(ctx context.Context, p Principal, access Acc
 		return true, nil
 	}
 	return false, nil
+}
+
+// TagMap is tags as ExistingObjectTag conditions look them up.
+func TagMap(tags []meta.Tag) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m
 }

@@ -84,6 +84,10 @@ func TestPolicyEvaluate(t *testing.T) {
 			RequestInfo{Op: oss.OpCopyObject, Key: "k", Header: func(n string) string { return map[string]string{"x-amz-copy-source": "src/public/a"}[n] }}, false, Allowed},
 		{"x-amz-copy-source not met", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::bkt/*","Condition":{"StringLike":{"s3:x-amz-copy-source":"src/public/*"}}}]}`, true, other,
 			RequestInfo{Op: oss.OpCopyObject, Key: "k", Header: func(n string) string { return map[string]string{"x-amz-copy-source": "src/private/a"}[n] }}, false, NoDecision},
+		{"ExistingObjectTag met", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/Security":"public"}}}]}`, true, other,
+			RequestInfo{Op: oss.OpGetObject, Key: "k", ObjectTags: map[string]string{"Security": "public"}}, false, Allowed},
+		{"ExistingObjectTag not met", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/Security":"public"}}}]}`, true, other,
+			RequestInfo{Op: oss.OpGetObject, Key: "k", ObjectTags: map[string]string{"security": "public"}}, false, NoDecision},
 		// AWS's language.
 		{"aws allow with arn principal", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::2000:root"]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/pub/*"}]}`, true, other, get("pub/a"), false, Allowed},
 		{"aws list bucket is ListObjects", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"arn:aws:s3:::bkt","Condition":{"StringEquals":{"s3:prefix":"pub/"}}}]}`, true, anon, list("pub/"), false, Allowed},

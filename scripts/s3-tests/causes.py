@@ -22,7 +22,7 @@ def cause(name,msg):
     if 'tenant' in name:
         return 'RGW tenants ("tenant:bucket" names, tenant principals)'
     if 'existing_tag' in name:
-        return 'bucket policy conditions on object tags (s3:ExistingObjectTag) not evaluated'
+        return 'bucket policy conditions on object tags (s3:ExistingObjectTag) for Get/PutObjectTagging'
     if 'policy_status' in name and 'NoSuchBucketPolicy' in m:
         return 'GetBucketPolicyStatus without a policy: NoSuchBucketPolicy (AWS); RGW reports IsPublic from the ACL'
     if name in ('test_bucket_policy_put_obj_copy_source', 'test_bucket_policy_put_obj_copy_source_meta', 'test_bucket_policy_put_obj_grant'):
