@@ -452,6 +452,12 @@ func amContentMD5(s string) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
+// amPolicy is a bucket policy for b letting the other account read it.
+func amPolicy(e *amEnv, b string) string {
+	return `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["` + e.other.ID +
+		`"],"Resource":["acs:oss:*:*:` + b + `/*"]}]}`
+}
+
 // amOps is every operation ossd implements (README "Operations"), each
 // with the request of one cell and the probes that show its effect.
 func amOps() []amOp {
@@ -477,6 +483,13 @@ func amOps() []amOp {
 		return amOp{name: name, class: amOwner, writes: true, fresh: true, prep: func(e *amEnv, t *testing.T, b string, k amKind) amReq {
 			hdr, body := setup(e, t, b, k)
 			return amReq{method: method, bucket: b, query: query, hdr: hdr, body: body, ok: ok, probes: bucketProbe(b, query)}
+		}}
+	}
+	// withPolicy: an operation on a bucket of its own that has a policy.
+	withPolicy := func(name string, writes bool, method, query string, ok int) amOp {
+		return amOp{name: name, class: amOwner, writes: writes, fresh: true, prep: func(e *amEnv, t *testing.T, b string, _ amKind) amReq {
+			e.must(t, put, b, "", "policy", nil, amPolicy(e, b))
+			return amReq{method: method, bucket: b, query: query, ok: ok, probes: bucketProbe(b, "policy")}
 		}}
 	}
 	withEC := func(ec string, op amOp) amOp { op.deniedEC = ec; return op }
@@ -612,6 +625,15 @@ func amOps() []amOp {
 			e.must(t, put, b, "", "cors", nil, amCORS)
 			return nil, ""
 		}, http.StatusNoContent),
+
+		// Bucket policies (a policy naming the other account: not public, so
+		// Block Public Access lets it be set).
+		config("PutBucketPolicy", put, "policy", func(e *amEnv, _ *testing.T, b string, _ amKind) (map[string]string, string) {
+			return nil, amPolicy(e, b)
+		}, http.StatusOK),
+		withPolicy("GetBucketPolicy", false, get, "policy", http.StatusOK),
+		withPolicy("GetBucketPolicyStatus", false, get, "policyStatus", http.StatusOK),
+		withPolicy("DeleteBucketPolicy", true, del, "policy", http.StatusNoContent),
 
 		// Lifecycle.
 		config("PutBucketLifecycle", put, "lifecycle", func(*amEnv, *testing.T, string, amKind) (map[string]string, string) {
