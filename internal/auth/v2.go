@@ -96,7 +96,7 @@ func parseV2Authorization(creds string) (v2Auth, *oss.Error) {
 		return v2Auth{}, errV2NoAccessKey.WithMessage("AccessKeyId is missing in the Authorization header.")
 	case a.ak == "":
 		return v2Auth{}, errV2EmptyAccessKey.WithMessage("AccessKeyId in the Authorization header is empty.")
-	case !validAccessKeyID(a.ak):
+	case !printable(a.ak):
 		return v2Auth{}, errV2InvalidAccessKey.WithMessage("AccessKeyId in the Authorization header is invalid.")
 	case a.signature == "":
 		return v2Auth{}, errV2Malformed.WithMessage("Signature is missing in the Authorization header.")
@@ -114,7 +114,7 @@ func parseV2Additional(v string) ([]string, *oss.Error) {
 		if low == "" {
 			return nil, errV2Malformed.WithMessage("AdditionalHeaders holds an empty header name.")
 		}
-		if !validToken(low) || strings.Contains(low, "_") {
+		if !token(low) || strings.Contains(low, "_") {
 			return nil, errV2AdditionalHeader.WithMessage("AdditionalHeaders holds an invalid header name %q.", clip(name))
 		}
 		if !seen[low] {
@@ -124,31 +124,6 @@ func parseV2Additional(v string) ([]string, *oss.Error) {
 	}
 	sort.Strings(list)
 	return list, nil
-}
-
-// validToken says whether s can be an HTTP header name.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// validAccessKeyID refuses control characters and spaces (OSS's example
-// is a "\r" inside the id).
-func validAccessKeyID(ak string) bool {
-	for i := 0; i < len(ak); i++ {
-		if ak[i] <= ' ' || ak[i] == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // v2Parts is what StringToSign is built from.
