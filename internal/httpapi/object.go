@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"io/fs"
 	"math"
 	"net/http"
 	"net/url"
@@ -490,6 +491,21 @@ func (h *Handler) hideMissing(rq *request, b *meta.Bucket, err error) error {
 }
 
 func (h *Handler) getObject(rq *request) error {
+	// An overwrite or delete that commits between reading the version and
+	// opening its first blob removes that blob: the read then starts over
+	// and serves what the key holds now, as if it had come a moment later.
+	// (A blob of a later part vanishing mid-stream is not retried: the
+	// response is under way.)
+	for attempt := 1; ; attempt++ {
+		err := h.getObjectOnce(rq)
+		if attempt < 3 && errors.Is(err, fs.ErrNotExist) && !rq.w.wroteHeader {
+			continue
+		}
+		return err
+	}
+}
+
+func (h *Handler) getObjectOnce(rq *request) error {
 	start := h.cfg.Now()
 	v, err := h.readable(rq)
 	if err != nil {
