@@ -4,6 +4,7 @@
 # Usage (from any directory):
 #   bench/peer.sh [compare]   ossd vs PEERS (default minio), interleaved by compare.sh
 #   bench/peer.sh logging     ossd with access logging off vs on, fresh ossd each run, interleaved
+#   bench/peer.sh policy      ossd without vs with a 20-statement bucket policy (bench/policy20.json) on the bucket
 #   bench/peer.sh rss         peak RSS (VmHWM) of ossd during a PUT 64 MiB c32 warp run
 #   bench/peer.sh profile     CPU profile of ossd during one warp workload (pprof via go build -overlay)
 #   bench/peer.sh all         compare, then logging, then rss (one results directory)
@@ -138,6 +139,23 @@ mode_logging() {
   python3 "$SHARED_BENCH/median-table.py" "$out/results.tsv" --base ossd-logoff
 }
 
+mode_policy() {
+  local r v order
+  local out=$OUT/policy; mkdir -p "$out"
+  for r in $(seq "$ROUNDS"); do
+    order="0 1"; [ $((r % 2)) = 0 ] && order="1 0"   # ABBA
+    for v in $order; do
+      start_ossd 0
+      [ "$v" = 1 ] && s3 policy "$BUCKET" "$REPO/bench/policy20.json"
+      OUT=$out ENDPOINT=$OSSD_ADDR LABEL=ossd-policy$([ "$v" = 1 ] && echo on || echo off) \
+        OPS=${POLICY_OPS:-get put} SIZES=4KiB CONCS=${POLICY_CONCS:-8} \
+        "$SHARED_BENCH/s3-workload.sh" || true
+      stop_ossd
+    done
+  done
+  python3 "$SHARED_BENCH/median-table.py" "$out/results.tsv" --base ossd-policyoff
+}
+
 mode_rss() {
   local out=$OUT/rss sampler peak
   mkdir -p "$out"
@@ -178,14 +196,15 @@ mode_profile() {
 }
 
 case "$MODE" in
-  compare|logging|rss|profile|all) ;;
-  *) echo "usage: $0 [compare|logging|rss|profile|all]" >&2; exit 2;;
+  compare|logging|policy|rss|profile|all) ;;
+  *) echo "usage: $0 [compare|logging|policy|rss|profile|all]" >&2; exit 2;;
 esac
 [ "$MODE" = profile ] || build
 info
 case "$MODE" in
   compare) mode_compare;;
   logging) mode_logging;;
+  policy) mode_policy;;
   rss) mode_rss;;
   profile) mode_profile;;
   all) echo "== ossd vs $PEERS" >&2; mode_compare

@@ -31,7 +31,7 @@ func main() {
 	region := flag.String("region", "us-east-1", "signing region (ossd accepts its own and us-east-1)")
 	flag.Parse()
 	if *endpoint == "" || flag.NArg() < 1 {
-		fmt.Fprintln(os.Stderr, "usage: s3setup -endpoint URL -ak AK -sk SK mb|logging|count|loglines ...")
+		fmt.Fprintln(os.Stderr, "usage: s3setup -endpoint URL -ak AK -sk SK mb|logging|policy|count|loglines ...")
 		os.Exit(2)
 	}
 	c := s3.New(s3.Options{
@@ -75,6 +75,18 @@ func run(ctx context.Context, c *s3.Client, args []string) error {
 		}
 		if g.LoggingEnabled == nil || aws.ToString(g.LoggingEnabled.TargetBucket) != dst {
 			return fmt.Errorf("GetBucketLogging %s: logging not on after PutBucketLogging", src)
+		}
+		return nil
+	case "policy":
+		if len(rest) != 2 {
+			return errors.New("policy BUCKET FILE")
+		}
+		doc, err := os.ReadFile(rest[1])
+		if err != nil {
+			return err
+		}
+		if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(rest[0]), Policy: aws.String(string(doc))}); err != nil {
+			return fmt.Errorf("PutBucketPolicy %s: %w", rest[0], err)
 		}
 		return nil
 	case "count", "loglines":
