@@ -310,20 +310,8 @@ func (h *Handler) putBucketACL(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if !service.ValidBucketACL(acl) {
-		return oss.ErrInvalidArgument.WithMessage("no such bucket access control exists").With("ArgumentName", rq.aclHeader("x-oss-acl")).With("ArgumentValue", acl)
-	}
-	err = h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error {
-		if err := h.svc.AllowBucketACL(rq.ctx, b.Owner, b, acl); err != nil {
-			return err
-		}
-		if err := h.svc.AllowBucketGrants(rq.ctx, b.Owner, b, grants); err != nil {
-			return err
-		}
-		b.ACL, b.Grants = acl, grants
-		return nil
-	})
-	if err != nil {
+	in := service.BucketACLInput{ACL: acl, Grants: grants, Header: rq.aclHeader("x-oss-acl")}
+	if err := h.svc.PutBucketACL(rq.ctx, rq.bucket, in); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusOK)
@@ -348,7 +336,8 @@ func toTagXML(tags []meta.Tag) taggingXML {
 }
 
 // readTags parses a Tagging body with OSS's limits on count and duplicate
-// keys; check judges each tag (bucket and object tags differ).
+// keys; check, when not nil, judges each tag (object tags; service judges
+// bucket tags when it stores them).
 func (h *Handler) readTags(rq *request, max int, check func([]meta.Tag) error) ([]meta.Tag, error) {
 	var t taggingXML
 	if err := h.decodeXML(rq, "Tagging", &t, oss.ErrMalformedXML); err != nil {
@@ -371,17 +360,10 @@ func (h *Handler) readTags(rq *request, max int, check func([]meta.Tag) error) (
 		seen[tg.Key] = true
 		out = append(out, meta.Tag{Key: tg.Key, Value: tg.Value})
 	}
-	return out, check(out)
-}
-
-// checkBucketTags keeps bucket tags within 128/256 bytes, key non-empty.
-func checkBucketTags(tags []meta.Tag) error {
-	for _, tg := range tags {
-		if tg.Key == "" || len(tg.Key) > 128 || len(tg.Value) > 256 {
-			return oss.ErrInvalidArgument.WithMessage("The tag key or value is invalid.")
-		}
+	if check == nil {
+		return out, nil
 	}
-	return nil
+	return out, check(out)
 }
 
 func (h *Handler) getBucketTags(rq *request) error {
@@ -394,40 +376,22 @@ func (h *Handler) getBucketTags(rq *request) error {
 }
 
 func (h *Handler) putBucketTags(rq *request) error {
-	tags, err := h.readTags(rq, 20, checkBucketTags)
+	tags, err := h.readTags(rq, 20, nil)
 	if err != nil {
 		return err
 	}
-	err = h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Tags = tags; return nil })
-	if err != nil {
+	if err := h.svc.PutBucketTags(rq.ctx, rq.bucket, tags); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusOK)
 }
 
 func (h *Handler) deleteBucketTags(rq *request) error {
-	var keys map[string]bool
+	var keys []string // nil: every tag
 	if s := rq.q.get("tagging"); s != "" {
-		keys = map[string]bool{}
-		for _, k := range strings.Split(s, ",") {
-			keys[k] = true
-		}
+		keys = strings.Split(s, ",")
 	}
-	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error {
-		if keys == nil {
-			b.Tags = nil
-			return nil
-		}
-		var kept []meta.Tag
-		for _, t := range b.Tags {
-			if !keys[t.Key] {
-				kept = append(kept, t)
-			}
-		}
-		b.Tags = kept
-		return nil
-	})
-	if err != nil {
+	if err := h.svc.DeleteBucketTags(rq.ctx, rq.bucket, keys); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusNoContent)
@@ -447,11 +411,7 @@ func (h *Handler) putBucketVersioning(rq *request) error {
 	if err := h.decodeXML(rq, "VersioningConfiguration", &v, oss.ErrMalformedXML); err != nil {
 		return err
 	}
-	if v.Status != "Enabled" && v.Status != "Suspended" {
-		return oss.ErrMalformedXML
-	}
-	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Versioning = v.Status; return nil })
-	if err != nil {
+	if err := h.svc.PutBucketVersioning(rq.ctx, rq.bucket, v.Status); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusOK)
@@ -507,11 +467,7 @@ func (h *Handler) putPublicAccessBlock(rq *request) error {
 		}
 		blocked = c.BlockPublicAccess
 	}
-	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error {
-		b.BlockPublicAccess = &blocked
-		return nil
-	})
-	if err != nil {
+	if err := h.svc.PutBucketPublicAccessBlock(rq.ctx, rq.bucket, service.PublicAccessBlockInput{Blocked: blocked}); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusOK)
@@ -526,8 +482,7 @@ func (h *Handler) getPublicAccessBlock(rq *request) error {
 }
 
 func (h *Handler) deletePublicAccessBlock(rq *request) error {
-	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.BlockPublicAccess = nil; return nil })
-	if err != nil {
+	if err := h.svc.DeleteBucketPublicAccessBlock(rq.ctx, rq.bucket); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusNoContent)

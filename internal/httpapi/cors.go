@@ -48,15 +48,7 @@ func (h *Handler) putBucketCors(rq *request) error {
 		c.Rules = append(c.Rules, meta.CORSRule{ID: r.ID, Origins: trimAll(r.AllowedOrigin), Methods: trimAll(r.AllowedMethod),
 			Headers: trimAll(r.AllowedHeader), Expose: trimAll(r.ExposeHeader), MaxAge: maxAge})
 	}
-	limit := service.MaxCORSRules
-	if rq.s3 {
-		limit = service.MaxS3CORSRules
-	}
-	if err := service.ValidateCORS(c, limit); err != nil {
-		return err
-	}
-	// A new configuration replaces the whole old one, as on OSS.
-	if err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.CORS = c; return nil }); err != nil {
+	if err := h.svc.PutBucketCORS(rq.ctx, rq.bucket, c, rq.s3); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusOK)
@@ -85,7 +77,7 @@ func (h *Handler) getBucketCors(rq *request) error {
 }
 
 func (h *Handler) deleteBucketCors(rq *request) error {
-	if err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.CORS = nil; return nil }); err != nil {
+	if err := h.svc.DeleteBucketCORS(rq.ctx, rq.bucket); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusNoContent)

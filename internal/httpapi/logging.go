@@ -35,12 +35,8 @@ func (h *Handler) putBucketLogging(rq *request) error {
 		if le.LoggingRole != nil {
 			cfg.LoggingRole = *le.LoggingRole
 		}
-		if err := h.svc.ValidateLogging(rq.ctx, rq.p, rq.b, cfg); err != nil {
-			return err
-		}
 	}
-	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Logging = cfg; return nil })
-	if err != nil {
+	if err := h.svc.PutBucketLogging(rq.ctx, rq.bucket, cfg); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusOK)
@@ -64,8 +60,7 @@ func (h *Handler) getBucketLogging(rq *request) error {
 }
 
 func (h *Handler) deleteBucketLogging(rq *request) error {
-	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Logging = nil; return nil })
-	if err != nil {
+	if err := h.svc.DeleteBucketLogging(rq.ctx, rq.bucket); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusNoContent)
@@ -77,59 +72,12 @@ type logFieldsXML struct {
 	Params  []string `xml:"ParamSet>parameter,omitempty"`
 }
 
-// validLogHeader: printable ASCII 33–126 except '_' and ':', as OSS
-// documents for user-defined log header keys.
-func validLogHeader(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 33 || c > 126 || c == '_' || c == ':' {
-			return false
-		}
-	}
-	return true
-}
-
-func validLogParam(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 33 || c > 126 {
-			return false
-		}
-	}
-	return true
-}
-
 func (h *Handler) putLogFieldsConfig(rq *request) error {
 	var c logFieldsXML
 	if err := h.decodeXML(rq, "UserDefinedLogFieldsConfiguration", &c, oss.ErrMalformedXML); err != nil {
 		return err
 	}
-	if len(c.Headers)+len(c.Params) > 6 {
-		return oss.ErrInvalidArgument.WithMessage("The total number of headers and parameters must not exceed 6.")
-	}
-	if len(c.Headers)+len(c.Params) == 0 {
-		return oss.ErrMalformedXML
-	}
-	for _, k := range c.Headers {
-		if !validLogHeader(k) {
-			return oss.ErrInvalidArgument.WithMessage("The header %q is not valid for user defined log fields.", k)
-		}
-	}
-	for _, k := range c.Params {
-		if !validLogParam(k) {
-			return oss.ErrInvalidArgument.WithMessage("The parameter %q is not valid for user defined log fields.", k)
-		}
-	}
-	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error {
-		b.LogFields = &meta.LogFieldsConfig{Headers: c.Headers, Params: c.Params}
-		return nil
-	})
-	if err != nil {
+	if err := h.svc.PutUserDefinedLogFields(rq.ctx, rq.bucket, c.Headers, c.Params); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusOK)
@@ -144,8 +92,7 @@ func (h *Handler) getLogFieldsConfig(rq *request) error {
 }
 
 func (h *Handler) deleteLogFieldsConfig(rq *request) error {
-	err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.LogFields = nil; return nil })
-	if err != nil {
+	if err := h.svc.DeleteUserDefinedLogFields(rq.ctx, rq.bucket); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusNoContent)

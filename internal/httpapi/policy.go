@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -48,35 +47,14 @@ func policyHeader(h http.Header, name string) string {
 	return v
 }
 
-// putBucketPolicy stores a bucket policy after checking it: its size, its
-// grammar, and — while public access is blocked — that it is not public
-// (OSS refuses rather than store a policy it would ignore).
+// putBucketPolicy stores a bucket policy; service checks it (its size,
+// its grammar, and that it is not public while public access is blocked).
 func (h *Handler) putBucketPolicy(rq *request) error {
 	body, err := h.readBody(rq)
 	if err != nil {
 		return err
 	}
-	limit := service.MaxPolicySize
-	if rq.s3 {
-		limit = service.MaxS3PolicySize
-	}
-	switch {
-	case len(body) > limit && rq.s3:
-		return oss.ErrMalformedPolicy.WithMessage("Policy exceeds the maximum allowed document size.")
-	case len(body) > limit:
-		return oss.ErrPolicyTooLarge
-	}
-	p, err := service.ParsePolicy(body, rq.bucket, rq.s3)
-	if err != nil {
-		return err
-	}
-	if p.Public() && h.svc.PublicBlocked(rq.ctx, rq.b) {
-		if rq.s3 {
-			return oss.ErrAccessDenied.WithMessage("Access Denied")
-		}
-		return oss.ErrPublicPolicyBlocked
-	}
-	if err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Policy = string(body); return nil }); err != nil {
+	if err := h.svc.PutBucketPolicy(rq.ctx, rq.bucket, body, rq.s3); err != nil {
 		return err
 	}
 	if rq.s3 {
@@ -106,7 +84,7 @@ func (h *Handler) getBucketPolicy(rq *request) error {
 }
 
 func (h *Handler) deleteBucketPolicy(rq *request) error {
-	if err := h.svc.UpdateBucket(rq.ctx, rq.bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Policy = ""; return nil }); err != nil {
+	if err := h.svc.DeleteBucketPolicy(rq.ctx, rq.bucket); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusNoContent)

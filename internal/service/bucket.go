@@ -2,9 +2,7 @@ package service
 
 import (
 	"context"
-	"errors"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
@@ -110,8 +108,13 @@ func (s *Service) Bucket(ctx context.Context, name string) (*meta.Bucket, error)
 	return b, nil
 }
 
-// UpdateBucket applies fn to the stored bucket in one transaction.
-func (s *Service) UpdateBucket(ctx context.Context, name string, fn func(tx meta.Tx, b *meta.Bucket) error) error {
+// updateBucket applies fn to the stored bucket in one transaction. fn
+// decides from the record read in that transaction (and may read more
+// through tx), so a rule that depends on stored state is checked against
+// what is written. Unexported: every bucket-configuration write is one of
+// the Service's operations (bucketconfig.go), so no caller outside the
+// service layer can write a bucket record past its rules.
+func (s *Service) updateBucket(ctx context.Context, name string, fn func(tx meta.Tx, b *meta.Bucket) error) error {
 	s.buckets.invalidate(name)
 	defer s.buckets.invalidate(name)
 	return s.meta.Update(ctx, func(tx meta.Tx) error {
@@ -307,37 +310,4 @@ func (s *Service) Stat(ctx context.Context, bucket string) (*BucketStat, error) 
 		})
 	})
 	return st, internalErr("bucket stat", err)
-}
-
-// ValidateLogging checks a logging rule for source bucket src as OSS does,
-// returning the rule to store.
-func (s *Service) ValidateLogging(ctx context.Context, p Principal, src *meta.Bucket, cfg *meta.LoggingConfig) error {
-	switch {
-	case cfg.TargetBucket == "":
-		return oss.ErrTargetBucketEmpty
-	case !oss.ValidBucketName(cfg.TargetBucket):
-		return oss.ErrTargetBucketInvalid.With("TargetBucket", cfg.TargetBucket)
-	case !utf8.ValidString(cfg.TargetPrefix):
-		return oss.ErrTargetPrefixNotUTF8
-	case strings.HasPrefix(cfg.TargetPrefix, "/") || strings.HasPrefix(cfg.TargetPrefix, `\`):
-		return oss.ErrTargetPrefixSlash
-	case utf8.RuneCountInString(cfg.TargetPrefix) > 256:
-		return oss.ErrTargetPrefixTooLong
-	case strings.HasPrefix(cfg.LoggingRole, "acs:"):
-		return oss.ErrLoggingRoleInvalid
-	}
-	t, err := s.Bucket(ctx, cfg.TargetBucket)
-	if err != nil {
-		if errors.Is(err, oss.ErrNoSuchBucket) {
-			return oss.ErrTargetBucketNotExist.With("TargetBucket", cfg.TargetBucket)
-		}
-		return err
-	}
-	if t.Owner != src.Owner {
-		return oss.ErrTargetBucketNotOwned.With("TargetBucket", cfg.TargetBucket)
-	}
-	if t.Region != src.Region {
-		return oss.ErrTargetBucketRegion.With("TargetBucket", cfg.TargetBucket)
-	}
-	return nil
 }

@@ -66,7 +66,7 @@ func (s *Service) PutBucketLifecycle(ctx context.Context, bucket string, c *meta
 			}
 		}
 	}
-	return s.UpdateBucket(ctx, bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Lifecycle = c; return nil })
+	return s.updateBucket(ctx, bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Lifecycle = c; return nil })
 }
 
 // GetBucketLifecycle returns the bucket's lifecycle configuration, or
@@ -85,7 +85,7 @@ func (s *Service) GetBucketLifecycle(ctx context.Context, bucket string) (*meta.
 // DeleteBucketLifecycle removes the bucket's lifecycle configuration; a
 // bucket without one is not an error (OSS answers 204 either way).
 func (s *Service) DeleteBucketLifecycle(ctx context.Context, bucket string) error {
-	return s.UpdateBucket(ctx, bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Lifecycle = nil; return nil })
+	return s.updateBucket(ctx, bucket, func(_ meta.Tx, b *meta.Bucket) error { b.Lifecycle = nil; return nil })
 }
 
 // ValidateLifecycle checks a configuration as OSS does before storing it.

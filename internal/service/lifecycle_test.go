@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ossd/ossd/internal/accesslog"
-	"github.com/ossd/ossd/internal/blob"
 	"github.com/ossd/ossd/internal/faultfs"
 	"github.com/ossd/ossd/internal/meta"
-	"github.com/ossd/ossd/internal/meta/boltmeta"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -22,16 +19,7 @@ import (
 // clock (for the times objects are written) is *now.
 func lifecycleService(t *testing.T, now *time.Time) (*service.Service, *faultfs.Meta) {
 	t.Helper()
-	dir := t.TempDir()
-	m, err := boltmeta.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	bs, err := blob.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, bs := testStores(t)
 	fm := faultfs.NewMeta(m)
 	svc := service.New(service.Config{Region: "cn-hangzhou", Now: func() time.Time { return *now }}, fm, bs)
 	if err := svc.CreateBucket(context.Background(), service.Principal{Account: service.Account{ID: "1"}}, service.CreateBucketInput{Name: "bkt"}); err != nil {
