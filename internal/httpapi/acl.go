@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -39,7 +38,7 @@ func (h *Handler) knownAccount(id string) bool {
 // grants more than a canned OSS ACL can say, the grants (the canned ACL
 // is then their nearest). owner is who owns the bucket or object the ACL
 // is for (grants to "the owner" in canned ACLs name it).
-func (h *Handler) requestGrants(rq *request, cannedHeader, owner string) (canned string, grants []meta.Grant, err error) {
+func (h *Handler) requestGrants(rq *request, cannedHeader, owner string) (canned string, grants []service.Grant, err error) {
 	canned = rq.r.Header.Get(cannedHeader)
 	if !rq.s3 {
 		return canned, nil, nil
@@ -74,8 +73,8 @@ func (h *Handler) requestGrants(rq *request, cannedHeader, owner string) (canned
 
 // parseGrantHeader parses one x-amz-grant-* value: a comma-separated list
 // of id="…", uri="…" or emailAddress="…".
-func parseGrantHeader(v, perm string) ([]meta.Grant, error) {
-	var out []meta.Grant
+func parseGrantHeader(v, perm string) ([]service.Grant, error) {
+	var out []service.Grant
 	for _, item := range strings.Split(v, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
@@ -88,9 +87,9 @@ func parseGrantHeader(v, perm string) ([]meta.Grant, error) {
 		val = strings.Trim(strings.TrimSpace(val), `"`)
 		switch strings.ToLower(strings.TrimSpace(k)) {
 		case "id":
-			out = append(out, meta.Grant{Type: service.GranteeUser, ID: val, Permission: perm})
+			out = append(out, service.Grant{Type: service.GranteeUser, ID: val, Permission: perm})
 		case "uri":
-			out = append(out, meta.Grant{Type: service.GranteeGroup, URI: val, Permission: perm})
+			out = append(out, service.Grant{Type: service.GranteeGroup, URI: val, Permission: perm})
 		case "emailaddress":
 			return nil, oss.ErrUnresolvableGrantByEmail.With("EmailAddress", val)
 		default:
@@ -101,7 +100,7 @@ func parseGrantHeader(v, perm string) ([]meta.Grant, error) {
 }
 
 // checkGrants validates grants against ossd's accounts.
-func (h *Handler) checkGrants(grants []meta.Grant) error {
+func (h *Handler) checkGrants(grants []service.Grant) error {
 	return service.CheckGrants(grants, h.knownAccount)
 }
 
@@ -145,12 +144,12 @@ type readPolicyXML struct {
 // S3's errors: MalformedACLError for a document S3 would not accept,
 // InvalidArgument for an unknown grantee, UnresolvableGrantByEmailAddress
 // for a grant by e-mail (ossd's accounts have none).
-func (h *Handler) bodyGrants(rq *request) ([]meta.Grant, error) {
+func (h *Handler) bodyGrants(rq *request) ([]service.Grant, error) {
 	var p readPolicyXML
 	if err := h.decodeXML(rq, "AccessControlPolicy", &p, oss.ErrMalformedACL); err != nil {
 		return nil, err
 	}
-	grants := []meta.Grant{}
+	grants := []service.Grant{}
 	for _, g := range p.Grants {
 		t := g.Grantee.Type
 		if t == "" { // untyped: tell by the element given
@@ -165,9 +164,9 @@ func (h *Handler) bodyGrants(rq *request) ([]meta.Grant, error) {
 		}
 		switch t {
 		case service.GranteeUser:
-			grants = append(grants, meta.Grant{Type: t, ID: g.Grantee.ID, Permission: g.Permission})
+			grants = append(grants, service.Grant{Type: t, ID: g.Grantee.ID, Permission: g.Permission})
 		case service.GranteeGroup:
-			grants = append(grants, meta.Grant{Type: t, URI: g.Grantee.URI, Permission: g.Permission})
+			grants = append(grants, service.Grant{Type: t, URI: g.Grantee.URI, Permission: g.Permission})
 		case "AmazonCustomerByEmail":
 			if !service.ValidPermission(g.Permission) {
 				return nil, oss.ErrMalformedACL
@@ -185,7 +184,7 @@ func (h *Handler) bodyGrants(rq *request) ([]meta.Grant, error) {
 
 // putACL reads a Put*Acl request: the canned ACL (header), header grants,
 // or for S3 an AccessControlPolicy body. grants nil means canned only.
-func (h *Handler) putACL(rq *request, header, owner string) (canned string, grants []meta.Grant, err error) {
+func (h *Handler) putACL(rq *request, header, owner string) (canned string, grants []service.Grant, err error) {
 	canned, grants, err = h.requestGrants(rq, header, owner)
 	if err != nil || canned != "" || grants != nil || !rq.s3 {
 		return canned, grants, err
@@ -200,7 +199,7 @@ func (h *Handler) putACL(rq *request, header, owner string) (canned string, gran
 // writeACL answers an ACL read: OSS's canned-ACL document (the nearest
 // canned ACL when S3 grants were set), or for S3 the grants as written,
 // or the grants the canned ACL stands for.
-func (h *Handler) writeACL(rq *request, acl string, grants []meta.Grant) error {
+func (h *Handler) writeACL(rq *request, acl string, grants []service.Grant) error {
 	if !rq.s3 {
 		return h.writeXML(rq, http.StatusOK, aclXML{Owner: h.owner(rq.b.Owner), Grant: acl})
 	}

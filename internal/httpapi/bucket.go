@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -327,7 +326,7 @@ type tagXML struct {
 	Value string `xml:"Value"`
 }
 
-func toTagXML(tags []meta.Tag) taggingXML {
+func toTagXML(tags []service.Tag) taggingXML {
 	out := taggingXML{Tags: []tagXML{}}
 	for _, t := range tags {
 		out.Tags = append(out.Tags, tagXML{t.Key, t.Value})
@@ -338,7 +337,7 @@ func toTagXML(tags []meta.Tag) taggingXML {
 // readTags parses a Tagging body with OSS's limits on count and duplicate
 // keys; check, when not nil, judges each tag (object tags; service judges
 // bucket tags when it stores them).
-func (h *Handler) readTags(rq *request, max int, check func([]meta.Tag) error) ([]meta.Tag, error) {
+func (h *Handler) readTags(rq *request, max int, check func([]service.Tag) error) ([]service.Tag, error) {
 	var t taggingXML
 	if err := h.decodeXML(rq, "Tagging", &t, oss.ErrMalformedXML); err != nil {
 		return nil, err
@@ -352,13 +351,13 @@ func (h *Handler) readTags(rq *request, max int, check func([]meta.Tag) error) (
 		return nil, invalid.WithMessage("The number of tags exceeds the limit of %d.", max)
 	}
 	seen := map[string]bool{}
-	var out []meta.Tag
+	var out []service.Tag
 	for _, tg := range t.Tags {
 		if seen[tg.Key] {
 			return nil, oss.ErrInvalidArgument.WithMessage("Duplicate tag keys are not allowed.")
 		}
 		seen[tg.Key] = true
-		out = append(out, meta.Tag{Key: tg.Key, Value: tg.Value})
+		out = append(out, service.Tag{Key: tg.Key, Value: tg.Value})
 	}
 	if check == nil {
 		return out, nil

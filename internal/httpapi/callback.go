@@ -13,14 +13,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
+	"github.com/ossd/ossd/internal/service"
 )
 
 // runCallback performs an upload callback after the object is stored. As
 // in OSS, a failed callback leaves the object in place and answers 203
 // CallbackFailed; a successful one relays the callback server's body.
-func (h *Handler) runCallback(rq *request, v *meta.Version) error {
+func (h *Handler) runCallback(rq *request, v *service.Version) error {
 	cb, err := parseCallback(rq)
 	if err != nil {
 		return callbackFailed(rq, "The callback configuration is not valid json.")

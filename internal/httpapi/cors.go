@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -33,7 +32,7 @@ func (h *Handler) putBucketCors(rq *request) error {
 	if err := h.decodeXML(rq, "CORSConfiguration", &in, oss.ErrMalformedXML); err != nil {
 		return err
 	}
-	c := &meta.CORSConfig{ResponseVary: in.ResponseVary != nil && *in.ResponseVary && !rq.s3}
+	c := &service.CORSConfig{ResponseVary: in.ResponseVary != nil && *in.ResponseVary && !rq.s3}
 	for _, r := range in.Rules {
 		maxAge := int64(-1)
 		if r.MaxAgeSeconds != nil {
@@ -45,7 +44,7 @@ func (h *Handler) putBucketCors(rq *request) error {
 					With("ArgumentName", "MaxAgeSeconds").With("ArgumentValue", strconv.FormatInt(maxAge, 10))
 			}
 		}
-		c.Rules = append(c.Rules, meta.CORSRule{ID: r.ID, Origins: trimAll(r.AllowedOrigin), Methods: trimAll(r.AllowedMethod),
+		c.Rules = append(c.Rules, service.CORSRule{ID: r.ID, Origins: trimAll(r.AllowedOrigin), Methods: trimAll(r.AllowedMethod),
 			Headers: trimAll(r.AllowedHeader), Expose: trimAll(r.ExposeHeader), MaxAge: maxAge})
 	}
 	if err := h.svc.PutBucketCORS(rq.ctx, rq.bucket, c, rq.s3); err != nil {
@@ -150,7 +149,7 @@ func corsHeaders(rq *request) {
 
 // allowOrigin is "*" when the rule allows every origin, else the origin
 // itself (the rule matched it).
-func allowOrigin(r *meta.CORSRule, origin string) string {
+func allowOrigin(r *service.CORSRule, origin string) string {
 	for _, o := range r.Origins {
 		if o != "*" && service.OriginMatches(o, origin) {
 			return origin
@@ -159,7 +158,7 @@ func allowOrigin(r *meta.CORSRule, origin string) string {
 	return "*"
 }
 
-func setExposeAndAge(out http.Header, r *meta.CORSRule) {
+func setExposeAndAge(out http.Header, r *service.CORSRule) {
 	if len(r.Expose) > 0 {
 		out.Set("Access-Control-Expose-Headers", strings.Join(r.Expose, ", "))
 	}

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
+	"github.com/ossd/ossd/internal/service"
 )
 
 // lifecycleXML is PutBucketLifecycle's body and GetBucketLifecycle's
@@ -104,7 +104,7 @@ func (h *Handler) putBucketLifecycle(rq *request) error {
 	if len(in.Other) > 0 {
 		return oss.ErrLifecycleUnknownNode.WithMessage("LifecycleConfiguration may only contain Rule elements, not %s.", in.Other[0].XMLName.Local)
 	}
-	c := &meta.LifecycleConfig{}
+	c := &service.LifecycleConfig{}
 	for _, x := range in.Rules {
 		r, err := lifecycleRuleIn(rq, x)
 		if err != nil {
@@ -123,13 +123,13 @@ func (h *Handler) putBucketLifecycle(rq *request) error {
 
 // lifecycleRuleIn turns one rule of either dialect into the stored form;
 // the service validates it.
-func lifecycleRuleIn(rq *request, x lcRuleXML) (meta.LifecycleRule, error) {
-	r := meta.LifecycleRule{ID: strings.TrimSpace(x.ID), Status: strings.TrimSpace(x.Status)}
+func lifecycleRuleIn(rq *request, x lcRuleXML) (service.LifecycleRule, error) {
+	r := service.LifecycleRule{ID: strings.TrimSpace(x.ID), Status: strings.TrimSpace(x.Status)}
 	if x.Prefix != nil {
 		r.Prefix = *x.Prefix
 	}
 	for _, t := range x.Tags {
-		r.Tags = append(r.Tags, meta.Tag{Key: t.Key, Value: t.Value})
+		r.Tags = append(r.Tags, service.Tag{Key: t.Key, Value: t.Value})
 	}
 	if f := x.Filter; f != nil {
 		r.FilterForm = true
@@ -137,7 +137,7 @@ func lifecycleRuleIn(rq *request, x lcRuleXML) (meta.LifecycleRule, error) {
 			r.Prefix = *f.Prefix
 		}
 		if f.Tag != nil {
-			r.Tags = append(r.Tags, meta.Tag{Key: f.Tag.Key, Value: f.Tag.Value})
+			r.Tags = append(r.Tags, service.Tag{Key: f.Tag.Key, Value: f.Tag.Value})
 		}
 		r.SizeGreater, r.SizeLess = f.Gt, f.Lt
 		if a := f.And; a != nil {
@@ -145,7 +145,7 @@ func lifecycleRuleIn(rq *request, x lcRuleXML) (meta.LifecycleRule, error) {
 				r.Prefix = *a.Prefix
 			}
 			for _, t := range a.Tags {
-				r.Tags = append(r.Tags, meta.Tag{Key: t.Key, Value: t.Value})
+				r.Tags = append(r.Tags, service.Tag{Key: t.Key, Value: t.Value})
 			}
 			if a.Gt != nil {
 				r.SizeGreater = a.Gt
@@ -155,15 +155,15 @@ func lifecycleRuleIn(rq *request, x lcRuleXML) (meta.LifecycleRule, error) {
 			}
 		}
 		for _, n := range f.Not {
-			not := meta.LifecycleNot{Prefix: n.Prefix}
+			not := service.LifecycleNot{Prefix: n.Prefix}
 			if n.Tag != nil {
-				not.Tag = &meta.Tag{Key: n.Tag.Key, Value: n.Tag.Value}
+				not.Tag = &service.Tag{Key: n.Tag.Key, Value: n.Tag.Value}
 			}
 			r.Not = append(r.Not, not)
 		}
 	}
 	if e := x.Expiration; e != nil {
-		exp := &meta.LifecycleExpiration{LifecycleWhen: meta.LifecycleWhen{Days: e.Days, Date: strings.TrimSpace(e.CreatedBeforeDate), OnDate: strings.TrimSpace(e.Date)}}
+		exp := &service.LifecycleExpiration{LifecycleWhen: service.LifecycleWhen{Days: e.Days, Date: strings.TrimSpace(e.CreatedBeforeDate), OnDate: strings.TrimSpace(e.Date)}}
 		switch strings.ToLower(strings.TrimSpace(e.EDM)) {
 		case "true":
 			exp.ExpiredDeleteMarker = true
@@ -174,16 +174,16 @@ func lifecycleRuleIn(rq *request, x lcRuleXML) (meta.LifecycleRule, error) {
 		r.Expiration = exp
 	}
 	for _, t := range x.Transitions {
-		r.Transitions = append(r.Transitions, meta.LifecycleTransition{
-			LifecycleWhen: meta.LifecycleWhen{Days: t.Days, Date: strings.TrimSpace(t.CreatedBeforeDate), OnDate: strings.TrimSpace(t.Date)},
+		r.Transitions = append(r.Transitions, service.LifecycleTransition{
+			LifecycleWhen: service.LifecycleWhen{Days: t.Days, Date: strings.TrimSpace(t.CreatedBeforeDate), OnDate: strings.TrimSpace(t.Date)},
 			StorageClass:  storageClassIn(rq, t.StorageClass), IsAccessTime: t.IsAccessTime, ReturnToStd: t.ReturnToStd, AllowSmallFile: t.AllowSmallFile,
 		})
 	}
 	if a := x.Abort; a != nil {
-		r.AbortUpload = &meta.LifecycleWhen{Days: a.Days, Date: strings.TrimSpace(a.CreatedBeforeDate), OnDate: strings.TrimSpace(a.Date)}
+		r.AbortUpload = &service.LifecycleWhen{Days: a.Days, Date: strings.TrimSpace(a.CreatedBeforeDate), OnDate: strings.TrimSpace(a.Date)}
 	}
 	if a := x.AbortS3; a != nil {
-		r.AbortUpload = &meta.LifecycleWhen{Days: a.Days}
+		r.AbortUpload = &service.LifecycleWhen{Days: a.Days}
 	}
 	if n := x.NCExp; n != nil {
 		r.NoncurrentDays = n.NoncurrentDays
@@ -193,8 +193,8 @@ func lifecycleRuleIn(rq *request, x lcRuleXML) (meta.LifecycleRule, error) {
 		}
 	}
 	for _, t := range x.NCTrans {
-		r.NoncurrentTransitions = append(r.NoncurrentTransitions, meta.LifecycleTransition{
-			LifecycleWhen: meta.LifecycleWhen{Days: t.NoncurrentDays},
+		r.NoncurrentTransitions = append(r.NoncurrentTransitions, service.LifecycleTransition{
+			LifecycleWhen: service.LifecycleWhen{Days: t.NoncurrentDays},
 			StorageClass:  storageClassIn(rq, t.StorageClass), IsAccessTime: t.IsAccessTime, ReturnToStd: t.ReturnToStd, AllowSmallFile: t.AllowSmallFile,
 		})
 	}
@@ -269,7 +269,7 @@ func (h *Handler) getBucketLifecycle(rq *request) error {
 	return h.writeXML(rq, http.StatusOK, out)
 }
 
-func tagsOut(tags []meta.Tag) []tagXML {
+func tagsOut(tags []service.Tag) []tagXML {
 	var out []tagXML
 	for _, t := range tags {
 		out = append(out, tagXML{t.Key, t.Value})
@@ -277,7 +277,7 @@ func tagsOut(tags []meta.Tag) []tagXML {
 	return out
 }
 
-func expOut(e *meta.LifecycleExpiration, s3 bool) *lcExpXML {
+func expOut(e *service.LifecycleExpiration, s3 bool) *lcExpXML {
 	if e == nil {
 		return nil
 	}
@@ -293,7 +293,7 @@ func expOut(e *meta.LifecycleExpiration, s3 bool) *lcExpXML {
 	return x
 }
 
-func transOut(rq *request, ts []meta.LifecycleTransition) []lcTransXML {
+func transOut(rq *request, ts []service.LifecycleTransition) []lcTransXML {
 	var out []lcTransXML
 	for _, t := range ts {
 		x := lcTransXML{Days: t.Days, StorageClass: t.StorageClass}
@@ -308,7 +308,7 @@ func transOut(rq *request, ts []meta.LifecycleTransition) []lcTransXML {
 	return out
 }
 
-func ncTransOut(rq *request, ts []meta.LifecycleTransition) []lcNCTransXML {
+func ncTransOut(rq *request, ts []service.LifecycleTransition) []lcNCTransXML {
 	var out []lcNCTransXML
 	for _, t := range ts {
 		x := lcNCTransXML{NoncurrentDays: t.Days, StorageClass: t.StorageClass}
@@ -322,7 +322,7 @@ func ncTransOut(rq *request, ts []meta.LifecycleTransition) []lcNCTransXML {
 	return out
 }
 
-func lifecycleRuleOut(r meta.LifecycleRule) lcRuleOut {
+func lifecycleRuleOut(r service.LifecycleRule) lcRuleOut {
 	x := lcRuleOut{ID: r.ID, Prefix: r.Prefix, Status: r.Status, Expiration: expOut(r.Expiration, false),
 		Transitions: transOut(nil, r.Transitions), Tags: tagsOut(r.Tags), NCTrans: ncTransOut(nil, r.NoncurrentTransitions)}
 	if a := r.AbortUpload; a != nil {
@@ -345,7 +345,7 @@ func lifecycleRuleOut(r meta.LifecycleRule) lcRuleOut {
 	return x
 }
 
-func lifecycleRuleS3Out(rq *request, r meta.LifecycleRule) lcRuleS3Out {
+func lifecycleRuleS3Out(rq *request, r service.LifecycleRule) lcRuleS3Out {
 	x := lcRuleS3Out{ID: r.ID, Status: r.Status, Expiration: expOut(r.Expiration, true),
 		Transitions: transOut(rq, r.Transitions), NCTrans: ncTransOut(rq, r.NoncurrentTransitions)}
 	prefix := r.Prefix

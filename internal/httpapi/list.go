@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -49,7 +48,7 @@ type prefixXML struct {
 	Prefix string `xml:"Prefix"`
 }
 
-func (h *Handler) objectEntry(rq *request, v *meta.Version, enc func(string) string, owner bool) objectXML {
+func (h *Handler) objectEntry(rq *request, v *service.Version, enc func(string) string, owner bool) objectXML {
 	o := objectXML{Key: enc(v.Key), LastModified: isoTime(v.Modified), ETag: rq.etag(v.ETag), Type: v.Type, Size: v.Size, StorageClass: rq.class(v.StorageClass)}
 	if owner {
 		ow := h.owner(v.Owner)

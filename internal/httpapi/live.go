@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -86,7 +85,7 @@ type liveHistoryXML struct {
 }
 
 // liveURLs returns the channel's ingest and play URLs.
-func (h *Handler) liveURLs(rq *request, c *meta.LiveChannel) (publish, play string) {
+func (h *Handler) liveURLs(rq *request, c *service.LiveChannel) (publish, play string) {
 	host := rq.bucket + "." + h.endpoint(rq)
 	scheme := "http"
 	if rq.r.TLS != nil {
@@ -109,7 +108,7 @@ func (h *Handler) putLiveChannel(rq *request) error {
 		li.Type, li.FragDuration, li.FragCount, li.PlaylistName = t.Type, t.FragDuration, t.FragCount, t.PlaylistName
 	}
 	for _, s := range in.Snapshot {
-		snap := meta.LiveSnapshot{RoleName: s.RoleName, DestBucket: s.DestBucket, NotifyTopic: s.NotifyTopic, Interval: -1}
+		snap := service.LiveSnapshot{RoleName: s.RoleName, DestBucket: s.DestBucket, NotifyTopic: s.NotifyTopic, Interval: -1}
 		if n, err := strconv.Atoi(strings.TrimSpace(s.Interval)); err == nil {
 			snap.Interval = n
 		}
@@ -128,7 +127,7 @@ func (h *Handler) putLiveChannel(rq *request) error {
 }
 
 // liveChannel reads the channel the request names.
-func (h *Handler) liveChannel(rq *request) (*meta.LiveChannel, error) {
+func (h *Handler) liveChannel(rq *request) (*service.LiveChannel, error) {
 	if strings.Contains(rq.key, "/") {
 		return nil, oss.ErrNoSuchLiveChannel.With("ChannelName", rq.key)
 	}

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
+	"github.com/ossd/ossd/internal/service"
 )
 
 type loggingStatusXML struct {
@@ -23,12 +23,12 @@ func (h *Handler) putBucketLogging(rq *request) error {
 	if err := h.decodeXML(rq, "BucketLoggingStatus", &st, oss.ErrLoggingMalformedXML); err != nil {
 		return err
 	}
-	var cfg *meta.LoggingConfig
+	var cfg *service.LoggingConfig
 	if le := st.LoggingEnabled; le != nil {
 		if le.TargetBucket == nil {
 			return oss.ErrTargetBucketMissing
 		}
-		cfg = &meta.LoggingConfig{TargetBucket: strings.TrimSpace(*le.TargetBucket)}
+		cfg = &service.LoggingConfig{TargetBucket: strings.TrimSpace(*le.TargetBucket)}
 		if le.TargetPrefix != nil {
 			cfg.TargetPrefix = *le.TargetPrefix
 		}

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -59,9 +58,9 @@ func echoSSE(hdr http.Header, stored map[string]string) {
 var storedHeaders = []string{"Content-Type", "Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
 
 // template builds the metadata of a new object from request headers.
-func (h *Handler) template(rq *request) (meta.Version, error) {
+func (h *Handler) template(rq *request) (service.Version, error) {
 	hdr := rq.r.Header
-	v := meta.Version{Owner: rq.b.Owner, StorageClass: rq.b.StorageClass, ACL: service.ACLDefault, Headers: map[string]string{}}
+	v := service.Version{Owner: rq.b.Owner, StorageClass: rq.b.StorageClass, ACL: service.ACLDefault, Headers: map[string]string{}}
 	if rq.p.ID != "" {
 		v.Owner = rq.p.ID
 	}
@@ -132,8 +131,8 @@ func (h *Handler) template(rq *request) (meta.Version, error) {
 // key=value pairs joined by '&'; empty pairs are skipped. A pair with a
 // value but no key ("=a") and a key given twice are refused, as OSS
 // refuses them (oss2's test_init_multipart_with_object_tagging_exceptions).
-func parseTagHeader(s string, s3 bool) ([]meta.Tag, error) {
-	var tags []meta.Tag
+func parseTagHeader(s string, s3 bool) ([]service.Tag, error) {
+	var tags []service.Tag
 	seen := map[string]bool{}
 	for _, kv := range strings.Split(s, "&") {
 		if kv == "" {
@@ -155,7 +154,7 @@ func parseTagHeader(s string, s3 bool) ([]meta.Tag, error) {
 			return nil, oss.ErrInvalidTagValue.WithMessage("Cannot provide multiple Tags with the same key").With("TagKey", k)
 		}
 		seen[k] = true
-		tags = append(tags, meta.Tag{Key: k, Value: v})
+		tags = append(tags, service.Tag{Key: k, Value: v})
 	}
 	if len(tags) > 10 {
 		return nil, oss.ErrInvalidArgument.WithMessage("The number of object tags exceeds the limit of 10.")
@@ -276,7 +275,7 @@ func (h *Handler) writeWritten(rq *request, w *service.Written, callback bool) e
 }
 
 // objectHeaders sets the headers describing v on a GET/HEAD response.
-func (h *Handler) objectHeaders(rq *request, v *meta.Version) {
+func (h *Handler) objectHeaders(rq *request, v *service.Version) {
 	hdr := rq.w.Header()
 	for _, k := range storedHeaders {
 		if s := v.Headers[k]; s != "" {
@@ -307,7 +306,7 @@ func (h *Handler) objectHeaders(rq *request, v *meta.Version) {
 
 // setContentMD5 sets Content-MD5 where OSS has it: a normal object's is its
 // ETag; a multipart object has one only if it was uploaded sequentially.
-func setContentMD5(hdr http.Header, v *meta.Version) {
+func setContentMD5(hdr http.Header, v *service.Version) {
 	if v.Type == service.TypeNormal && !strings.Contains(v.ETag, "-") {
 		if raw, err := hexDecode(v.ETag); err == nil {
 			hdr.Set("Content-MD5", base64.StdEncoding.EncodeToString(raw))
@@ -456,7 +455,7 @@ var responseOverrides = map[string]string{
 
 // readable resolves the version a GET or HEAD reads (following a
 // symlink), checks the caller may read it, and notes it in the log entry.
-func (h *Handler) readable(rq *request) (*meta.Version, error) {
+func (h *Handler) readable(rq *request) (*service.Version, error) {
 	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId"), FollowSymlink: true})
 	if err != nil {
 		return nil, h.hideMissing(rq, rq.b, err)
@@ -473,7 +472,7 @@ func (h *Handler) readable(rq *request) (*meta.Version, error) {
 // (no such key, version or symlink target) in bucket b. There is no object
 // ACL to consult, so the bucket's decides: a caller who may not read the
 // bucket gets AccessDenied, as from OSS, and cannot probe which keys exist.
-func (h *Handler) hideMissing(rq *request, b *meta.Bucket, err error) error {
+func (h *Handler) hideMissing(rq *request, b *service.Bucket, err error) error {
 	aerr := h.svc.Authorize(rq.ctx, rq.p, service.AccessRead, b, "")
 	if aerr != nil && b == rq.b && rq.key != "" {
 		// S3's rule for bucket policies: whoever may list the bucket for a
@@ -596,7 +595,7 @@ func (h *Handler) headObject(rq *request) error {
 // partRead answers S3's partNumber on GetObject and HeadObject: the byte
 // range of that part, with the object's part count in
 // x-amz-mp-parts-count (multipart objects only, as S3 sends it).
-func (h *Handler) partRead(rq *request, v *meta.Version) (off, n int64, err error) {
+func (h *Handler) partRead(rq *request, v *service.Version) (off, n int64, err error) {
 	num, err := h.partArgs(rq)
 	if err != nil {
 		return 0, 0, err
@@ -701,7 +700,7 @@ func (h *Handler) deleteMultipleObjects(rq *request) error {
 
 // copySource parses x-oss-copy-source (/bucket/key?versionId=) and loads
 // the source version, checking the caller may read it.
-func (h *Handler) copySource(rq *request) (string, *meta.Version, error) {
+func (h *Handler) copySource(rq *request) (string, *service.Version, error) {
 	src := rq.r.Header.Get("x-oss-copy-source")
 	p, rawQuery, _ := strings.Cut(src, "?")
 	p, err := url.PathUnescape(p)
@@ -840,7 +839,7 @@ func (h *Handler) getObjectACL(rq *request) error {
 // checks the caller may read (AccessReadACP) or set (AccessWriteACP) its
 // ACL: the owner, or an account the object's grants allow. A missing
 // object is judged by the bucket's ACL, as a read is.
-func (h *Handler) aclTarget(rq *request, access service.Access) (*meta.Version, error) {
+func (h *Handler) aclTarget(rq *request, access service.Access) (*service.Version, error) {
 	v, err := h.svc.Head(rq.ctx, service.GetInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.get("versionId")})
 	if err != nil {
 		if aerr := h.svc.Authorize(rq.ctx, rq.p, access, rq.b, ""); aerr != nil {
@@ -872,7 +871,7 @@ func (h *Handler) putObjectACL(rq *request) error {
 	if err := h.svc.AllowObjectACL(rq.ctx, rq.b, acl); err != nil {
 		return err
 	}
-	return h.updateVersion(rq, http.StatusOK, func(v *meta.Version) { v.ACL, v.Grants = acl, grants })
+	return h.updateVersion(rq, http.StatusOK, func(v *service.Version) { v.ACL, v.Grants = acl, grants })
 }
 
 func (h *Handler) getObjectTagging(rq *request) error {
@@ -885,21 +884,21 @@ func (h *Handler) getObjectTagging(rq *request) error {
 }
 
 func (h *Handler) putObjectTagging(rq *request) error {
-	tags, err := h.readTags(rq, 10, func(tags []meta.Tag) error { return service.CheckObjectTags(tags, rq.s3) })
+	tags, err := h.readTags(rq, 10, func(tags []service.Tag) error { return service.CheckObjectTags(tags, rq.s3) })
 	if err != nil {
 		return err
 	}
-	return h.updateVersion(rq, http.StatusOK, func(v *meta.Version) { v.Tags = tags })
+	return h.updateVersion(rq, http.StatusOK, func(v *service.Version) { v.Tags = tags })
 }
 
 func (h *Handler) deleteObjectTagging(rq *request) error {
-	return h.updateVersion(rq, http.StatusNoContent, func(v *meta.Version) { v.Tags = nil })
+	return h.updateVersion(rq, http.StatusNoContent, func(v *service.Version) { v.Tags = nil })
 }
 
 // updateVersion changes the addressed version's record (ACL, tags) and
 // answers status with its version id.
-func (h *Handler) updateVersion(rq *request, status int, change func(v *meta.Version)) error {
-	v, err := h.svc.UpdateVersion(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), func(v *meta.Version) error { change(v); return nil })
+func (h *Handler) updateVersion(rq *request, status int, change func(v *service.Version)) error {
+	v, err := h.svc.UpdateVersion(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), func(v *service.Version) error { change(v); return nil })
 	if err != nil {
 		return err
 	}

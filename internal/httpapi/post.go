@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/ossd/ossd/internal/auth"
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/internal/service"
 )
@@ -165,7 +164,7 @@ func (h *Handler) postObject(rq *request) error {
 // form names one (success_action_redirect, or S3's older "redirect"), an
 // empty 200, a 201 with a PostResponse document, or by default an empty
 // 204 (success_action_status other than 200 and 201 counts as 204).
-func (h *Handler) postAnswer(rq *request, fields map[string]string, v *meta.Version) error {
+func (h *Handler) postAnswer(rq *request, fields map[string]string, v *service.Version) error {
 	target := fields["success_action_redirect"]
 	if target == "" {
 		target = fields["redirect"]
@@ -199,14 +198,14 @@ func (h *Handler) postAnswer(rq *request, fields map[string]string, v *meta.Vers
 
 // postTags reads a form's tagging field: a Tagging document, as S3's
 // form takes it.
-func postTags(doc string, s3 bool) ([]meta.Tag, error) {
+func postTags(doc string, s3 bool) ([]service.Tag, error) {
 	var t taggingXML
 	if err := xml.Unmarshal([]byte(doc), &t); err != nil {
 		return nil, oss.ErrMalformedXML
 	}
-	tags := make([]meta.Tag, 0, len(t.Tags))
+	tags := make([]service.Tag, 0, len(t.Tags))
 	for _, tg := range t.Tags {
-		tags = append(tags, meta.Tag{Key: tg.Key, Value: tg.Value})
+		tags = append(tags, service.Tag{Key: tg.Key, Value: tg.Value})
 	}
 	if len(tags) > 10 {
 		return nil, oss.ErrS3InvalidTag.WithMessage("The number of tags exceeds the limit of 10.")

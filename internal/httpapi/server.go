@@ -19,7 +19,6 @@ import (
 
 	"github.com/ossd/ossd/internal/accesslog"
 	"github.com/ossd/ossd/internal/auth"
-	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/oss"
 	"github.com/ossd/ossd/internal/service"
@@ -122,7 +121,7 @@ type request struct {
 	q      query
 	auth   auth.Result
 	p      service.Principal
-	b      *meta.Bucket      // loaded for bucket- and object-level requests
+	b      *service.Bucket   // loaded for bucket- and object-level requests
 	entry  *accesslog.Record // the access-log record (entry.go)
 	// serverCost: time spent in the service call (0: the whole request).
 	serverCost time.Duration
@@ -326,7 +325,7 @@ func (h *Handler) deniedFor(rq *request, err error) error {
 }
 
 // authorizeObject checks access that depends on version v's own ACL.
-func (h *Handler) authorizeObject(rq *request, access service.Access, v *meta.Version) error {
+func (h *Handler) authorizeObject(rq *request, access service.Access, v *service.Version) error {
 	ctx := rq.ctx
 	if rq.b != nil && rq.b.Policy != "" && v != nil {
 		// A bucket policy may test the object's tags (ExistingObjectTag).
