@@ -144,16 +144,7 @@ func (s *Service) Sweep(ctx context.Context, before time.Time) (int, error) {
 	before = before.Add(-sweepSlack)
 	refs := map[string]bool{}
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		if err := tx.Ascend(meta.SpaceObjects, nil, func(_, v []byte) bool {
-			collectRefs(v, refs)
-			return true
-		}); err != nil {
-			return err
-		}
-		return tx.Ascend(meta.SpaceParts, nil, func(_, v []byte) bool {
-			collectRefs(v, refs)
-			return true
-		})
+		return meta.ScanBlobRefs(tx, func(id string) { refs[id] = true })
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sweep: scan metadata: %w", err)
