@@ -188,7 +188,7 @@ func run(args []string) error {
 		}
 	}
 	loc, _ := parseZone(o.logTZ)
-	srv, err := server.New(server.Config{DataDir: o.data, Region: o.region, Domains: domains, Root: root, Users: users, Logger: logger,
+	srv, err := server.New(server.Config{DataDir: o.data, Region: o.region, Domains: domains, Root: root, RootGenerated: generated, Users: users, Logger: logger,
 		LogInterval: o.logInterval, LogLocation: loc, LogSync: o.logSync.d, UnblockNewBuckets: !o.blockPublicAccess,
 		LifecycleInterval: o.lifecycleInterval,
 		BodyReadTimeout:   disabledIfZero(o.bodyReadTimeout), BodyWriteTimeout: disabledIfZero(o.bodyWriteTimeout),
@@ -250,6 +250,7 @@ func run(args []string) error {
 		defer signal.Stop(hup)
 		go reloadOnHUP(hup, cert, logger)
 	}
+	root, generated = srv.Root()
 	printBanner(os.Stdout, ln.Addr().String(), monAddr, o, root, generated, cert, certFile)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

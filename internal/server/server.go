@@ -28,9 +28,13 @@ type Config struct {
 	Region  string
 	Domains []string
 	Root    User
-	Users   []User
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// RootGenerated says Root's key pair was made up for this data
+	// directory just now (RootCredentials' generated): a node joining a
+	// metadata store other nodes use adopts the stored pair instead.
+	RootGenerated bool
+	Users         []User
+	Now           func() time.Time
+	Logger        *slog.Logger
 
 	// LogInterval is how often access logs are delivered (default 1h).
 	LogInterval time.Duration
@@ -172,6 +176,11 @@ func New(cfg Config) (*Server, error) {
 		m.Close()
 		return nil, err
 	}
+	cfg.Root, cfg.RootGenerated, err = agreeRoot(context.Background(), m, cfg.DataDir, cfg.Root, cfg.RootGenerated, cfg.Logger)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
 	accts, err := newAccounts(append([]User{cfg.Root}, cfg.Users...))
 	if err != nil {
 		m.Close()
@@ -254,6 +263,11 @@ func (s *Server) RunLifecycle(ctx context.Context) (service.LifecycleStats, erro
 
 // Handler is the OSS API handler.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Root is the root account this server answers as: the data directory's,
+// or, on a metadata store other nodes started first, the stored one.
+// RootGenerated reports that its key pair was made up at this start.
+func (s *Server) Root() (u User, generated bool) { return s.cfg.Root, s.cfg.RootGenerated }
 
 // Close releases the data directory.
 // Records already appended stay in the journal and are delivered after the
