@@ -35,6 +35,7 @@ func main() {
 
 type options struct {
 	addr, data, region, domains, users string
+	blobs                              string
 	readHeaderTimeout, idleTimeout     time.Duration
 	bodyReadTimeout, bodyWriteTimeout  time.Duration
 	maxHeaderBytes                     int
@@ -126,6 +127,7 @@ Flags:
 	}
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:9800", "address to listen on (host:port; port 0 picks a free one)")
 	fs.StringVar(&o.data, "data", "./ossd-data", "data directory (metadata, object bytes, access-log journal)")
+	fs.StringVar(&o.blobs, "blobs", "", "directory of the object bytes (default <data>/blobs); several nodes mount one shared directory here (see Running several nodes in the README)")
 	fs.StringVar(&o.region, "region", "cn-hangzhou", "region this server answers as (V4 signatures are scoped to it)")
 	fs.StringVar(&o.domains, "domains", "", "comma-separated base domains for virtual-hosted addressing (<bucket>.<domain>); default: localhost,oss-<region>.aliyuncs.com,oss-<region>-internal.aliyuncs.com")
 	fs.StringVar(&o.users, "users", "", "JSON file of extra accounts: [{\"id\",\"displayName\",\"accessKeyId\",\"accessKeySecret\"}]")
@@ -188,7 +190,7 @@ func run(args []string) error {
 		}
 	}
 	loc, _ := parseZone(o.logTZ)
-	srv, err := server.New(server.Config{DataDir: o.data, Region: o.region, Domains: domains, Root: root, RootGenerated: generated, Users: users, Logger: logger,
+	srv, err := server.New(server.Config{DataDir: o.data, BlobDir: o.blobs, Region: o.region, Domains: domains, Root: root, RootGenerated: generated, Users: users, Logger: logger,
 		LogInterval: o.logInterval, LogLocation: loc, LogSync: o.logSync.d, UnblockNewBuckets: !o.blockPublicAccess,
 		LifecycleInterval: o.lifecycleInterval,
 		BodyReadTimeout:   disabledIfZero(o.bodyReadTimeout), BodyWriteTimeout: disabledIfZero(o.bodyWriteTimeout),
@@ -338,6 +340,9 @@ func printBanner(w *os.File, addr, monAddr string, o *options, root server.User,
 	fmt.Fprintf(w, "  endpoint:   %s\n", ep)
 	fmt.Fprintf(w, "  region:     %s\n", o.region)
 	fmt.Fprintf(w, "  data:       %s\n", o.data)
+	if o.blobs != "" {
+		fmt.Fprintf(w, "  blobs:      %s\n", o.blobs)
+	}
 	if cert != nil {
 		how := "--tls-cert; reloaded on SIGHUP"
 		if o.tlsSelfSigned {

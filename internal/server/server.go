@@ -25,6 +25,11 @@ import (
 // Config configures a Server.
 type Config struct {
 	DataDir string
+	// BlobDir is the directory of the object bytes (--blobs); empty means
+	// <DataDir>/blobs. Several nodes point it at one shared directory: blob
+	// names are random 128-bit ids, so nodes never pick the same one, and
+	// every file is created exclusively (see blob.FS.CreateNew).
+	BlobDir string
 	Region  string
 	Domains []string
 	Root    User
@@ -171,7 +176,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.BlobFS == nil {
 		cfg.BlobFS = vfs.OS{}
 	}
-	bs, err := blob.OpenFS(cfg.BlobFS, filepath.Join(cfg.DataDir, "blobs"))
+	if cfg.BlobDir == "" {
+		cfg.BlobDir = filepath.Join(cfg.DataDir, "blobs")
+	}
+	bs, err := blob.OpenFS(cfg.BlobFS, cfg.BlobDir)
 	if err != nil {
 		m.Close()
 		return nil, err
