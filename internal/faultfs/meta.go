@@ -175,5 +175,8 @@ func (m *Meta) Update(ctx context.Context, fn func(meta.Tx) error) error {
 	return err
 }
 
+// Shared forwards meta.Shared: a wrapped shared store stays shared.
+func (m *Meta) Shared() bool { return meta.IsShared(m.inner) }
+
 // Close implements meta.Store.
 func (m *Meta) Close() error { return m.inner.Close() }

@@ -63,6 +63,30 @@ type Store interface {
 	Close() error
 }
 
+// Shared is implemented by a Store that other processes commit to at the
+// same time: several ossd nodes on one database. What a process caches of
+// the store's content is stale as soon as another node commits, and it
+// cannot hear of its own accord, so on a shared store callers that cache
+// read through instead (the service's bucket records and account-level
+// Block Public Access switch), and blob writers register their files
+// before writing them (the service's blob intents, which make the start-up
+// sweep safe on a blob directory several nodes write to). bbolt's store is
+// never shared: it holds its file locked against a second process.
+//
+// Wrappers of a Store forward Shared (see IsShared).
+type Shared interface {
+	// Shared reports whether other processes may commit to the store. It
+	// must not change over the store's life.
+	Shared() bool
+}
+
+// IsShared reports whether s says it is shared (implements Shared and
+// returns true).
+func IsShared(s Store) bool {
+	sh, ok := s.(Shared)
+	return ok && sh.Shared()
+}
+
 // Tx is one transaction. Its methods return ErrUnknownSpace for a space
 // not in Spaces; Put and Delete on a read-only Tx return an error.
 type Tx interface {

@@ -88,11 +88,36 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, in CreateBucket
 
 // Bucket returns the bucket record; NoSuchBucket when it does not exist.
 // The record is shared with other callers: do not modify it.
+//
+// On one node the record comes from the cache, which every change made
+// through this Service invalidates. On a shared store (meta.Shared) another
+// node's change is invisible to that cache, and an ACL, Block Public
+// Access, policy, CORS or logging change must hold on every node from the
+// moment it is acknowledged: so each call reads the record from the store,
+// one single-key read (the catalogue's decoded-record cache still spares
+// the JSON decoding while the stored bytes are unchanged). A change
+// notification (PostgreSQL LISTEN/NOTIFY) could let the cache live on, but
+// it can arrive after the writer's response, and that window is exactly
+// what must not exist.
 func (s *Service) Bucket(ctx context.Context, name string) (*meta.Bucket, error) {
+	if s.shared {
+		return s.readBucket(ctx, name)
+	}
 	b, gen := s.buckets.get(name)
 	if b != nil {
 		return b, nil
 	}
+	b, err := s.readBucket(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	s.buckets.put(name, b, gen)
+	return b, nil
+}
+
+// readBucket reads the bucket record from the store.
+func (s *Service) readBucket(ctx context.Context, name string) (*meta.Bucket, error) {
+	var b *meta.Bucket
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
 		var err error
 		b, err = meta.GetBucket(tx, name)
@@ -104,7 +129,6 @@ func (s *Service) Bucket(ctx context.Context, name string) (*meta.Bucket, error)
 	if b == nil {
 		return nil, oss.ErrNoSuchBucket.With("BucketName", name)
 	}
-	s.buckets.put(name, b, gen)
 	return b, nil
 }
 

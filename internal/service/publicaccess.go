@@ -22,7 +22,21 @@ func accountBlockKey(owner string) string { return "account-bpa/" + owner }
 // account that never set it does not (OSS's default at the account level).
 // A store that cannot be read counts as blocking: the answer is a refusal,
 // never public access granted by mistake.
+//
+// On a shared store (meta.Shared) the switch is read from the store on each
+// call, for the reason Bucket reads its record there: another node may
+// have just turned it on. It is consulted only where public access is in
+// question (a public ACL, grant or policy), so that read is not paid by
+// private buckets' requests.
 func (s *Service) AccountBlocked(ctx context.Context, owner string) bool {
+	if s.shared {
+		v, err := s.readAccountBlock(ctx, owner)
+		if err != nil {
+			s.log.Error("read account block public access", "account", owner, "err", err)
+			return true
+		}
+		return v
+	}
 	c := &s.accountBPA
 	c.mu.RLock()
 	v, ok := c.m[owner]
@@ -35,12 +49,7 @@ func (s *Service) AccountBlocked(ctx context.Context, owner string) bool {
 	if v, ok := c.m[owner]; ok {
 		return v
 	}
-	var raw []byte
-	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		var err error
-		raw, err = meta.GetSystem(tx, accountBlockKey(owner))
-		return err
-	})
+	v, err := s.readAccountBlock(ctx, owner)
 	if err != nil {
 		s.log.Error("read account block public access", "account", owner, "err", err)
 		return true
@@ -48,8 +57,19 @@ func (s *Service) AccountBlocked(ctx context.Context, owner string) bool {
 	if c.m == nil {
 		c.m = map[string]bool{}
 	}
-	c.m[owner] = string(raw) == "1"
-	return c.m[owner]
+	c.m[owner] = v
+	return v
+}
+
+// readAccountBlock reads owner's account-level switch from the store.
+func (s *Service) readAccountBlock(ctx context.Context, owner string) (bool, error) {
+	var on bool
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		raw, err := meta.GetSystem(tx, accountBlockKey(owner))
+		on = string(raw) == "1"
+		return err
+	})
+	return on, err
 }
 
 // SetAccountBlock turns owner's account-level Block Public Access on or

@@ -65,6 +65,10 @@ type Service struct {
 	blobs *blob.Store
 	log   *slog.Logger
 
+	// shared: other nodes commit to meta (meta.IsShared), so nothing read
+	// from it may be cached across requests, and blob writes register
+	// intents for the sweep.
+	shared      bool
 	appendLocks keyLocks
 	buckets     bucketCache
 	accountBPA  accountBlocks
@@ -85,7 +89,7 @@ func New(cfg Config, m meta.Store, b *blob.Store) *Service {
 	if cfg.InlineMax == 0 {
 		cfg.InlineMax = 64 << 10
 	}
-	return &Service{cfg: cfg, meta: m, blobs: b, log: cfg.Logger}
+	return &Service{cfg: cfg, meta: m, blobs: b, log: cfg.Logger, shared: meta.IsShared(m)}
 }
 
 // Metrics is where the service's counters go (nil: nowhere; every method

@@ -10,18 +10,20 @@ import (
 )
 
 // testStores opens a real bbolt store and blob directory in a temporary
-// directory, closed when t ends.
-func testStores(t *testing.T) (meta.Store, *blob.Store) {
-	t.Helper()
-	dir := t.TempDir()
+// directory, closed when tb ends.
+func testStores(tb testing.TB) (meta.Store, *blob.Store) { return testStoresIn(tb, tb.TempDir()) }
+
+// testStoresIn is testStores in dir: the blobs are in dir/blobs.
+func testStoresIn(tb testing.TB, dir string) (meta.Store, *blob.Store) {
+	tb.Helper()
 	m, err := boltmeta.Open(filepath.Join(dir, "meta.db"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { m.Close() })
+	tb.Cleanup(func() { m.Close() })
 	bs, err := blob.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return m, bs
 }

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossd/ossd/internal/blob"
-	"github.com/ossd/ossd/internal/meta/boltmeta"
 	"github.com/ossd/ossd/internal/service"
 )
 
@@ -35,15 +33,7 @@ func TestSweepCutoff(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for i := 0; i < tc.runs; i++ {
 				dir := t.TempDir()
-				m, err := boltmeta.Open(filepath.Join(dir, "meta.db"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { m.Close() })
-				bs, err := blob.Open(filepath.Join(dir, "blobs"))
-				if err != nil {
-					t.Fatal(err)
-				}
+				m, bs := testStoresIn(t, dir)
 				svc := service.New(service.Config{}, m, bs)
 				cutoff := time.Now()
 				w, err := bs.Create()
