@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/ossd/ossd/internal/auth"
 	"github.com/ossd/ossd/internal/oss"
 )
 
@@ -52,13 +53,13 @@ func (c *checksumBody) value() string {
 	return base64.StdEncoding.EncodeToString(c.h.Sum(nil))
 }
 
-// Verify implements the body check the service runs before committing,
-// after any check of the bodies it wraps.
+var _ auth.BodyVerifier = (*checksumBody)(nil)
+
+// Verify implements auth.BodyVerifier: the check of the body it wraps
+// (a signed payload, aws-chunked signatures), then the checksum's.
 func (c *checksumBody) Verify() error {
-	if v, ok := c.ReadCloser.(interface{ Verify() error }); ok {
-		if err := v.Verify(); err != nil {
-			return err
-		}
+	if err := auth.VerifyBody(c.ReadCloser); err != nil {
+		return err
 	}
 	want := c.want
 	if want == "" && c.trailer != nil {

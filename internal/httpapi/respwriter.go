@@ -225,12 +225,13 @@ func (p *payloadVerifier) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// Verify reports a mismatch between the signed hash and the bytes read.
+var _ auth.BodyVerifier = (*payloadVerifier)(nil)
+
+// Verify implements auth.BodyVerifier: it reports a mismatch between the
+// signed hash and the bytes read, after the check of the body it wraps.
 func (p *payloadVerifier) Verify() error {
-	if v, ok := p.ReadCloser.(interface{ Verify() error }); ok {
-		if err := v.Verify(); err != nil {
-			return err
-		}
+	if err := auth.VerifyBody(p.ReadCloser); err != nil {
+		return err
 	}
 	if got := hex.EncodeToString(p.h.Sum(nil)); got != p.res.PayloadSHA256 {
 		return auth.PayloadMismatch(p.res, got) // S3's or OSS's error, by dialect

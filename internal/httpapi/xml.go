@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ossd/ossd/internal/auth"
 	"github.com/ossd/ossd/internal/oss"
 )
 
@@ -60,10 +61,8 @@ func (h *Handler) readBody(rq *request) ([]byte, error) {
 		}
 		return nil, err
 	}
-	if v, ok := rq.r.Body.(interface{ Verify() error }); ok {
-		if err := v.Verify(); err != nil {
-			return nil, err
-		}
+	if err := auth.VerifyBody(rq.r.Body); err != nil {
+		return nil, err
 	}
 	if want := rq.r.Header.Get("Content-MD5"); want != "" {
 		raw, err := base64.StdEncoding.DecodeString(want)

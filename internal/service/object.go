@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ossd/ossd/internal/auth"
 	"github.com/ossd/ossd/internal/blob"
 	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/oss"
@@ -220,10 +221,8 @@ func checkDigests(hr *hashingReader, wantMD5 []byte, wantCRC *uint64) error {
 	}
 	// A body that carries its own check (a signed payload hash) is
 	// verified now that it has been read in full.
-	if v, ok := hr.r.(interface{ Verify() error }); ok {
-		if err := v.Verify(); err != nil {
-			return err
-		}
+	if err := auth.VerifyBody(hr.r); err != nil {
+		return err
 	}
 	if wantMD5 != nil && !bytes.Equal(wantMD5, hr.md5.Sum(nil)) {
 		return oss.ErrBadDigest
