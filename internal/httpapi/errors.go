@@ -28,6 +28,11 @@ func (h *Handler) toOSS(rq *request, err error) *oss.Error {
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		h.log.Error("storage full", "request_id", rq.id, "err", err)
 		return oss.ErrInsufficientStorage
+	case errors.Is(err, service.ErrUnavailable):
+		// Before the context cases: the store's own timeout is not the
+		// client's.
+		h.log.Warn("metadata store unavailable", "request_id", rq.id, "op", rq.op, "err", err)
+		return errMetaUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return oss.ErrRequestTimeout
 	case errors.Is(err, context.Canceled):
@@ -36,6 +41,10 @@ func (h *Handler) toOSS(rq *request, err error) *oss.Error {
 	h.log.Error("internal error", "request_id", rq.id, "op", rq.op, "bucket", rq.bucket, "key", rq.key, "err", err)
 	return oss.ErrInternalError
 }
+
+// errMetaUnavailable is what a client gets while the metadata store
+// (PostgreSQL, with --meta) cannot be reached: 503, which SDKs retry.
+var errMetaUnavailable = oss.ErrServiceUnavailable.WithMessage("The metadata store is unavailable. Please try again later.")
 
 // writeError is the one place errors become responses.
 func (h *Handler) writeError(rq *request, err error) {

@@ -35,6 +35,14 @@ var Spaces = []string{SpaceBuckets, SpaceObjects, SpaceUploads, SpaceParts, Spac
 // ErrUnknownSpace is returned by a Tx for a space not in Spaces.
 var ErrUnknownSpace = errors.New("meta: unknown key space")
 
+// ErrUnavailable is wrapped by a Store's errors that mean it cannot serve
+// right now but may later: its server is down or unreachable, did not
+// answer in time, or kept aborting a transaction for conflicts. Clients
+// get 503 ServiceUnavailable and may retry; nothing of the transaction is
+// applied, unless the error says the commit's outcome is unknown (see
+// Update).
+var ErrUnavailable = errors.New("metadata store unavailable")
+
 // Store is an ordered transactional key-value engine.
 //
 // Contract (checked by metatest.Run):

@@ -7,6 +7,7 @@
 package boltmeta
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -190,7 +191,10 @@ func (t boltTx) Put(space string, key, value []byte) error {
 	if err != nil {
 		return err
 	}
-	return b.Put(key, value)
+	// bbolt keeps key and value, not copies, until the commit; the
+	// meta.Tx contract lets the caller reuse them once Put returns
+	// (metatest's ArgumentsReusable).
+	return b.Put(bytes.Clone(key), bytes.Clone(value))
 }
 
 func (t boltTx) Delete(space string, key []byte) error {

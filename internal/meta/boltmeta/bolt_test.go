@@ -26,7 +26,7 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return s
-	})
+	}, nil) // one bbolt file belongs to one process: no second node
 }
 
 // last is the path of the store opened most recently, for reopen.
