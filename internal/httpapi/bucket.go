@@ -335,9 +335,9 @@ func toTagXML(tags []service.Tag) taggingXML {
 }
 
 // readTags parses a Tagging body with OSS's limits on count and duplicate
-// keys; check, when not nil, judges each tag (object tags; service judges
-// bucket tags when it stores them).
-func (h *Handler) readTags(rq *request, max int, check func([]service.Tag) error) ([]service.Tag, error) {
+// keys; service judges each tag when it stores them (bucket and object
+// tags differ).
+func (h *Handler) readTags(rq *request, max int) ([]service.Tag, error) {
 	var t taggingXML
 	if err := h.decodeXML(rq, "Tagging", &t, oss.ErrMalformedXML); err != nil {
 		return nil, err
@@ -359,10 +359,7 @@ func (h *Handler) readTags(rq *request, max int, check func([]service.Tag) error
 		seen[tg.Key] = true
 		out = append(out, service.Tag{Key: tg.Key, Value: tg.Value})
 	}
-	if check == nil {
-		return out, nil
-	}
-	return out, check(out)
+	return out, nil
 }
 
 func (h *Handler) getBucketTags(rq *request) error {
@@ -375,7 +372,7 @@ func (h *Handler) getBucketTags(rq *request) error {
 }
 
 func (h *Handler) putBucketTags(rq *request) error {
-	tags, err := h.readTags(rq, 20, nil)
+	tags, err := h.readTags(rq, 20)
 	if err != nil {
 		return err
 	}

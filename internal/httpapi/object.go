@@ -862,16 +862,9 @@ func (h *Handler) putObjectACL(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.AllowObjectGrants(rq.ctx, rq.b, grants); err != nil {
-		return err
-	}
-	if !service.ValidObjectACL(acl) {
-		return oss.ErrInvalidArgument.WithMessage("no such object access control exists").With("ArgumentName", rq.aclHeader("x-oss-object-acl")).With("ArgumentValue", acl)
-	}
-	if err := h.svc.AllowObjectACL(rq.ctx, rq.b, acl); err != nil {
-		return err
-	}
-	return h.updateVersion(rq, http.StatusOK, func(v *service.Version) { v.ACL, v.Grants = acl, grants })
+	in := service.ObjectACLInput{ACL: acl, Grants: grants, Header: rq.aclHeader("x-oss-object-acl")}
+	v, err = h.svc.PutObjectACL(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), in)
+	return versionChanged(rq, http.StatusOK, v, err)
 }
 
 func (h *Handler) getObjectTagging(rq *request) error {
@@ -884,21 +877,22 @@ func (h *Handler) getObjectTagging(rq *request) error {
 }
 
 func (h *Handler) putObjectTagging(rq *request) error {
-	tags, err := h.readTags(rq, 10, func(tags []service.Tag) error { return service.CheckObjectTags(tags, rq.s3) })
+	tags, err := h.readTags(rq, 10)
 	if err != nil {
 		return err
 	}
-	return h.updateVersion(rq, http.StatusOK, func(v *service.Version) { v.Tags = tags })
+	v, err := h.svc.PutObjectTagging(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), tags, rq.s3)
+	return versionChanged(rq, http.StatusOK, v, err)
 }
 
 func (h *Handler) deleteObjectTagging(rq *request) error {
-	return h.updateVersion(rq, http.StatusNoContent, func(v *service.Version) { v.Tags = nil })
+	v, err := h.svc.DeleteObjectTagging(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"))
+	return versionChanged(rq, http.StatusNoContent, v, err)
 }
 
-// updateVersion changes the addressed version's record (ACL, tags) and
-// answers status with its version id.
-func (h *Handler) updateVersion(rq *request, status int, change func(v *service.Version)) error {
-	v, err := h.svc.UpdateVersion(rq.ctx, rq.bucket, rq.key, rq.q.get("versionId"), func(v *service.Version) error { change(v); return nil })
+// versionChanged answers a change to a version's record (ACL, tags):
+// status with the version's id, or the change's error.
+func versionChanged(rq *request, status int, v *service.Version, err error) error {
 	if err != nil {
 		return err
 	}

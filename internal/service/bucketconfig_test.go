@@ -61,16 +61,25 @@ func configFixture(t *testing.T) (*service.Service, *interleaved) {
 	return svc, store
 }
 
-// wantCode fails t unless err is the OSS error code (want "" is success).
-func wantCode(t *testing.T, err error, want string) {
+// wantErr fails t unless err is the catalogue's error want, by code and
+// EC (want nil is success).
+func wantErr(t *testing.T, err error, want *oss.Error) {
 	t.Helper()
 	var oe *oss.Error
 	switch {
-	case want == "" && err != nil:
+	case want == nil && err != nil:
 		t.Fatalf("err = %v, want success", err)
-	case want != "" && (!errors.As(err, &oe) || oe.Code != want):
-		t.Fatalf("err = %v, want %s", err, want)
+	case want != nil && (!errors.As(err, &oe) || oe.Code != want.Code || oe.EC != want.EC):
+		t.Fatalf("err = %v (EC %s), want %s (EC %s)", err, ecOf(err), want.Code, want.EC)
 	}
+}
+
+func ecOf(err error) string {
+	var oe *oss.Error
+	if errors.As(err, &oe) {
+		return oe.EC
+	}
+	return ""
 }
 
 const (
@@ -89,130 +98,130 @@ func TestBucketConfigOps(t *testing.T) {
 		name  string
 		setup func(svc *service.Service) error // nil: none
 		op    func(ctx context.Context, svc *service.Service) error
-		code  string                    // "" for success
+		want  *oss.Error                // nil for success
 		check func(b *meta.Bucket) bool // what the stored record must then say
 	}{
 		{"canned ACL", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketACL(ctx, "bkt", service.BucketACLInput{ACL: service.ACLPublicRead, Header: "x-oss-acl"})
-			}, "", func(b *meta.Bucket) bool { return b.ACL == service.ACLPublicRead }},
+			}, nil, func(b *meta.Bucket) bool { return b.ACL == service.ACLPublicRead }},
 		{"unknown ACL", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketACL(ctx, "bkt", service.BucketACLInput{ACL: "open", Header: "x-oss-acl"})
-			}, "InvalidArgument", func(b *meta.Bucket) bool { return b.ACL == service.ACLPrivate }},
+			}, oss.ErrInvalidArgument, func(b *meta.Bucket) bool { return b.ACL == service.ACLPrivate }},
 		{"public ACL while blocked", block,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketACL(ctx, "bkt", service.BucketACLInput{ACL: service.ACLPublicReadWrite, Header: "x-oss-acl"})
-			}, oss.ErrPublicBucketACLBlocked.Code, func(b *meta.Bucket) bool { return b.ACL == service.ACLPrivate }},
+			}, oss.ErrPublicBucketACLBlocked, func(b *meta.Bucket) bool { return b.ACL == service.ACLPrivate }},
 		{"public grant while blocked", block,
 			func(ctx context.Context, svc *service.Service) error {
 				g := []meta.Grant{{Type: service.GranteeGroup, URI: service.GroupAuthenticatedUsers, Permission: service.PermRead}}
 				return svc.PutBucketACL(ctx, "bkt", service.BucketACLInput{ACL: service.NearestCanned(g), Grants: g, Header: "x-amz-acl"})
-			}, oss.ErrPublicBucketACLBlocked.Code, func(b *meta.Bucket) bool { return b.Grants == nil }},
+			}, oss.ErrPublicBucketACLBlocked, func(b *meta.Bucket) bool { return b.Grants == nil }},
 		{"grant to an account while blocked", block,
 			func(ctx context.Context, svc *service.Service) error {
 				g := []meta.Grant{{Type: service.GranteeUser, ID: "b", Permission: service.PermRead}}
 				return svc.PutBucketACL(ctx, "bkt", service.BucketACLInput{ACL: service.NearestCanned(g), Grants: g, Header: "x-amz-acl"})
-			}, "", func(b *meta.Bucket) bool { return len(b.Grants) == 1 && b.Grants[0].ID == "b" }},
+			}, nil, func(b *meta.Bucket) bool { return len(b.Grants) == 1 && b.Grants[0].ID == "b" }},
 		{"block on", nil,
 			func(ctx context.Context, svc *service.Service) error { return block(svc) },
-			"", func(b *meta.Bucket) bool { return b.BlockPublicAccess != nil && *b.BlockPublicAccess }},
+			nil, func(b *meta.Bucket) bool { return b.BlockPublicAccess != nil && *b.BlockPublicAccess }},
 		{"block removed: the default (blocked) applies", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.DeleteBucketPublicAccessBlock(ctx, "bkt")
 			},
-			"", func(b *meta.Bucket) bool { return b.BlockPublicAccess == nil && b.PublicBlocked() }},
+			nil, func(b *meta.Bucket) bool { return b.BlockPublicAccess == nil && b.PublicBlocked() }},
 		{"public policy", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketPolicy(ctx, "bkt", []byte(publicPolicy), false)
-			}, "", func(b *meta.Bucket) bool { return b.Policy == publicPolicy }},
+			}, nil, func(b *meta.Bucket) bool { return b.Policy == publicPolicy }},
 		{"public policy while blocked", block,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketPolicy(ctx, "bkt", []byte(publicPolicy), false)
-			}, oss.ErrPublicPolicyBlocked.Code, func(b *meta.Bucket) bool { return b.Policy == "" }},
+			}, oss.ErrPublicPolicyBlocked, func(b *meta.Bucket) bool { return b.Policy == "" }},
 		{"public S3 policy while blocked", block,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketPolicy(ctx, "bkt", []byte(publicS3Policy), true)
-			}, "AccessDenied", func(b *meta.Bucket) bool { return b.Policy == "" }},
+			}, oss.ErrAccessDenied, func(b *meta.Bucket) bool { return b.Policy == "" }},
 		{"private policy while blocked", block,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketPolicy(ctx, "bkt", []byte(privatePolicy), false)
-			}, "", func(b *meta.Bucket) bool { return b.Policy == privatePolicy }},
+			}, nil, func(b *meta.Bucket) bool { return b.Policy == privatePolicy }},
 		{"policy too large", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketPolicy(ctx, "bkt", []byte(strings.Repeat(" ", service.MaxPolicySize+1)), false)
-			}, oss.ErrPolicyTooLarge.Code, func(b *meta.Bucket) bool { return b.Policy == "" }},
+			}, oss.ErrPolicyTooLarge, func(b *meta.Bucket) bool { return b.Policy == "" }},
 		{"policy deleted",
 			func(svc *service.Service) error {
 				return svc.PutBucketPolicy(context.Background(), "bkt", []byte(privatePolicy), false)
 			},
 			func(ctx context.Context, svc *service.Service) error { return svc.DeleteBucketPolicy(ctx, "bkt") },
-			"", func(b *meta.Bucket) bool { return b.Policy == "" }},
+			nil, func(b *meta.Bucket) bool { return b.Policy == "" }},
 		{"logging to own account's bucket", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketLogging(ctx, "bkt", &meta.LoggingConfig{TargetBucket: "logs", TargetPrefix: "bkt/"})
-			}, "", func(b *meta.Bucket) bool { return b.Logging != nil && b.Logging.TargetBucket == "logs" }},
+			}, nil, func(b *meta.Bucket) bool { return b.Logging != nil && b.Logging.TargetBucket == "logs" }},
 		{"logging to itself", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketLogging(ctx, "bkt", &meta.LoggingConfig{TargetBucket: "bkt"})
-			}, "", func(b *meta.Bucket) bool { return b.Logging != nil && b.Logging.TargetBucket == "bkt" }},
+			}, nil, func(b *meta.Bucket) bool { return b.Logging != nil && b.Logging.TargetBucket == "bkt" }},
 		{"logging to a missing bucket", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketLogging(ctx, "bkt", &meta.LoggingConfig{TargetBucket: "nowhere"})
-			}, oss.ErrTargetBucketNotExist.Code, func(b *meta.Bucket) bool { return b.Logging == nil }},
+			}, oss.ErrTargetBucketNotExist, func(b *meta.Bucket) bool { return b.Logging == nil }},
 		{"logging to another account's bucket", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketLogging(ctx, "bkt", &meta.LoggingConfig{TargetBucket: "other"})
-			}, oss.ErrTargetBucketNotOwned.Code, func(b *meta.Bucket) bool { return b.Logging == nil }},
+			}, oss.ErrTargetBucketNotOwned, func(b *meta.Bucket) bool { return b.Logging == nil }},
 		{"logging prefix with a slash", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketLogging(ctx, "bkt", &meta.LoggingConfig{TargetBucket: "logs", TargetPrefix: "/x"})
-			}, oss.ErrTargetPrefixSlash.Code, func(b *meta.Bucket) bool { return b.Logging == nil }},
+			}, oss.ErrTargetPrefixSlash, func(b *meta.Bucket) bool { return b.Logging == nil }},
 		{"logging turned off",
 			func(svc *service.Service) error {
 				return svc.PutBucketLogging(context.Background(), "bkt", &meta.LoggingConfig{TargetBucket: "logs"})
 			},
 			func(ctx context.Context, svc *service.Service) error { return svc.DeleteBucketLogging(ctx, "bkt") },
-			"", func(b *meta.Bucket) bool { return b.Logging == nil }},
+			nil, func(b *meta.Bucket) bool { return b.Logging == nil }},
 		{"log fields", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutUserDefinedLogFields(ctx, "bkt", []string{"x-user"}, []string{"k"})
-			}, "", func(b *meta.Bucket) bool {
+			}, nil, func(b *meta.Bucket) bool {
 				return b.LogFields != nil && reflect.DeepEqual(b.LogFields.Headers, []string{"x-user"})
 			}},
 		{"log fields: too many", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutUserDefinedLogFields(ctx, "bkt", []string{"a", "b", "c", "d"}, []string{"e", "f", "g"})
-			}, "InvalidArgument", func(b *meta.Bucket) bool { return b.LogFields == nil }},
+			}, oss.ErrInvalidArgument, func(b *meta.Bucket) bool { return b.LogFields == nil }},
 		{"log fields: none", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutUserDefinedLogFields(ctx, "bkt", nil, nil)
-			}, "MalformedXML", func(b *meta.Bucket) bool { return b.LogFields == nil }},
+			}, oss.ErrMalformedXML, func(b *meta.Bucket) bool { return b.LogFields == nil }},
 		{"log fields: header with an underscore", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutUserDefinedLogFields(ctx, "bkt", []string{"x_user"}, nil)
-			}, "InvalidArgument", func(b *meta.Bucket) bool { return b.LogFields == nil }},
+			}, oss.ErrInvalidArgument, func(b *meta.Bucket) bool { return b.LogFields == nil }},
 		{"log fields: parameter with an underscore", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutUserDefinedLogFields(ctx, "bkt", nil, []string{"x_user"})
-			}, "", func(b *meta.Bucket) bool { return b.LogFields != nil }},
+			}, nil, func(b *meta.Bucket) bool { return b.LogFields != nil }},
 		{"CORS", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				c := &meta.CORSConfig{Rules: []meta.CORSRule{{Origins: []string{"*"}, Methods: []string{"GET"}, MaxAge: -1}}}
 				return svc.PutBucketCORS(ctx, "bkt", c, false)
-			}, "", func(b *meta.Bucket) bool { return b.CORS != nil && len(b.CORS.Rules) == 1 }},
+			}, nil, func(b *meta.Bucket) bool { return b.CORS != nil && len(b.CORS.Rules) == 1 }},
 		{"CORS: no rule", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketCORS(ctx, "bkt", &meta.CORSConfig{}, false)
-			}, oss.ErrCORSNoRule.Code, func(b *meta.Bucket) bool { return b.CORS == nil }},
+			}, oss.ErrCORSNoRule, func(b *meta.Bucket) bool { return b.CORS == nil }},
 		{"tags", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketTags(ctx, "bkt", []meta.Tag{{Key: "k", Value: "v"}, {Key: "k2", Value: "v2"}})
-			}, "", func(b *meta.Bucket) bool { return len(b.Tags) == 2 }},
+			}, nil, func(b *meta.Bucket) bool { return len(b.Tags) == 2 }},
 		{"tags: empty key", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketTags(ctx, "bkt", []meta.Tag{{Key: "", Value: "v"}})
-			}, "InvalidArgument", func(b *meta.Bucket) bool { return b.Tags == nil }},
+			}, oss.ErrInvalidArgument, func(b *meta.Bucket) bool { return b.Tags == nil }},
 		{"tags: some deleted",
 			func(svc *service.Service) error {
 				return svc.PutBucketTags(context.Background(), "bkt", []meta.Tag{{Key: "k", Value: "v"}, {Key: "k2", Value: "v2"}})
@@ -220,27 +229,27 @@ func TestBucketConfigOps(t *testing.T) {
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.DeleteBucketTags(ctx, "bkt", []string{"k", "absent"})
 			},
-			"", func(b *meta.Bucket) bool { return reflect.DeepEqual(b.Tags, []meta.Tag{{Key: "k2", Value: "v2"}}) }},
+			nil, func(b *meta.Bucket) bool { return reflect.DeepEqual(b.Tags, []meta.Tag{{Key: "k2", Value: "v2"}}) }},
 		{"tags: all deleted",
 			func(svc *service.Service) error {
 				return svc.PutBucketTags(context.Background(), "bkt", []meta.Tag{{Key: "k", Value: "v"}})
 			},
 			func(ctx context.Context, svc *service.Service) error { return svc.DeleteBucketTags(ctx, "bkt", nil) },
-			"", func(b *meta.Bucket) bool { return b.Tags == nil }},
+			nil, func(b *meta.Bucket) bool { return b.Tags == nil }},
 		{"versioning", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketVersioning(ctx, "bkt", service.VersioningEnabled)
-			}, "", func(b *meta.Bucket) bool { return b.Versioning == service.VersioningEnabled }},
+			}, nil, func(b *meta.Bucket) bool { return b.Versioning == service.VersioningEnabled }},
 		{"versioning: unknown status", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketVersioning(ctx, "bkt", "Off")
 			},
-			"MalformedXML", func(b *meta.Bucket) bool { return b.Versioning == "" }},
+			oss.ErrMalformedXML, func(b *meta.Bucket) bool { return b.Versioning == "" }},
 		{"missing bucket", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketVersioning(ctx, "nope", "Enabled")
 			},
-			"NoSuchBucket", nil},
+			oss.ErrNoSuchBucket, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -251,7 +260,7 @@ func TestBucketConfigOps(t *testing.T) {
 					t.Fatalf("setup: %v", err)
 				}
 			}
-			wantCode(t, tc.op(ctx, svc), tc.code)
+			wantErr(t, tc.op(ctx, svc), tc.want)
 			if tc.check == nil {
 				return
 			}
@@ -283,7 +292,7 @@ func TestBucketConfigChecksInsideTheWrite(t *testing.T) {
 		name    string
 		between func(svc *service.Service) func(ctx context.Context) error
 		op      func(ctx context.Context, svc *service.Service) error
-		code    string
+		want    *oss.Error
 		check   func(b *meta.Bucket) bool
 	}{
 		{"logging target deleted",
@@ -292,35 +301,121 @@ func TestBucketConfigChecksInsideTheWrite(t *testing.T) {
 			},
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketLogging(ctx, "bkt", &meta.LoggingConfig{TargetBucket: "logs"})
-			}, oss.ErrTargetBucketNotExist.Code, func(b *meta.Bucket) bool { return b.Logging == nil }},
+			}, oss.ErrTargetBucketNotExist, func(b *meta.Bucket) bool { return b.Logging == nil }},
 		{"public ACL, then blocked", blockBkt,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketACL(ctx, "bkt", service.BucketACLInput{ACL: service.ACLPublicRead, Header: "x-oss-acl"})
-			}, oss.ErrPublicBucketACLBlocked.Code, func(b *meta.Bucket) bool { return b.ACL == service.ACLPrivate }},
+			}, oss.ErrPublicBucketACLBlocked, func(b *meta.Bucket) bool { return b.ACL == service.ACLPrivate }},
 		{"public policy, then blocked", blockBkt,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketPolicy(ctx, "bkt", []byte(publicPolicy), false)
-			}, oss.ErrPublicPolicyBlocked.Code, func(b *meta.Bucket) bool { return b.Policy == "" }},
+			}, oss.ErrPublicPolicyBlocked, func(b *meta.Bucket) bool { return b.Policy == "" }},
 		{"public policy, then the account blocked",
 			func(svc *service.Service) func(ctx context.Context) error {
 				return func(ctx context.Context) error { return svc.SetAccountBlock(ctx, "a", true) }
 			},
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketPolicy(ctx, "bkt", []byte(publicPolicy), false)
-			}, oss.ErrPublicPolicyBlocked.Code, func(b *meta.Bucket) bool { return b.Policy == "" }},
+			}, oss.ErrPublicPolicyBlocked, func(b *meta.Bucket) bool { return b.Policy == "" }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			svc, store := configFixture(t)
 			ctx := context.Background()
 			store.next(tc.between(svc))
-			wantCode(t, tc.op(ctx, svc), tc.code)
+			wantErr(t, tc.op(ctx, svc), tc.want)
 			b, err := svc.Bucket(ctx, "bkt")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !tc.check(b) {
 				t.Errorf("stored bucket not as expected: %+v", b)
+			}
+		})
+	}
+}
+
+// TestObjectConfigOps: the writes to an object version's record (its ACL,
+// its tags) apply their rules, the bucket's Block Public Access read in
+// the writing transaction ("then blocked": switched on after the request
+// was accepted, before its transaction ran).
+func TestObjectConfigOps(t *testing.T) {
+	blockBkt := func(svc *service.Service) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			return svc.PutBucketPublicAccessBlock(ctx, "bkt", service.PublicAccessBlockInput{Blocked: true})
+		}
+	}
+	acl := func(a string, grants ...meta.Grant) func(ctx context.Context, svc *service.Service) (*meta.Version, error) {
+		return func(ctx context.Context, svc *service.Service) (*meta.Version, error) {
+			return svc.PutObjectACL(ctx, "bkt", "obj", "", service.ObjectACLInput{ACL: a, Grants: grants, Header: "x-oss-object-acl"})
+		}
+	}
+	tags := func(s3 bool, ts ...meta.Tag) func(ctx context.Context, svc *service.Service) (*meta.Version, error) {
+		return func(ctx context.Context, svc *service.Service) (*meta.Version, error) {
+			return svc.PutObjectTagging(ctx, "bkt", "obj", "", ts, s3)
+		}
+	}
+	public := meta.Grant{Type: service.GranteeGroup, URI: service.GroupAllUsers, Permission: service.PermRead}
+	tests := []struct {
+		name    string
+		between func(svc *service.Service) func(ctx context.Context) error // nil: nothing changes
+		op      func(ctx context.Context, svc *service.Service) (*meta.Version, error)
+		want    *oss.Error
+		check   func(v *meta.Version) bool
+	}{
+		{"canned ACL", nil, acl(service.ACLPublicRead), nil,
+			func(v *meta.Version) bool { return v.ACL == service.ACLPublicRead }},
+		{"back to the bucket's", nil, acl(service.ACLDefault), nil,
+			func(v *meta.Version) bool { return v.ACL == service.ACLDefault }},
+		{"unknown ACL", nil, acl("open"), oss.ErrInvalidArgument,
+			func(v *meta.Version) bool { return v.ACL == service.ACLPrivate }},
+		{"public ACL, then blocked", blockBkt, acl(service.ACLPublicRead), oss.ErrPublicObjectACLBlocked,
+			func(v *meta.Version) bool { return v.ACL == service.ACLPrivate }},
+		{"public grant, then blocked", blockBkt, acl(service.ACLPublicRead, public), oss.ErrPublicObjectACLBlocked,
+			func(v *meta.Version) bool { return v.Grants == nil }},
+		{"private ACL, then blocked", blockBkt, acl(service.ACLPrivate), nil,
+			func(v *meta.Version) bool { return v.ACL == service.ACLPrivate }},
+		{"missing object", nil,
+			func(ctx context.Context, svc *service.Service) (*meta.Version, error) {
+				return svc.PutObjectACL(ctx, "bkt", "absent", "", service.ObjectACLInput{ACL: service.ACLPrivate})
+			}, oss.ErrNoSuchKey, nil},
+		{"tags", nil, tags(false, meta.Tag{Key: "k", Value: "v"}), nil,
+			func(v *meta.Version) bool { return len(v.Tags) == 1 && v.Tags[0].Value == "v" }},
+		{"tag with @ on OSS", nil, tags(false, meta.Tag{Key: "k", Value: "a@b"}), oss.ErrInvalidTagValue,
+			func(v *meta.Version) bool { return v.Tags == nil }},
+		{"tag with @ on S3", nil, tags(true, meta.Tag{Key: "k", Value: "a@b"}), nil,
+			func(v *meta.Version) bool { return len(v.Tags) == 1 }},
+		{"tags deleted", nil,
+			func(ctx context.Context, svc *service.Service) (*meta.Version, error) {
+				if _, err := tags(false, meta.Tag{Key: "k", Value: "v"})(ctx, svc); err != nil {
+					return nil, err
+				}
+				return svc.DeleteObjectTagging(ctx, "bkt", "obj", "")
+			}, nil, func(v *meta.Version) bool { return v.Tags == nil }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			svc, store := configFixture(t)
+			ctx := context.Background()
+			_, err := svc.PutObject(ctx, service.PutInput{Bucket: "bkt", Key: "obj", Body: strings.NewReader("x"), Size: 1,
+				Template: meta.Version{Owner: "a", ACL: service.ACLPrivate}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.between != nil {
+				store.next(tc.between(svc))
+			}
+			_, err = tc.op(ctx, svc)
+			wantErr(t, err, tc.want)
+			if tc.check == nil {
+				return
+			}
+			v, err := svc.Head(ctx, service.GetInput{Bucket: "bkt", Key: "obj"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(v) {
+				t.Errorf("stored version not as expected: %+v", v)
 			}
 		})
 	}

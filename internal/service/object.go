@@ -594,15 +594,18 @@ func (s *Service) deleteInTx(tx meta.Tx, bucket, key, versionID string) (*Delete
 	return res, garbage, meta.PutVersion(tx, bucket, dm)
 }
 
-// UpdateVersion applies fn to the selected version's record (ACL, tags).
-func (s *Service) UpdateVersion(ctx context.Context, bucket, key, versionID string, fn func(v *meta.Version) error) (*meta.Version, error) {
+// updateVersion applies fn to the selected version's record (ACL, tags)
+// in one transaction; fn may read more through tx. Unexported for the
+// reason updateBucket is: every write of a version's record is one of the
+// Service's operations (objectconfig.go).
+func (s *Service) updateVersion(ctx context.Context, bucket, key, versionID string, fn func(tx meta.Tx, v *meta.Version) error) (*meta.Version, error) {
 	var out *meta.Version
 	err := s.meta.Update(ctx, func(tx meta.Tx) error {
 		v, err := s.lookup(tx, bucket, key, versionID)
 		if err != nil {
 			return err
 		}
-		if err := fn(v); err != nil {
+		if err := fn(tx, v); err != nil {
 			return err
 		}
 		out = v
