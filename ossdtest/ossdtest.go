@@ -79,6 +79,9 @@ type Options struct {
 	Monitor bool
 	// NoMetrics turns the server's metrics off (benchmarks of their cost).
 	NoMetrics bool
+	// Meta is the metadata store (ossd --meta): empty for the embedded
+	// one, or a postgres:// URL (internal/pgtest makes test databases).
+	Meta string
 }
 
 // Clock is what drives access-log delivery: the time now, and a channel
@@ -105,7 +108,7 @@ func StartWith(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatalf("ossdtest: credentials: %v", err)
 	}
-	srv, err := server.New(server.Config{DataDir: o.DataDir, Region: o.Region, Root: root, Users: o.Users, Now: o.Now,
+	srv, err := server.New(server.Config{DataDir: o.DataDir, Meta: o.Meta, Region: o.Region, Root: root, Users: o.Users, Now: o.Now,
 		LogInterval: o.LogInterval, LogClock: logClock(o.LogClock), UnblockNewBuckets: o.UnblockNewBuckets,
 		CallbackAllow:     o.CallbackAllow,
 		LifecycleInterval: o.LifecycleInterval, LifecycleClock: o.LifecycleClock, LifecycleDone: o.LifecycleDone})

@@ -50,6 +50,7 @@ type options struct {
 	metricsAddr                        string
 	tlsCert, tlsKey                    string
 	tlsSelfSigned                      bool
+	meta                               string
 }
 
 // logSyncFlag is --log-sync: "always" or a duration from 1ms to 10s.
@@ -98,6 +99,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if _, err := parseZone(o.logTZ); err != nil {
 		return nil, err
+	}
+	if o.meta != "" && !server.IsPostgresURL(o.meta) {
+		return nil, fmt.Errorf("--meta: want a postgres://user@host:port/database URL, or nothing for the embedded store")
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
@@ -148,6 +152,7 @@ Flags:
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate (chain) file: the API listener serves HTTPS; with --tls-key; both are read again on SIGHUP")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.BoolVar(&o.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS with a certificate ossd makes (ECDSA P-256) for its addresses, localhost and each domain and *.domain, kept in <data>/tls/ across restarts; clients trust <data>/tls/cert.pem")
+	fs.StringVar(&o.meta, "meta", "", "metadata store: empty for the embedded one (<data>/meta.db); postgres://user@host:port/database?sslmode=... for several ossd nodes sharing one PostgreSQL database (the password from PGPASSWORD or ~/.pgpass rather than the URL; see README, Running several nodes)")
 	fs.StringVar(&o.logTZ, "log-timezone", "+0800", "time zone of access-log lines and log object names: ±hhmm or an IANA name (OSS's China regions: +0800)")
 	return fs
 }
@@ -190,7 +195,7 @@ func run(args []string) error {
 		}
 	}
 	loc, _ := parseZone(o.logTZ)
-	srv, err := server.New(server.Config{DataDir: o.data, BlobDir: o.blobs, Region: o.region, Domains: domains, Root: root, RootGenerated: generated, Users: users, Logger: logger,
+	srv, err := server.New(server.Config{DataDir: o.data, Meta: o.meta, BlobDir: o.blobs, Region: o.region, Domains: domains, Root: root, RootGenerated: generated, Users: users, Logger: logger,
 		LogInterval: o.logInterval, LogLocation: loc, LogSync: o.logSync.d, UnblockNewBuckets: !o.blockPublicAccess,
 		LifecycleInterval: o.lifecycleInterval,
 		BodyReadTimeout:   disabledIfZero(o.bodyReadTimeout), BodyWriteTimeout: disabledIfZero(o.bodyWriteTimeout),
@@ -340,6 +345,7 @@ func printBanner(w *os.File, addr, monAddr string, o *options, root server.User,
 	fmt.Fprintf(w, "  endpoint:   %s\n", ep)
 	fmt.Fprintf(w, "  region:     %s\n", o.region)
 	fmt.Fprintf(w, "  data:       %s\n", o.data)
+	fmt.Fprintf(w, "  metadata:   %s\n", server.DescribeMeta(server.Config{DataDir: o.data, Meta: o.meta}))
 	if o.blobs != "" {
 		fmt.Fprintf(w, "  blobs:      %s\n", o.blobs)
 	}

@@ -4,13 +4,9 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
-
-	"github.com/ossd/ossd/internal/auth"
 )
 
 // TestBlobDir: with Config.BlobDir (--blobs) the object bytes go to that
@@ -23,15 +19,7 @@ func TestBlobDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	h := srv.Handler()
-	do := func(method, bucket, key string, body []byte) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(method, "/"+bucket+"/"+key, bytes.NewReader(body))
-		req.Host = "127.0.0.1:9800"
-		auth.SignV1(req, bucket, key, "ak", "sk", time.Now())
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		return w
-	}
+	do := v1Do(srv.Handler(), "ak", "sk")
 	if w := do("PUT", "bkt", "", nil); w.Code != 200 {
 		t.Fatalf("create bucket: %d %s", w.Code, w.Body)
 	}

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ossd/ossd/internal/accesslog"
@@ -17,6 +19,7 @@ import (
 	"github.com/ossd/ossd/internal/httpapi"
 	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/meta/boltmeta"
+	"github.com/ossd/ossd/internal/meta/pgmeta"
 	"github.com/ossd/ossd/internal/metrics"
 	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/internal/vfs"
@@ -78,6 +81,10 @@ type Config struct {
 	// BlobFS is the object data files' filesystem (default: the OS's);
 	// tests inject failures and crashes (internal/faultfs).
 	BlobFS blob.FS
+	// Meta is the metadata store: empty for the embedded bbolt file
+	// <DataDir>/meta.db, or a postgres:// URL of a PostgreSQL database
+	// several ossd nodes share (internal/meta/pgmeta).
+	Meta string
 	// WrapMeta, if set, wraps the metadata store; tests use it to make
 	// commits fail on demand. bbolt opens its file itself, so metadata
 	// faults are injected at this interface rather than at file level.
@@ -124,6 +131,49 @@ func zeroNegative(d, def time.Duration) time.Duration {
 	return d
 }
 
+// MetaTimeout bounds the wait for the metadata store at start-up (a
+// PostgreSQL server that does not answer).
+const MetaTimeout = 15 * time.Second
+
+// openMeta opens the store cfg.Meta names.
+func openMeta(cfg Config) (meta.Store, error) {
+	if cfg.Meta == "" {
+		return boltmeta.Open(filepath.Join(cfg.DataDir, "meta.db"))
+	}
+	if !IsPostgresURL(cfg.Meta) {
+		return nil, fmt.Errorf("metadata store: want a postgres://user@host:port/database URL, or nothing for the embedded store")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), MetaTimeout)
+	defer cancel()
+	s, err := pgmeta.Open(ctx, cfg.Meta)
+	if err != nil {
+		return nil, err // says "metadata store unavailable: cannot reach PostgreSQL at …"
+	}
+	return s, nil
+}
+
+// IsPostgresURL reports whether u names a PostgreSQL database.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// DescribeMeta says which metadata store cfg uses, for the banner and
+// logs: never a password.
+func DescribeMeta(cfg Config) string {
+	if cfg.Meta == "" {
+		return "bbolt " + filepath.Join(cfg.DataDir, "meta.db")
+	}
+	u, err := url.Parse(cfg.Meta)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.RawQuery = "" // may hold password=…
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	return "PostgreSQL " + u.String()
+}
+
 // Server is an assembled ossd.
 type Server struct {
 	cfg     Config
@@ -165,13 +215,12 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	bm, err := boltmeta.Open(filepath.Join(cfg.DataDir, "meta.db"))
+	m, err := openMeta(cfg)
 	if err != nil {
 		return nil, err
 	}
-	var m meta.Store = bm
 	if cfg.WrapMeta != nil {
-		m = cfg.WrapMeta(bm)
+		m = cfg.WrapMeta(m)
 	}
 	if cfg.BlobFS == nil {
 		cfg.BlobFS = vfs.OS{}

@@ -167,6 +167,9 @@ func Describe(c *pgx.ConnConfig) string {
 	return "postgres://" + c.User + "@" + net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port))) + "/" + c.Database
 }
 
+// Shared implements meta.Shared: other nodes commit to the same database.
+func (s *Store) Shared() bool { return true }
+
 // String is the database the Store uses, without a password.
 func (s *Store) String() string { return s.desc }
 
@@ -182,7 +185,7 @@ func (s *Store) View(ctx context.Context, fn func(meta.Tx) error) error {
 	if err != nil {
 		return s.wrap(err)
 	}
-	t := &pgTx{ctx: ctx, conn: conn.Conn(), readOnly: true}
+	t := &pgTx{s: s, ctx: ctx, conn: conn.Conn(), readOnly: true}
 	t.queue("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 	ferr := safely(fn, t)
 	t.queue("COMMIT") // read-only: COMMIT and ROLLBACK are the same
@@ -344,7 +347,7 @@ func (s *Store) attempt(calls []*call) (errs []error, err error) {
 		}
 		return nil, s.wrap(err)
 	}
-	t := &pgTx{ctx: ctx, conn: conn.Conn()}
+	t := &pgTx{s: s, ctx: ctx, conn: conn.Conn()}
 	t.queue("BEGIN ISOLATION LEVEL SERIALIZABLE")
 	errs = make([]error, len(calls))
 	multi := len(calls) > 1
@@ -505,6 +508,7 @@ func (s *Store) Close() error {
 // not needed (BEGIN, Put, Delete, SAVEPOINT) are queued and sent with the
 // next one whose result is, in one pipeline.
 type pgTx struct {
+	s        *Store
 	ctx      context.Context
 	conn     *pgx.Conn
 	readOnly bool
@@ -573,6 +577,10 @@ func (t *pgTx) query(q string, args []any, row func(pgx.Rows) error) error {
 	}
 	if e := br.Close(); err == nil {
 		err = e
+	}
+	if err != nil {
+		// fn sees, and may return, this error: it says what kind it is.
+		err = t.s.wrap(err)
 	}
 	t.err = err
 	return err
