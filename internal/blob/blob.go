@@ -2,6 +2,10 @@
 // internal random ids, never by user keys, so no object name can reach a
 // path outside the data directory.
 //
+// A blob is written once: after Commit nothing writes to it again (an
+// append writes a new blob), so bytes a commit made visible never change
+// while other nodes read them from a shared directory.
+//
 // A blob becomes part of an object only when the metadata commit that
 // references it succeeds; until then it is invisible. Writers therefore
 // write to the final name directly and make it durable (fsync the file,
@@ -145,9 +149,15 @@ func (s *Store) newWriter(id, path string, f vfs.File, off int64) *Writer {
 }
 
 // Create starts a new blob.
-func (s *Store) Create() (*Writer, error) {
-	id := NewID()
-	p, _ := s.path(id)
+func (s *Store) Create() (*Writer, error) { return s.CreateID(NewID()) }
+
+// CreateID starts a new blob named id (from NewID), for a writer that
+// must record the id before the file exists. It fails if the file exists.
+func (s *Store) CreateID(id string) (*Writer, error) {
+	p, err := s.path(id)
+	if err != nil {
+		return nil, err
+	}
 	f, err := s.fs.CreateNew(p)
 	if err != nil {
 		return nil, fmt.Errorf("create blob: %w", err)
@@ -247,10 +257,6 @@ func (w *Writer) Abort() {
 	w.s.fs.Remove(w.path)
 }
 
-// Close releases an appender whose bytes are abandoned: they lie past the
-// committed length, which the next Appender cuts off.
-func (w *Writer) Close() error { return w.f.Close() }
-
 // Open opens a blob for reading. On vfs.OS the file is a vfs.OSFile, whose
 // *os.File readers should use directly so that responses go out by
 // sendfile.
@@ -260,45 +266,6 @@ func (s *Store) Open(id string) (vfs.File, error) {
 		return nil, err
 	}
 	return s.fs.OpenRead(p)
-}
-
-// Appender reopens an appendable object's blob at its committed length.
-// Bytes past that length are leftovers of an append that never committed
-// and are cut off first.
-func (s *Store) Appender(id string, committed int64) (*Writer, error) {
-	p, err := s.path(id)
-	if err != nil {
-		return nil, err
-	}
-	f, err := s.fs.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("open blob for append: %w", err)
-	}
-	if err := f.Truncate(committed); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("truncate blob: %w", err)
-	}
-	w := s.newWriter(id, p, f, committed)
-	if w.osf != nil {
-		if _, err := w.osf.Seek(committed, io.SeekStart); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
-	return w, nil
-}
-
-// CommitAppend fsyncs appended bytes; unlike Commit it never removes the
-// file, which holds earlier committed bytes.
-func (w *Writer) CommitAppend() error {
-	err := w.f.Sync()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("fsync appended blob: %w", err)
-	}
-	return nil
 }
 
 // Remove deletes blobs; missing files are not an error.
@@ -315,6 +282,31 @@ func (s *Store) Remove(ids ...string) {
 // left alone.
 func (s *Store) Sweep(ctx context.Context, before time.Time, referenced func(id string) bool) (int, error) {
 	removed := 0
+	err := s.each(ctx, func(id, path string) {
+		if referenced(id) {
+			return
+		}
+		info, err := s.fs.Stat(path)
+		if err != nil || info.IsDir() || !info.ModTime().Before(before) {
+			return
+		}
+		if s.fs.Remove(path) == nil {
+			removed++
+		}
+	})
+	return removed, err
+}
+
+// IDs returns the id of every blob file in the directory, in no
+// particular order.
+func (s *Store) IDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := s.each(ctx, func(id, _ string) { ids = append(ids, id) })
+	return ids, err
+}
+
+// each calls fn with the id and path of every blob file.
+func (s *Store) each(ctx context.Context, fn func(id, path string)) error {
 	for i := 0; i < 256; i++ {
 		sub := filepath.Join(s.dir, fmt.Sprintf("%02x", i))
 		names, err := s.fs.List(sub)
@@ -322,26 +314,18 @@ func (s *Store) Sweep(ctx context.Context, before time.Time, referenced func(id 
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
-			return removed, err
+			return err
 		}
 		for _, name := range names {
 			if err := ctx.Err(); err != nil {
-				return removed, err
+				return err
 			}
-			if !validID(name) || referenced(name) {
-				continue
-			}
-			path := filepath.Join(sub, name)
-			info, err := s.fs.Stat(path)
-			if err != nil || info.IsDir() || !info.ModTime().Before(before) {
-				continue
-			}
-			if s.fs.Remove(path) == nil {
-				removed++
+			if validID(name) {
+				fn(name, filepath.Join(sub, name))
 			}
 		}
 	}
-	return removed, nil
+	return nil
 }
 
 func (s *Store) syncDir(dir string) error {

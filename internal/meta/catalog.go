@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 )
 
 // The catalogue: typed access to records on a Tx. Values are JSON so that a
@@ -117,6 +118,45 @@ func GetSystem(tx Tx, name string) ([]byte, error) { return tx.Get(SpaceSystem, 
 
 // PutSystem stores a server-wide value.
 func PutSystem(tx Tx, name string, v []byte) error { return tx.Put(SpaceSystem, []byte(name), v) }
+
+// Blob intents: on a shared store a node records each blob file it is
+// about to create before creating it, and the transaction that first
+// references the blob takes the record back (see service's sweep). They
+// live in SpaceSystem under blobIntentPrefix, valued with the time the
+// intent was made (Unix nanoseconds, big-endian).
+const blobIntentPrefix = "blob-intent/"
+
+// PutBlobIntent records that blob id is about to be written.
+func PutBlobIntent(tx Tx, id string, at time.Time) error {
+	return tx.Put(SpaceSystem, []byte(blobIntentPrefix+id), binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano())))
+}
+
+// TakeBlobIntent removes blob id's intent and reports whether there was
+// one.
+func TakeBlobIntent(tx Tx, id string) (bool, error) {
+	k := []byte(blobIntentPrefix + id)
+	raw, err := tx.Get(SpaceSystem, k)
+	if err != nil || raw == nil {
+		return false, err
+	}
+	return true, tx.Delete(SpaceSystem, k)
+}
+
+// ScanBlobIntents calls fn for each blob intent, in id order, until fn
+// returns false.
+func ScanBlobIntents(tx Tx, fn func(id string, at time.Time) bool) error {
+	return tx.Ascend(SpaceSystem, []byte(blobIntentPrefix), func(k, v []byte) bool {
+		id, ok := bytes.CutPrefix(k, []byte(blobIntentPrefix))
+		if !ok {
+			return false
+		}
+		var at time.Time
+		if len(v) == 8 {
+			at = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+		}
+		return fn(string(id), at)
+	})
+}
 
 // DeleteSystem removes a server-wide value.
 func DeleteSystem(tx Tx, name string) error { return tx.Delete(SpaceSystem, []byte(name)) }

@@ -114,7 +114,7 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.Part, err
 		}
 		return nil, err
 	}
-	b, err := s.receive(in.Body, in.Size, in.ContentMD5, in.CRC64, false)
+	b, err := s.receive(ctx, in.Body, in.Size, in.ContentMD5, in.CRC64, false)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +122,9 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.Part, err
 	var old *meta.Part
 	err = s.update(ctx, func(tx meta.Tx) error {
 		if _, err := s.upload(tx, in.Bucket, in.Key, in.UploadID); err != nil {
+			return err
+		}
+		if err := s.claimBlobs(tx, p.Blob); err != nil {
 			return err
 		}
 		var err error
@@ -132,7 +135,7 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.Part, err
 	})
 	if err != nil {
 		if !errors.Is(err, errMaybeCommitted) {
-			s.blobs.Remove(p.Blob)
+			s.discardBlobs(p.Blob)
 		}
 		return nil, internalErr("upload part", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"hash/crc64"
 	"io"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -154,7 +155,7 @@ func (b *body) extents() []meta.Extent {
 
 // receive reads the body into an inline buffer or a durable blob and
 // checks its digests. On error nothing is left behind.
-func (s *Service) receive(r io.Reader, size int64, wantMD5 []byte, wantCRC *uint64, allowInline bool) (*body, error) {
+func (s *Service) receive(ctx context.Context, r io.Reader, size int64, wantMD5 []byte, wantCRC *uint64, allowInline bool) (*body, error) {
 	if size > MaxPutSize {
 		return nil, oss.ErrEntityTooLarge
 	}
@@ -167,7 +168,7 @@ func (s *Service) receive(r io.Reader, size int64, wantMD5 []byte, wantCRC *uint
 		}
 		b.inline = buf
 	} else {
-		w, err := s.blobs.Create()
+		w, err := s.newBlob(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -178,22 +179,23 @@ func (s *Service) receive(r io.Reader, size int64, wantMD5 []byte, wantCRC *uint
 			src = io.LimitReader(hr, MaxPutSize+1)
 		}
 		if _, err := io.Copy(w, src); err != nil {
-			w.Abort()
+			s.abortBlob(w)
 			return nil, readErr(err)
 		}
 		if size >= 0 && hr.n != size {
-			w.Abort()
+			s.abortBlob(w)
 			return nil, oss.ErrIncompleteBody
 		}
 		if hr.n > MaxPutSize {
-			w.Abort()
+			s.abortBlob(w)
 			return nil, oss.ErrEntityTooLarge
 		}
 		if err := checkDigests(hr, wantMD5, wantCRC); err != nil {
-			w.Abort()
+			s.abortBlob(w)
 			return nil, err
 		}
 		if err := w.Commit(); err != nil {
+			s.dropIntents(w.ID)
 			return nil, err
 		}
 		b.blobID = w.ID
@@ -238,7 +240,7 @@ func ETagOf(sum []byte) string { return strings.ToUpper(hex.EncodeToString(sum))
 
 // PutObject stores a whole object.
 func (s *Service) PutObject(ctx context.Context, in PutInput) (*Written, error) {
-	b, err := s.receive(in.Body, in.Size, in.ContentMD5, in.CRC64, true)
+	b, err := s.receive(ctx, in.Body, in.Size, in.ContentMD5, in.CRC64, true)
 	if err != nil {
 		return nil, err
 	}
@@ -260,9 +262,10 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*Written, error) 
 	if v.Type == "" {
 		v.Type = TypeNormal
 	}
-	w, err := s.commitVersion(ctx, in.Bucket, &v, in.Cond, nil)
+	claim := func(tx meta.Tx) error { return s.claimBlobs(tx, v.Blobs()...) }
+	w, err := s.commitVersion(ctx, in.Bucket, &v, in.Cond, claim)
 	if err != nil && !errors.Is(err, errMaybeCommitted) {
-		s.blobs.Remove(v.Blobs()...)
+		s.discardBlobs(v.Blobs()...)
 	}
 	return w, err
 }
@@ -494,7 +497,11 @@ func (s *Service) Open(v *meta.Version, off, n int64) (io.ReadCloser, error) {
 		}
 		return io.NopCloser(bytes.NewReader(v.Inline[off:end])), nil
 	}
-	return newExtentReader(s.blobs, v.Extents, off, n)
+	eager := len(v.Extents)
+	if v.Type == TypeAppendable {
+		eager = mergeable(v.Extents) // the extents an append may remove
+	}
+	return newExtentReader(s.blobs, v.Extents, off, n, eager)
 }
 
 // DeleteResult says what DeleteObject did.
@@ -639,8 +646,72 @@ type AppendInput struct {
 	Template    meta.Version
 }
 
+// Appends. Each append writes its bytes to a NEW blob and the metadata
+// commit adds that blob to the object's extents, in the transaction that
+// checks the position again (the object's length must still be the
+// append's position). Of two appends at one position, on one node or two,
+// exactly one commits; the other gets PositionNotEqualToLength and its
+// blob is removed. A committed blob is never written again, so no append,
+// winning or losing, can touch bytes another committed. (Before, an append
+// wrote into the object's one blob at offset=length under an in-process
+// lock: two nodes could both pass the position check and write over each
+// other's bytes, committed ones included.)
+//
+// One blob per append would make an object of many small appends a long
+// extent list: a record that grows with every append (rewritten by each),
+// and a file to open per extent on GET. So an append also merges small
+// trailing extents into its new blob (appendTail): it copies their
+// committed bytes in first, then the body, and the commit replaces them
+// by the one new extent — checking in the transaction that they are still
+// the object's tail. The rule keeps every extent more than twice the size
+// of the one after it until they reach appendMergeMax, so a run of small
+// appends leaves about log2(appendMergeMax) ≈ 24 small extents at the
+// end, and each byte is copied O(log) times over its life; no append
+// copies more than appendMergeMax bytes of earlier ones. A large append
+// (≥ appendMergeMax/2) merges nothing and costs what a PutObject does.
+//
+// The extents an append can still merge away — those in the object's
+// last appendMergeMax bytes — are removed once it commits; a GET opens
+// them all before it sends anything (see Open), so a read that began
+// before the merge still finds its bytes.
+
+// appendMergeMax is the most bytes an append's new extent holds when it
+// merges earlier extents; an extent beyond the object's last
+// appendMergeMax bytes is never merged, so never removed by an append.
+const appendMergeMax = 8 << 20
+
+// appendTail returns the index from which ext's trailing extents are
+// merged into an append of n bytes.
+func appendTail(ext []meta.Extent, n int64) int {
+	i, acc := len(ext), n
+	for i > 0 && ext[i-1].Size <= 2*acc && acc+ext[i-1].Size <= appendMergeMax {
+		acc += ext[i-1].Size
+		i--
+	}
+	return i
+}
+
+// mergeable returns the index from which an append may still merge ext's
+// extents: the maximal suffix of at most appendMergeMax bytes.
+func mergeable(ext []meta.Extent) int {
+	i, sum := len(ext), int64(0)
+	for i > 0 && sum+ext[i-1].Size <= appendMergeMax {
+		sum += ext[i-1].Size
+		i--
+	}
+	return i
+}
+
+// errTailChanged: the extents an append merged are no longer the object's
+// tail (it was replaced by another of the same length between the
+// append's read and its commit).
+var errTailChanged = errors.New("append: merged extents are no longer the tail")
+
 // AppendObject appends to an appendable object, creating it at position 0.
 func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, error) {
+	// Not needed for correctness (the commit decides), but appends to one
+	// key on this node then wait their turn instead of writing a body
+	// that is bound to lose.
 	unlock := s.appendLocks.lock(in.Bucket + "\x00" + in.Key)
 	defer unlock()
 	var cur *meta.Version
@@ -665,11 +736,13 @@ func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, e
 		return nil, internalErr("append", err)
 	}
 	var length int64
+	var tail []meta.Extent
 	if cur != nil {
 		if cur.Type != TypeAppendable {
 			return nil, oss.ErrObjectNotAppendable
 		}
 		length = cur.Size
+		tail = cur.Extents[appendTail(cur.Extents, max(in.Size, 0)):]
 	}
 	if in.Position != length {
 		return nil, &PositionError{Err: oss.ErrPositionNotEqualToLength, Next: length}
@@ -677,14 +750,14 @@ func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, e
 	if length+max(in.Size, 0) > MaxPutSize {
 		return nil, oss.ErrEntityTooLarge
 	}
-	var w *blob.Writer
-	if cur == nil || len(cur.Extents) == 0 {
-		w, err = s.blobs.Create()
-	} else {
-		w, err = s.blobs.Appender(cur.Extents[0].Blob, length)
-	}
+	w, err := s.newBlob(ctx)
 	if err != nil {
 		return nil, err
+	}
+	tailSize, err := s.copyExtents(w, tail)
+	if err != nil {
+		s.abortBlob(w)
+		return nil, internalErr("append: merge earlier extents", err)
 	}
 	hr := newHashingReader(in.Body)
 	src := io.Reader(hr)
@@ -692,73 +765,101 @@ func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, e
 		src = io.LimitReader(hr, in.Size)
 	}
 	if _, err := io.Copy(w, src); err != nil {
-		if cur == nil {
-			w.Abort()
-		} else {
-			w.CommitAppend() // bytes past the committed length are ignored and cut next time
-		}
+		s.abortBlob(w)
 		return nil, readErr(err)
 	}
-	// discard drops a refused append: a new blob goes; an existing one
-	// keeps its committed bytes (the rest is cut at the next append) and
-	// only its descriptor is released.
-	discard := func() {
-		if cur == nil {
-			w.Abort()
-		} else {
-			w.Close()
-		}
-	}
 	if in.Size >= 0 && hr.n != in.Size {
-		discard()
+		s.abortBlob(w)
 		return nil, oss.ErrIncompleteBody
 	}
 	if err := checkDigests(hr, in.ContentMD5, nil); err != nil {
-		discard()
+		s.abortBlob(w)
 		return nil, err
 	}
-	crc := hr.crc.Sum64()
-	if cur != nil {
-		crc = blob.CRCCombine(cur.CRC64, crc, hr.n)
-	}
-	if in.CRC64 != nil && *in.CRC64 != crc {
-		discard()
-		return nil, oss.ErrInvalidCRC64
-	}
-	if cur == nil {
-		err = w.Commit()
-	} else {
-		err = w.CommitAppend()
-	}
-	if err != nil {
+	if err := w.Commit(); err != nil {
+		s.dropIntents(w.ID)
 		return nil, err
 	}
-	v := in.Template
-	if cur != nil {
-		v = *cur
-	}
-	v.Key = in.Key
-	v.Type = TypeAppendable
-	v.Size = length + hr.n
-	v.CRC64 = crc
-	v.Inline = nil
-	v.Extents = []meta.Extent{{Blob: w.ID, Size: v.Size}}
-	v.ETag = appendETag(v.CRC64, v.Size)
-	written, err := s.commitAppend(ctx, in.Bucket, &v, length)
-	if err != nil && cur == nil && !errors.Is(err, errMaybeCommitted) {
-		s.blobs.Remove(w.ID)
+	a := appended{blob: w.ID, tail: tail, tailSize: tailSize, n: hr.n, crc: hr.crc.Sum64()}
+	written, err := s.commitAppend(ctx, in, length, a)
+	if errors.Is(err, errTailChanged) {
+		// Rare: keep the body alone and append it to whatever object of
+		// this length is there now, merging nothing.
+		written, err = s.appendUnmerged(ctx, in, length, a)
 	}
 	return written, err
 }
 
-// commitAppend commits an append, replacing the previous state of the
-// object in place (same version id) if it is still at length.
-func (s *Service) commitAppend(ctx context.Context, bucket string, v *meta.Version, length int64) (*Written, error) {
+// appended is an append's new blob: the merged tail's bytes (tailSize of
+// them), then the body's n bytes, whose CRC-64 is crc.
+type appended struct {
+	blob     string
+	tail     []meta.Extent
+	tailSize int64
+	n        int64
+	crc      uint64
+}
+
+// appendUnmerged retries a commit that found its merged tail replaced:
+// the body's bytes are copied out of a's blob into one of their own.
+func (s *Service) appendUnmerged(ctx context.Context, in AppendInput, length int64, a appended) (*Written, error) {
+	defer s.discardBlobs(a.blob)
+	w, err := s.newBlob(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.copyRange(w, []meta.Extent{{Blob: a.blob, Size: a.tailSize + a.n}}, a.tailSize, a.n); err != nil {
+		s.abortBlob(w)
+		return nil, internalErr("append: copy body", err)
+	}
+	if err := w.Commit(); err != nil {
+		s.dropIntents(w.ID)
+		return nil, err
+	}
+	return s.commitAppend(ctx, in, length, appended{blob: w.ID, n: a.n, crc: a.crc})
+}
+
+// copyExtents writes the bytes of ext into w and returns how many.
+func (s *Service) copyExtents(w *blob.Writer, ext []meta.Extent) (int64, error) {
+	var n int64
+	for _, e := range ext {
+		n += e.Size
+	}
+	return s.copyRange(w, ext, 0, n)
+}
+
+// copyRange writes n bytes of ext from off into w.
+func (s *Service) copyRange(w *blob.Writer, ext []meta.Extent, off, n int64) (int64, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	r, err := newExtentReader(s.blobs, ext, off, n, len(ext))
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	got, err := io.Copy(w, r)
+	if err == nil && got != n {
+		err = io.ErrUnexpectedEOF
+	}
+	return got, err
+}
+
+// commitAppend commits an append if the object is still at length (and,
+// when a merged a tail, that tail is still the object's): the object's
+// record is replaced in place (same version id) with a's blob as its last
+// extent. The merged extents' blobs are removed after the commit; on a
+// refusal a's blob is.
+func (s *Service) commitAppend(ctx context.Context, in AppendInput, length int64, a appended) (*Written, error) {
+	var v meta.Version
+	var garbage []string
 	err := s.update(ctx, func(tx meta.Tx) error {
-		cur, err := meta.Latest(tx, bucket, v.Key)
+		garbage = nil
+		cur, err := meta.Latest(tx, in.Bucket, in.Key)
 		if err != nil {
 			return err
 		}
+		crc := a.crc
 		if cur != nil && !cur.DeleteMarker {
 			if cur.Type != TypeAppendable {
 				return oss.ErrObjectNotAppendable
@@ -766,25 +867,65 @@ func (s *Service) commitAppend(ctx context.Context, bucket string, v *meta.Versi
 			if cur.Size != length {
 				return &PositionError{Err: oss.ErrPositionNotEqualToLength, Next: cur.Size}
 			}
-			if err := meta.DeleteVersion(tx, bucket, v.Key, cur.Seq); err != nil {
+			k := len(cur.Extents) - len(a.tail)
+			if k < 0 || !slices.Equal(cur.Extents[k:], a.tail) {
+				return errTailChanged
+			}
+			vers, err := meta.Versions(tx, in.Bucket, in.Key)
+			if err != nil {
 				return err
 			}
-		} else if length != 0 {
-			return &PositionError{Err: oss.ErrPositionNotEqualToLength, Next: 0}
+			v = *cur
+			v.Extents = slices.Clone(cur.Extents[:k])
+			garbage = unshared(cur, &v, vers)
+			if err := meta.DeleteVersion(tx, in.Bucket, in.Key, cur.Seq); err != nil {
+				return err
+			}
+			crc = blob.CRCCombine(cur.CRC64, a.crc, a.n)
+		} else {
+			if length != 0 {
+				return &PositionError{Err: oss.ErrPositionNotEqualToLength, Next: 0}
+			}
+			if len(a.tail) != 0 {
+				return errTailChanged
+			}
+			v = in.Template
+			v.Extents = nil
+		}
+		if in.CRC64 != nil && *in.CRC64 != crc {
+			return oss.ErrInvalidCRC64
+		}
+		if err := s.claimBlobs(tx, a.blob); err != nil {
+			return err
+		}
+		if size := a.tailSize + a.n; size > 0 {
+			v.Extents = append(v.Extents, meta.Extent{Blob: a.blob, Size: size})
+		} else {
+			garbage = append(garbage, a.blob) // nothing to keep: an empty append
 		}
 		seq, err := meta.NextSeq(tx)
 		if err != nil {
 			return err
 		}
+		v.Key = in.Key
+		v.Type = TypeAppendable
+		v.Size = length + a.n
+		v.CRC64 = crc
+		v.Inline = nil
+		v.ETag = appendETag(v.CRC64, v.Size)
 		v.Seq = seq
 		v.VersionID = "null"
 		v.Modified = s.now()
-		return meta.PutVersion(tx, bucket, v)
+		return meta.PutVersion(tx, in.Bucket, &v)
 	})
 	if err != nil {
+		if !errors.Is(err, errMaybeCommitted) && !errors.Is(err, errTailChanged) {
+			s.discardBlobs(a.blob)
+		}
 		return nil, internalErr("commit append", err)
 	}
-	return &Written{Version: v, Delta: v.Size - length}, nil
+	s.blobs.Remove(garbage...)
+	return &Written{Version: &v, Delta: a.n}, nil
 }
 
 // appendETag: OSS's ETag of an appendable object is not an MD5 of its

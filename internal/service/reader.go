@@ -10,22 +10,50 @@ import (
 )
 
 // extentReader reads a byte range across an object's blob files, opening
-// one file at a time.
+// one file at a time — except the extents from eagerFrom on, which it
+// opens before the first byte goes out, so that a blob removed meanwhile
+// (an append merging them away) is still read whole.
 type extentReader struct {
 	blobs   *blob.Store
 	extents []meta.Extent
-	off, n  int64 // remaining range, relative to the current extent list
+	pre     []vfs.File // aligned with extents: files opened up front, or nil
+	off, n  int64      // remaining range, relative to the current extent list
 	f       vfs.File
 	lr      io.LimitedReader
 }
 
-func newExtentReader(bs *blob.Store, ext []meta.Extent, off, n int64) (*extentReader, error) {
+func newExtentReader(bs *blob.Store, ext []meta.Extent, off, n int64, eagerFrom int) (*extentReader, error) {
 	r := &extentReader{blobs: bs, extents: ext, off: off, n: n}
+	if eagerFrom < len(ext) {
+		r.pre = make([]vfs.File, len(ext))
+		var start int64
+		for i, e := range ext {
+			if i >= eagerFrom && start+e.Size > off && start < off+n {
+				f, err := bs.Open(e.Blob)
+				if err != nil {
+					r.Close()
+					return nil, fmt.Errorf("open blob: %w", err)
+				}
+				r.pre[i] = f
+			}
+			start += e.Size
+		}
+	}
 	// Open the first file now so a missing blob fails before headers go out.
 	if err := r.next(); err != nil {
+		r.Close()
 		return nil, err
 	}
 	return r, nil
+}
+
+// drop moves past the first extent.
+func (r *extentReader) drop() (pre vfs.File) {
+	r.extents = r.extents[1:]
+	if r.pre != nil {
+		pre, r.pre = r.pre[0], r.pre[1:]
+	}
+	return pre
 }
 
 // next opens the file holding the next byte of the range.
@@ -36,15 +64,20 @@ func (r *extentReader) next() error {
 	}
 	for len(r.extents) > 0 && r.off >= r.extents[0].Size {
 		r.off -= r.extents[0].Size
-		r.extents = r.extents[1:]
+		if f := r.drop(); f != nil {
+			f.Close()
+		}
 	}
 	if r.n <= 0 || len(r.extents) == 0 {
 		return io.EOF
 	}
 	e := r.extents[0]
-	f, err := r.blobs.Open(e.Blob)
-	if err != nil {
-		return fmt.Errorf("open blob: %w", err)
+	f := r.drop()
+	if f == nil {
+		var err error
+		if f, err = r.blobs.Open(e.Blob); err != nil {
+			return fmt.Errorf("open blob: %w", err)
+		}
 	}
 	take := min(e.Size-r.off, r.n)
 	src := io.Reader(io.NewSectionReader(f, r.off, take))
@@ -59,7 +92,6 @@ func (r *extentReader) next() error {
 	}
 	r.f = f
 	r.lr = io.LimitedReader{R: src, N: take}
-	r.extents = r.extents[1:]
 	r.off = 0
 	r.n -= take
 	return nil
@@ -108,8 +140,16 @@ func (r *extentReader) WriteTo(w io.Writer) (int64, error) {
 }
 
 func (r *extentReader) Close() error {
+	for _, f := range r.pre {
+		if f != nil {
+			f.Close()
+		}
+	}
+	r.pre = nil
 	if r.f != nil {
-		return r.f.Close()
+		err := r.f.Close()
+		r.f = nil
+		return err
 	}
 	return nil
 }

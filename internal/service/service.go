@@ -144,7 +144,17 @@ const sweepSlack = 2 * time.Second
 
 // Sweep removes blob files that no metadata references; run it at start,
 // with before no later than the moment the server starts taking writes.
+//
+// On one node (the store is not meta.Shared) only this process writes
+// blobs, and every file it writes after start is newer than before, so a
+// file older than before that no record references is a leftover of a
+// write a crash interrupted. On a shared store other nodes write to the
+// same directory at any time and before proves nothing: see sweepShared,
+// which ignores it.
 func (s *Service) Sweep(ctx context.Context, before time.Time) (int, error) {
+	if s.shared {
+		return s.sweepShared(ctx)
+	}
 	before = before.Add(-sweepSlack)
 	refs := map[string]bool{}
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
@@ -156,8 +166,10 @@ func (s *Service) Sweep(ctx context.Context, before time.Time) (int, error) {
 	return s.blobs.Sweep(ctx, before, func(id string) bool { return refs[id] })
 }
 
-// keyLocks serialises appends to one key: the append position check and
-// the write into the shared blob must not interleave.
+// keyLocks queues one node's appends to one key. Only an optimisation: the
+// append rule is decided by the commit's transaction (see AppendObject),
+// which holds across nodes; the lock keeps this node from writing a body
+// that a concurrent append here is bound to make lose.
 type keyLocks struct {
 	mu sync.Mutex
 	m  map[string]*keyLock
