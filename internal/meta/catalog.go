@@ -99,20 +99,6 @@ func ListBuckets(tx Tx, after string, fn func(*Bucket) bool) error {
 	return derr
 }
 
-// NextSeq returns a new, strictly increasing sequence number.
-func NextSeq(tx Tx) (uint64, error) {
-	raw, err := tx.Get(SpaceSystem, []byte("seq"))
-	if err != nil {
-		return 0, err
-	}
-	var n uint64
-	if len(raw) == 8 {
-		n = binary.BigEndian.Uint64(raw)
-	}
-	n++
-	return n, tx.Put(SpaceSystem, []byte("seq"), binary.BigEndian.AppendUint64(nil, n))
-}
-
 // GetSystem and PutSystem keep small server-wide values.
 func GetSystem(tx Tx, name string) ([]byte, error) { return tx.Get(SpaceSystem, []byte(name)) }
 

@@ -325,10 +325,7 @@ func (s *Service) commitVersion(ctx context.Context, bucket string, v *meta.Vers
 		if err := cond.check(cur); err != nil {
 			return err
 		}
-		seq, err := meta.NextSeq(tx)
-		if err != nil {
-			return err
-		}
+		seq := meta.NewVersionSeq(newestSeq(vers))
 		v.Seq = seq
 		v.Modified = s.now()
 		if b.Versioning == "Enabled" {
@@ -380,6 +377,15 @@ func unshared(old, v *meta.Version, others []*meta.Version) []string {
 		}
 	}
 	return out
+}
+
+// newestSeq is the Seq of the newest of vers (newest first), 0 if none:
+// a new version's Seq must be above it (meta.NewVersionSeq).
+func newestSeq(vers []*meta.Version) uint64 {
+	if len(vers) == 0 {
+		return 0
+	}
+	return vers[0].Seq
 }
 
 // newVersionID renders a sequence number as an opaque OSS-looking version id.
@@ -579,10 +585,7 @@ func (s *Service) deleteInTx(tx meta.Tx, bucket, key, versionID string) (*Delete
 	if len(vers) == 0 {
 		return res, nil, nil // no marker for a key that never existed
 	}
-	seq, err := meta.NextSeq(tx)
-	if err != nil {
-		return nil, nil, err
-	}
+	seq := meta.NewVersionSeq(newestSeq(vers))
 	dm := &meta.Version{Key: key, Seq: seq, DeleteMarker: true, Modified: s.now(), VersionID: "null"}
 	if b.Versioning == "Enabled" {
 		dm.VersionID = newVersionID(seq)
@@ -903,9 +906,9 @@ func (s *Service) commitAppend(ctx context.Context, in AppendInput, length int64
 		} else {
 			garbage = append(garbage, a.blob) // nothing to keep: an empty append
 		}
-		seq, err := meta.NextSeq(tx)
-		if err != nil {
-			return err
+		var newest uint64
+		if cur != nil {
+			newest = cur.Seq
 		}
 		v.Key = in.Key
 		v.Type = TypeAppendable
@@ -913,7 +916,7 @@ func (s *Service) commitAppend(ctx context.Context, in AppendInput, length int64
 		v.CRC64 = crc
 		v.Inline = nil
 		v.ETag = appendETag(v.CRC64, v.Size)
-		v.Seq = seq
+		v.Seq = meta.NewVersionSeq(newest)
 		v.VersionID = "null"
 		v.Modified = s.now()
 		return meta.PutVersion(tx, in.Bucket, &v)

@@ -277,7 +277,7 @@ func Run(t *testing.T, open Open, peer Peer) {
 				defer wg.Done()
 				var got uint64
 				err := s.Update(ctx, func(tx meta.Tx) error {
-					v, err := meta.NextSeq(tx)
+					v, err := nextSeq(tx)
 					got = v
 					return err
 				})

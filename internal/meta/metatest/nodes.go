@@ -194,7 +194,7 @@ func runNodes(t *testing.T, open Open, peer Peer) {
 				for range each {
 					var got uint64
 					err := s.Update(ctx, func(tx meta.Tx) (err error) {
-						got, err = meta.NextSeq(tx)
+						got, err = nextSeq(tx)
 						return err
 					})
 					if err != nil {
@@ -226,4 +226,20 @@ func runNodes(t *testing.T, open Open, peer Peer) {
 			return tx.Put(meta.SpaceBuckets, []byte("bk"), []byte("b"))
 		}))
 	})
+}
+
+// nextSeq increments a counter in the store and returns its new value:
+// concurrent callers must each get their own (a read-modify-write of one
+// key, the catalogue's old global version counter).
+func nextSeq(tx meta.Tx) (uint64, error) {
+	raw, err := tx.Get(meta.SpaceSystem, []byte("seq"))
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	if len(raw) == 8 {
+		n = binary.BigEndian.Uint64(raw)
+	}
+	n++
+	return n, tx.Put(meta.SpaceSystem, []byte("seq"), binary.BigEndian.AppendUint64(nil, n))
 }
