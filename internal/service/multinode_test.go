@@ -14,7 +14,9 @@ import (
 
 	"github.com/ossd/ossd/internal/blob"
 	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/meta/pgmeta"
 	"github.com/ossd/ossd/internal/oss"
+	"github.com/ossd/ossd/internal/pgtest"
 	"github.com/ossd/ossd/internal/service"
 )
 
@@ -35,12 +37,31 @@ type cluster struct {
 	dir   string // the blob directory
 }
 
-func newCluster(t *testing.T, n int, cfg service.Config) *cluster {
+// newCluster starts n nodes on backend be: "bbolt", one store that says
+// it is shared, or "postgres", one pgmeta.Store per node on one database
+// (skipped when PostgreSQL is not installed).
+func newCluster(t *testing.T, be string, n int, cfg service.Config) *cluster {
 	t.Helper()
 	dir := t.TempDir()
 	m, bs := testStoresIn(t, dir)
 	c := &cluster{store: sharedStore{m}, dir: filepath.Join(dir, "blobs"), blobs: bs}
+	url := ""
+	if be == "postgres" {
+		url = pgtest.URL(t)
+	}
 	for i := range n {
+		st := c.store
+		if url != "" {
+			pg, err := pgmeta.Open(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { pg.Close() })
+			st = pg
+			if i == 0 {
+				c.store = pg
+			}
+		}
 		if i > 0 {
 			// Each node opens the directory itself, as each process does.
 			var err error
@@ -48,9 +69,16 @@ func newCluster(t *testing.T, n int, cfg service.Config) *cluster {
 				t.Fatal(err)
 			}
 		}
-		c.nodes = append(c.nodes, service.New(cfg, c.store, bs))
+		c.nodes = append(c.nodes, service.New(cfg, st, bs))
 	}
 	return c
+}
+
+// forBackends runs test on each backend newCluster knows.
+func forBackends(t *testing.T, test func(t *testing.T, be string)) {
+	for _, be := range []string{"bbolt", "postgres"} {
+		t.Run(be, func(t *testing.T) { test(t, be) })
+	}
 }
 
 const nodeOwner = "1000"
@@ -61,7 +89,9 @@ var ownerP = service.Principal{Account: service.Account{ID: nodeOwner}}
 // Access, policy or logging — or to its owner's account-level Block Public
 // Access — committed on node A is enforced by node B's very next request,
 // although B had the bucket cached from a request just before.
-func TestBucketChangeOnOtherNode(t *testing.T) {
+func TestBucketChangeOnOtherNode(t *testing.T) { forBackends(t, testBucketChangeOnOtherNode) }
+
+func testBucketChangeOnOtherNode(t *testing.T, be string) {
 	ctx := context.Background()
 	anonRead := service.WithRequest(ctx, service.RequestInfo{Op: oss.OpGetObject, Key: "k", SourceIP: "10.0.0.1"})
 	tests := []struct {
@@ -92,7 +122,7 @@ func TestBucketChangeOnOtherNode(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newCluster(t, 2, service.Config{Region: "cn-hangzhou", UnblockNewBuckets: true})
+			c := newCluster(t, be, 2, service.Config{Region: "cn-hangzhou", UnblockNewBuckets: true})
 			a, b := c.nodes[0], c.nodes[1]
 			if err := a.CreateBucket(ctx, ownerP, service.CreateBucketInput{Name: "bkt", ACL: service.ACLPublicRead}); err != nil {
 				t.Fatal(err)
@@ -128,20 +158,25 @@ func TestBucketChangeOnOtherNode(t *testing.T) {
 
 // BenchmarkBucketLookup is what each request pays to find its bucket: on
 // one node a cache hit; on a shared store a read of the record through
-// the store (here bbolt standing in for the database: the figure is the
-// read path's CPU, without a network round trip).
+// the store — bbolt standing in for a database (the read path's CPU, no
+// round trip), and PostgreSQL on this machine (a round trip over a local
+// socket).
 func BenchmarkBucketLookup(b *testing.B) {
 	ctx := context.Background()
-	for _, shared := range []bool{false, true} {
-		name := "one-node-cached"
-		if shared {
-			name = "shared-read-through"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, mode := range []string{"one-node-cached", "shared-bbolt", "shared-postgres"} {
+		b.Run(mode, func(b *testing.B) {
 			m, bs := testStores(b)
 			var st meta.Store = m
-			if shared {
+			switch mode {
+			case "shared-bbolt":
 				st = sharedStore{m}
+			case "shared-postgres":
+				pg, err := pgmeta.Open(ctx, pgtest.URL(b))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer pg.Close()
+				st = pg
 			}
 			svc := service.New(service.Config{Region: "cn-hangzhou"}, st, bs)
 			if err := svc.CreateBucket(ctx, ownerP, service.CreateBucketInput{Name: "bkt"}); err != nil {
@@ -228,8 +263,10 @@ func positionRefused(err error) bool {
 // sends its body). Exactly one wins each position, the other gets
 // PositionNotEqualToLength, and the object's bytes are the winners' in
 // order. Bodies of several sizes exercise the merging of small extents.
-func TestAppendRaceAcrossNodes(t *testing.T) {
-	c := newCluster(t, 2, service.Config{Region: "cn-hangzhou"})
+func TestAppendRaceAcrossNodes(t *testing.T) { forBackends(t, testAppendRaceAcrossNodes) }
+
+func testAppendRaceAcrossNodes(t *testing.T, be string) {
+	c := newCluster(t, be, 2, service.Config{Region: "cn-hangzhou"})
 	if err := c.nodes[0].CreateBucket(context.Background(), ownerP, service.CreateBucketInput{Name: "bkt"}); err != nil {
 		t.Fatal(err)
 	}
@@ -299,8 +336,12 @@ func TestAppendRaceAcrossNodes(t *testing.T) {
 // wrote them — on a single shared blob written at offset=length, B's late
 // write lands on them.
 func TestAppendLoserLeavesCommittedBytes(t *testing.T) {
+	forBackends(t, testAppendLoserLeavesCommittedBytes)
+}
+
+func testAppendLoserLeavesCommittedBytes(t *testing.T, be string) {
 	ctx := context.Background()
-	c := newCluster(t, 2, service.Config{Region: "cn-hangzhou"})
+	c := newCluster(t, be, 2, service.Config{Region: "cn-hangzhou"})
 	a, b := c.nodes[0], c.nodes[1]
 	if err := a.CreateBucket(ctx, ownerP, service.CreateBucketInput{Name: "bkt"}); err != nil {
 		t.Fatal(err)
@@ -342,7 +383,9 @@ func TestAppendLoserLeavesCommittedBytes(t *testing.T) {
 // partly written, its metadata not yet committed. The sweep must leave the
 // blob, and once A commits the object reads back whole: a put, a part
 // (then completed), an append creating an object and one extending it.
-func TestSweepSparesWriteInFlight(t *testing.T) {
+func TestSweepSparesWriteInFlight(t *testing.T) { forBackends(t, testSweepSparesWriteInFlight) }
+
+func testSweepSparesWriteInFlight(t *testing.T, be string) {
 	ctx := context.Background()
 	body := bytes.Repeat([]byte("in flight "), 20000) // over the inline limit
 	tests := []struct {
@@ -378,7 +421,7 @@ func TestSweepSparesWriteInFlight(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newCluster(t, 2, service.Config{Region: "cn-hangzhou"})
+			c := newCluster(t, be, 2, service.Config{Region: "cn-hangzhou"})
 			a, b := c.nodes[0], c.nodes[1]
 			if err := a.CreateBucket(ctx, ownerP, service.CreateBucketInput{Name: "bkt"}); err != nil {
 				t.Fatal(err)
@@ -410,10 +453,12 @@ func TestSweepSparesWriteInFlight(t *testing.T) {
 // a leftover nobody announced. A writer that was only stalled that long
 // finds its intent gone and fails the write: nothing visible, no object
 // referencing a removed file.
-func TestSweepTakesBackStaleIntents(t *testing.T) {
+func TestSweepTakesBackStaleIntents(t *testing.T) { forBackends(t, testSweepTakesBackStaleIntents) }
+
+func testSweepTakesBackStaleIntents(t *testing.T, be string) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	c := newCluster(t, 1, service.Config{Region: "cn-hangzhou", Now: func() time.Time { return t0 }})
+	c := newCluster(t, be, 1, service.Config{Region: "cn-hangzhou", Now: func() time.Time { return t0 }})
 	a := c.nodes[0]
 	later := service.New(service.Config{Region: "cn-hangzhou", Now: func() time.Time { return t0.Add(25 * time.Hour) }}, c.store, c.blobs)
 	if err := a.CreateBucket(ctx, ownerP, service.CreateBucketInput{Name: "bkt"}); err != nil {
@@ -473,9 +518,11 @@ func TestSweepTakesBackStaleIntents(t *testing.T) {
 // TestAppendMergeDuringRead: an append that merges the object's small
 // extents into its new blob removes theirs; a GET that began before it
 // still reads the object it began on, whole.
-func TestAppendMergeDuringRead(t *testing.T) {
+func TestAppendMergeDuringRead(t *testing.T) { forBackends(t, testAppendMergeDuringRead) }
+
+func testAppendMergeDuringRead(t *testing.T, be string) {
 	ctx := context.Background()
-	c := newCluster(t, 2, service.Config{Region: "cn-hangzhou"})
+	c := newCluster(t, be, 2, service.Config{Region: "cn-hangzhou"})
 	a, b := c.nodes[0], c.nodes[1]
 	if err := a.CreateBucket(ctx, ownerP, service.CreateBucketInput{Name: "bkt"}); err != nil {
 		t.Fatal(err)
