@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -66,7 +68,17 @@ type LifecycleLogger func(ctx context.Context, r *accesslog.Record) error
 // lines: it tells them from requests.
 const LifecycleUserAgent = "ossd-lifecycle"
 
-var lifecycleSeq atomic.Uint32
+// lifecycleSeq numbers lifecycle actions' request ids. It starts at a
+// random value so that nodes sharing a store (each running lifecycle) do
+// not hand out the same ids in the same second: access-log lines are
+// told apart by request id.
+var lifecycleSeq = func() *atomic.Uint32 {
+	var b [4]byte
+	rand.Read(b[:])
+	var n atomic.Uint32
+	n.Store(binary.BigEndian.Uint32(b[:]))
+	return &n
+}()
 
 // RunLifecycle runs the lifecycle rules of every bucket as of now, or
 // resumes the run a crash interrupted (with that run's clock reading). It
