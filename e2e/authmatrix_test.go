@@ -608,10 +608,10 @@ func amOps() []amOp {
 		}, http.StatusOK),
 		simple("GetBucketPublicAccessBlock", amOwner, get, "publicAccessBlock"),
 		config("DeleteBucketPublicAccessBlock", del, "publicAccessBlock", func(e *amEnv, t *testing.T, b string, k amKind) (map[string]string, string) {
-			if k == amPrivate {
-				// Deleting restores the default (blocked): lift it
-				// first so the owner's delete is visible.
-				e.setBlock(t, b, false)
+			if !k.blocked() {
+				// Deleting removes the block (nothing blocked): turn it
+				// on first so the owner's delete is visible.
+				e.setBlock(t, b, true)
 			}
 			return nil, ""
 		}, http.StatusNoContent),

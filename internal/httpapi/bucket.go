@@ -220,7 +220,7 @@ func (h *Handler) getBucketInfo(rq *request) error {
 		// OSS's public endpoints, as OSS reports them; they reach this
 		// server through the default virtual-host domains.
 		ExtranetEndpoint: "oss-" + b.Region + ".aliyuncs.com", IntranetEndpoint: "oss-" + b.Region + "-internal.aliyuncs.com",
-		ACL: b.ACL, DataRedundancyType: b.Redundancy, BlockPublicAccess: b.PublicBlocked(),
+		ACL: b.ACL, DataRedundancyType: b.Redundancy, BlockPublicAccess: publicAccessAll(b),
 		Owner: h.owner(b.Owner), StorageClass: b.StorageClass, ResourceGroupID: service.ResourceGroupOf(b),
 		// No default encryption is configurable here; OSS writes "None" for that.
 		SSEAlgorithm: "None",
@@ -230,6 +230,12 @@ func (h *Handler) getBucketInfo(rq *request) error {
 		in.LogBucket, in.LogPrefix = b.Logging.TargetBucket, b.Logging.TargetPrefix
 	}
 	return h.writeXML(rq, http.StatusOK, result{Bucket: in})
+}
+
+// publicAccessAll is b's own Block Public Access as OSS's one switch.
+func publicAccessAll(b *service.Bucket) bool {
+	c, _ := b.PublicAccessConfig()
+	return c.All()
 }
 
 // owner renders an account id with its display name.
@@ -436,10 +442,9 @@ type publicAccessBlockXML struct {
 	BlockPublicAccess bool     `xml:"BlockPublicAccess"`
 }
 
-// s3PublicAccessBlockXML is S3's form of the configuration. ossd keeps
-// OSS's single switch: S3's two ACL settings set it (either one blocks),
-// and a read shows the switch in all four. The two policy settings have
-// nothing to act on, as ossd has no bucket policies.
+// s3PublicAccessBlockXML is S3's form of the configuration: its four
+// settings, kept apart (service.PublicAccessBlock says what each does); OSS's
+// one switch is the four together.
 type s3PublicAccessBlockXML struct {
 	XMLName               xml.Name `xml:"PublicAccessBlockConfiguration"`
 	BlockPublicAcls       bool     `xml:"BlockPublicAcls"`
@@ -449,32 +454,41 @@ type s3PublicAccessBlockXML struct {
 }
 
 func (h *Handler) putPublicAccessBlock(rq *request) error {
-	var blocked bool
+	var c service.PublicAccessBlock
 	if rq.s3 {
-		var c s3PublicAccessBlockXML
-		if err := h.decodeXML(rq, "PublicAccessBlockConfiguration", &c, oss.ErrMalformedXML); err != nil {
+		var x s3PublicAccessBlockXML
+		if err := h.decodeXML(rq, "PublicAccessBlockConfiguration", &x, oss.ErrMalformedXML); err != nil {
 			return err
 		}
-		blocked = c.BlockPublicAcls || c.IgnorePublicAcls
+		c = service.PublicAccessBlock{BlockPublicAcls: x.BlockPublicAcls, IgnorePublicAcls: x.IgnorePublicAcls,
+			BlockPublicPolicy: x.BlockPublicPolicy, RestrictPublicBuckets: x.RestrictPublicBuckets}
 	} else {
-		var c publicAccessBlockXML
-		if err := h.decodeXML(rq, "PublicAccessBlockConfiguration", &c, oss.ErrMalformedXML); err != nil {
+		var x publicAccessBlockXML
+		if err := h.decodeXML(rq, "PublicAccessBlockConfiguration", &x, oss.ErrMalformedXML); err != nil {
 			return err
 		}
-		blocked = c.BlockPublicAccess
+		c = service.AllPublicAccessBlocked(x.BlockPublicAccess)
 	}
-	if err := h.svc.PutBucketPublicAccessBlock(rq.ctx, rq.bucket, service.PublicAccessBlockInput{Blocked: blocked}); err != nil {
+	if err := h.svc.PutBucketPublicAccessBlock(rq.ctx, rq.bucket, c); err != nil {
 		return err
 	}
 	return writeEmpty(rq, http.StatusOK)
 }
 
+// getPublicAccessBlock shows the bucket's own settings (not the account's):
+// S3's four as set, or NoSuchPublicAccessBlockConfiguration when there are
+// none; in OSS's dialect the switch, on only when all four are (OSS's
+// switch on promises all four).
 func (h *Handler) getPublicAccessBlock(rq *request) error {
-	on := rq.b.PublicBlocked()
+	c, ok := rq.b.PublicAccessConfig()
 	if rq.s3 {
-		return h.writeXML(rq, http.StatusOK, s3PublicAccessBlockXML{BlockPublicAcls: on, IgnorePublicAcls: on, BlockPublicPolicy: on, RestrictPublicBuckets: on})
+		if !ok {
+			return oss.ErrNoSuchPublicAccessBlock.With("BucketName", rq.bucket)
+		}
+		return h.writeXML(rq, http.StatusOK, s3PublicAccessBlockXML{BlockPublicAcls: c.BlockPublicAcls, IgnorePublicAcls: c.IgnorePublicAcls,
+			BlockPublicPolicy: c.BlockPublicPolicy, RestrictPublicBuckets: c.RestrictPublicBuckets})
 	}
-	return h.writeXML(rq, http.StatusOK, publicAccessBlockXML{BlockPublicAccess: on})
+	return h.writeXML(rq, http.StatusOK, publicAccessBlockXML{BlockPublicAccess: c.All()})
 }
 
 func (h *Handler) deletePublicAccessBlock(rq *request) error {

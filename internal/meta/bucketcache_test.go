@@ -28,7 +28,7 @@ func fullBucket(name string) *Bucket {
 		ACL: "public-read", Grants: []Grant{{Type: "Group", URI: "http://acs.amazonaws.com/groups/global/AllUsers", Permission: "READ"}}, StorageClass: "Standard", Redundancy: "LRS", Versioning: "Enabled",
 		Tags: []Tag{{"a", "1"}, {"b", "2"}}, Logging: &LoggingConfig{TargetBucket: "logs", TargetPrefix: "log/"},
 		LogFields: &LogFieldsConfig{Headers: []string{"h1"}, Params: []string{"p1"}}, ResourceGroup: "rg",
-		BlockPublicAccess: &bpa, Extra: map[string]string{"k": "v"},
+		BlockPublicAccess: &bpa, PublicAccessBlock: &PublicAccessBlock{IgnorePublicAcls: true}, Extra: map[string]string{"k": "v"},
 		CORS: &CORSConfig{ResponseVary: true, Rules: []CORSRule{{Origins: []string{"*"}, Methods: []string{"GET"},
 			Headers: []string{"x-a"}, Expose: []string{"ETag"}, MaxAge: 10}}},
 		Lifecycle: &LifecycleConfig{Rules: []LifecycleRule{{ID: "r", Prefix: "log/", Status: "Enabled",
@@ -63,6 +63,7 @@ func TestGetBucketDecodeCache(t *testing.T) {
 		got.Logging.TargetPrefix = "other/"
 		got.LogFields.Headers[0] = "hx"
 		*got.BlockPublicAccess = true
+		got.PublicAccessBlock.BlockPublicPolicy = true
 		got.Extra["k"] = "changed"
 		got.CORS.ResponseVary = false
 		got.CORS.Rules[0].Origins[0] = "http://changed"
@@ -123,7 +124,7 @@ func BenchmarkGetBucket(b *testing.B) {
 // TestBucketCloneCoversFields fails when a field that can share memory is
 // added to Bucket: clone (and fullBucket above) must learn about it.
 func TestBucketCloneCoversFields(t *testing.T) {
-	known := map[string]bool{"Tags": true, "Grants": true, "Logging": true, "LogFields": true, "BlockPublicAccess": true, "CORS": true, "Lifecycle": true, "Extra": true}
+	known := map[string]bool{"Tags": true, "Grants": true, "Logging": true, "LogFields": true, "BlockPublicAccess": true, "PublicAccessBlock": true, "CORS": true, "Lifecycle": true, "Extra": true}
 	typ := reflect.TypeFor[Bucket]()
 	for i := range typ.NumField() {
 		f := typ.Field(i)

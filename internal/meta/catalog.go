@@ -499,6 +499,10 @@ func (b *Bucket) clone() *Bucket {
 		v := *b.BlockPublicAccess
 		c.BlockPublicAccess = &v
 	}
+	if b.PublicAccessBlock != nil {
+		v := *b.PublicAccessBlock
+		c.PublicAccessBlock = &v
+	}
 	if b.CORS != nil {
 		cors := CORSConfig{ResponseVary: b.CORS.ResponseVary, Rules: make([]CORSRule, len(b.CORS.Rules))}
 		for i, r := range b.CORS.Rules {

@@ -22,9 +22,15 @@ type Bucket struct {
 	Logging       *LoggingConfig   `json:"logging,omitempty"`
 	LogFields     *LogFieldsConfig `json:"logFields,omitempty"`
 	ResourceGroup string           `json:"resourceGroup,omitempty"`
-	// BlockPublicAccess nil means OSS's default for new buckets: blocked.
-	BlockPublicAccess *bool       `json:"bpa,omitempty"`
-	CORS              *CORSConfig `json:"cors,omitempty"`
+	// BlockPublicAccess is OSS's one Block Public Access switch, as OSS's
+	// PutBucketPublicAccessBlock (and CreateBucket) set it: on is S3's four
+	// settings all on. PublicAccessBlock, when set, is S3's four settings
+	// as S3's PutPublicAccessBlock wrote them and wins over the switch.
+	// Both nil: the bucket has no configuration (DeleteBucketPublicAccessBlock),
+	// nothing blocked by the bucket itself. See PublicAccessConfig.
+	BlockPublicAccess *bool              `json:"bpa,omitempty"`
+	PublicAccessBlock *PublicAccessBlock `json:"pab,omitempty"`
+	CORS              *CORSConfig        `json:"cors,omitempty"`
 	// Policy is the bucket policy document exactly as put (GetBucketPolicy
 	// returns it byte for byte); "" when there is none.
 	Policy    string            `json:"policy,omitempty"`
@@ -147,8 +153,56 @@ type LiveSnapshot struct {
 	Interval    int    `json:"interval"`
 }
 
-// PublicBlocked reports whether public ACLs are ignored for the bucket.
-func (b *Bucket) PublicBlocked() bool { return b.BlockPublicAccess == nil || *b.BlockPublicAccess }
+// PublicAccessBlock is S3's Block Public Access, four settings that act
+// apart (AWS's definitions; "public" is defined by service.PublicACL,
+// PublicGrants and Policy.Public):
+//   - BlockPublicAcls: setting a public ACL or grant on the bucket or its
+//     objects is refused.
+//   - IgnorePublicAcls: public ACLs and grants already set grant nothing.
+//   - BlockPublicPolicy: putting a public bucket policy is refused.
+//   - RestrictPublicBuckets: while the bucket's policy is public, the
+//     policy grants nothing to anyone outside the owner's account.
+//
+// OSS's one switch is the four together.
+type PublicAccessBlock struct {
+	BlockPublicAcls       bool `json:"acls,omitempty"`
+	IgnorePublicAcls      bool `json:"ignoreAcls,omitempty"`
+	BlockPublicPolicy     bool `json:"policy,omitempty"`
+	RestrictPublicBuckets bool `json:"restrict,omitempty"`
+}
+
+// AllPublicAccessBlocked is the four settings all set to on.
+func AllPublicAccessBlocked(on bool) PublicAccessBlock {
+	return PublicAccessBlock{BlockPublicAcls: on, IgnorePublicAcls: on, BlockPublicPolicy: on, RestrictPublicBuckets: on}
+}
+
+// All reports whether every setting is on: what OSS's one switch shows.
+func (c PublicAccessBlock) All() bool {
+	return c.BlockPublicAcls && c.IgnorePublicAcls && c.BlockPublicPolicy && c.RestrictPublicBuckets
+}
+
+// Or is each setting on in c or d (a bucket's settings under its account's).
+func (c PublicAccessBlock) Or(d PublicAccessBlock) PublicAccessBlock {
+	return PublicAccessBlock{
+		BlockPublicAcls:       c.BlockPublicAcls || d.BlockPublicAcls,
+		IgnorePublicAcls:      c.IgnorePublicAcls || d.IgnorePublicAcls,
+		BlockPublicPolicy:     c.BlockPublicPolicy || d.BlockPublicPolicy,
+		RestrictPublicBuckets: c.RestrictPublicBuckets || d.RestrictPublicBuckets,
+	}
+}
+
+// PublicAccessConfig returns the bucket's own Block Public Access settings
+// and whether it has a configuration at all (false after
+// DeleteBucketPublicAccessBlock: every setting off).
+func (b *Bucket) PublicAccessConfig() (PublicAccessBlock, bool) {
+	switch {
+	case b.PublicAccessBlock != nil:
+		return *b.PublicAccessBlock, true
+	case b.BlockPublicAccess != nil:
+		return AllPublicAccessBlocked(*b.BlockPublicAccess), true
+	}
+	return PublicAccessBlock{}, false
+}
 
 // Tag is one key/value tag; order is the order the client gave.
 type Tag struct {

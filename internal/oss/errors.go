@@ -169,6 +169,11 @@ var (
 	ErrPublicObjectACLBlocked = def("AccessDenied", http.StatusForbidden, "0016-00000901", "Put public object acl is not allowed")
 	ErrPublicBucketACLBlocked = def("AccessDenied", http.StatusForbidden, "0003-00000001", "Put public bucket acl is not allowed")
 
+	// NoSuchPublicAccessBlockConfiguration is S3's answer to
+	// GetPublicAccessBlock on a bucket without a configuration (code,
+	// status and wording are AWS's); OSS's dialect shows the switch off.
+	ErrNoSuchPublicAccessBlock = def("NoSuchPublicAccessBlockConfiguration", http.StatusNotFound, "", "The public access block configuration was not found")
+
 	// CORS. Code, message and EC are OSS's where its pages or responses
 	// show them: NoSuchCORSConfiguration (all three), CORSRuleBeyondLimit
 	// (code and wording), the preflight refusal (code and wording, typos

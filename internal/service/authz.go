@@ -50,20 +50,21 @@ func PublicACL(acl string) bool {
 	return acl == ACLPublicRead || acl == ACLPublicReadWrite || acl == ACLAuthenticatedRead
 }
 
-// AllowBucketACL refuses to set a public ACL on bucket b while public
-// access to b is blocked (by b's own block or its owner account's): OSS
-// refuses it rather than store an ACL it would ignore, so a user learns at
-// once why the bucket is not public. b nil is a bucket being created by
-// owner, which starts with the server's default for new buckets.
+// AllowBucketACL refuses to set a public ACL on bucket b while b blocks
+// public ACLs (BlockPublicAcls, by b's own settings or its owner account's
+// switch): OSS refuses it rather than store an ACL it would ignore, so a
+// user learns at once why the bucket is not public. b nil is a bucket
+// being created by owner, which starts with the server's default for new
+// buckets.
 func (s *Service) AllowBucketACL(ctx context.Context, owner string, b *meta.Bucket, acl string) error {
 	if !PublicACL(acl) {
 		return nil
 	}
-	blocked := !s.cfg.UnblockNewBuckets
+	blocked := !s.cfg.UnblockNewBuckets || s.AccountBlocked(ctx, owner)
 	if b != nil {
-		blocked = b.PublicBlocked()
+		blocked = s.PublicAccess(ctx, b).BlockPublicAcls
 	}
-	if blocked || s.AccountBlocked(ctx, owner) {
+	if blocked {
 		return oss.ErrPublicBucketACLBlocked
 	}
 	return nil
@@ -88,27 +89,20 @@ func (s *Service) AllowObjectGrants(ctx context.Context, b *meta.Bucket, grants 
 
 // AllowObjectACL is AllowBucketACL for an object ACL in bucket b.
 func (s *Service) AllowObjectACL(ctx context.Context, b *meta.Bucket, acl string) error {
-	if PublicACL(acl) && s.PublicBlocked(ctx, b) {
+	if PublicACL(acl) && s.PublicAccess(ctx, b).BlockPublicAcls {
 		return oss.ErrPublicObjectACLBlocked
 	}
 	return nil
-}
-
-// PublicBlocked reports whether public ACLs grant nothing in b: b blocks
-// public access, or its owner's account does. OSS's account-level block
-// overrides every bucket's setting when it is on; when it is off, each
-// bucket's own decides.
-func (s *Service) PublicBlocked(ctx context.Context, b *meta.Bucket) bool {
-	return b.PublicBlocked() || s.AccountBlocked(ctx, b.Owner)
 }
 
 // Authorize decides whether p may perform an operation needing access on
 // bucket b, where objectACL is the target object's ACL ("" or "default"
 // when it inherits the bucket's). The owner may do anything; others get
 // what the effective ACL grants, which is how OSS treats both anonymous
-// users and other accounts — unless public access is blocked (by the
-// bucket or its owner's account), in which case public ACLs and grants to
-// groups grant nothing (a grant to the caller's own account still does).
+// users and other accounts — unless public ACLs are ignored
+// (IgnorePublicAcls, by the bucket or its owner's account), in which case
+// public ACLs and grants to groups grant nothing (a grant to the caller's
+// own account still does).
 // A refusal says which of the two refused: a private ACL gets OSS's
 // "because of bucket acl" answer, a public ACL that is ignored gets the
 // block's.
@@ -152,7 +146,7 @@ func (s *Service) authorize(ctx context.Context, p Principal, access Access, b *
 		return ownerOnly // as before grants: ACL operations are the owner's
 	case !public:
 		return oss.ErrAccessDenied
-	case s.PublicBlocked(ctx, b):
+	case s.PublicAccess(ctx, b).IgnorePublicAcls:
 		return oss.ErrAccessDenied.WithMessage("Public access is blocked for this bucket.")
 	}
 	return nil

@@ -49,36 +49,11 @@ func (s *Service) PutBucketACL(ctx context.Context, bucket string, in BucketACLI
 	})
 }
 
-// PublicAccessBlockInput is PutBucketPublicAccessBlock's request.
-type PublicAccessBlockInput struct {
-	// Blocked is OSS's one switch (S3's BlockPublicAcls or
-	// IgnorePublicAcls set it).
-	Blocked bool
-}
-
-// PutBucketPublicAccessBlock stores bucket's Block Public Access switch.
-func (s *Service) PutBucketPublicAccessBlock(ctx context.Context, bucket string, in PublicAccessBlockInput) error {
-	return s.updateBucket(ctx, bucket, func(_ meta.Tx, b *meta.Bucket) error {
-		blocked := in.Blocked
-		b.BlockPublicAccess = &blocked
-		return nil
-	})
-}
-
-// DeleteBucketPublicAccessBlock removes bucket's own switch; what then
-// applies is the default (blocked, see meta.Bucket.PublicBlocked).
-func (s *Service) DeleteBucketPublicAccessBlock(ctx context.Context, bucket string) error {
-	return s.updateBucket(ctx, bucket, func(_ meta.Tx, b *meta.Bucket) error {
-		b.BlockPublicAccess = nil
-		return nil
-	})
-}
-
 // PutBucketPolicy stores raw as bucket's policy after checking it: its
 // size (MaxPolicySize, MaxS3PolicySize), its grammar (ParsePolicy), and —
-// against the record being written — that it is not public while public
-// access to the bucket is blocked (OSS refuses rather than store a policy
-// it would ignore). s3 picks the dialect of the errors.
+// against the record being written — that it is not public while the
+// bucket blocks public policies (BlockPublicPolicy; OSS refuses rather
+// than store a policy it would ignore). s3 picks the dialect of the errors.
 func (s *Service) PutBucketPolicy(ctx context.Context, bucket string, raw []byte, s3 bool) error {
 	limit := MaxPolicySize
 	if s3 {
@@ -95,7 +70,7 @@ func (s *Service) PutBucketPolicy(ctx context.Context, bucket string, raw []byte
 		return err
 	}
 	return s.updateBucket(ctx, bucket, func(_ meta.Tx, b *meta.Bucket) error {
-		if p.Public() && s.PublicBlocked(ctx, b) {
+		if p.Public() && s.PublicAccess(ctx, b).BlockPublicPolicy {
 			if s3 {
 				return oss.ErrAccessDenied.WithMessage("Access Denied")
 			}

@@ -92,7 +92,7 @@ const (
 // rules and stores what it was given (or nothing, when refused).
 func TestBucketConfigOps(t *testing.T) {
 	block := func(svc *service.Service) error {
-		return svc.PutBucketPublicAccessBlock(context.Background(), "bkt", service.PublicAccessBlockInput{Blocked: true})
+		return svc.PutBucketPublicAccessBlock(context.Background(), "bkt", service.AllPublicAccessBlocked(true))
 	}
 	tests := []struct {
 		name  string
@@ -125,12 +125,15 @@ func TestBucketConfigOps(t *testing.T) {
 			}, nil, func(b *meta.Bucket) bool { return len(b.Grants) == 1 && b.Grants[0].ID == "b" }},
 		{"block on", nil,
 			func(ctx context.Context, svc *service.Service) error { return block(svc) },
-			nil, func(b *meta.Bucket) bool { return b.BlockPublicAccess != nil && *b.BlockPublicAccess }},
-		{"block removed: the default (blocked) applies", nil,
+			nil, func(b *meta.Bucket) bool { c, ok := b.PublicAccessConfig(); return ok && c.All() }},
+		{"block removed: no configuration, nothing blocked", block,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.DeleteBucketPublicAccessBlock(ctx, "bkt")
 			},
-			nil, func(b *meta.Bucket) bool { return b.BlockPublicAccess == nil && b.PublicBlocked() }},
+			nil, func(b *meta.Bucket) bool {
+				c, ok := b.PublicAccessConfig()
+				return !ok && c == meta.PublicAccessBlock{}
+			}},
 		{"public policy", nil,
 			func(ctx context.Context, svc *service.Service) error {
 				return svc.PutBucketPolicy(ctx, "bkt", []byte(publicPolicy), false)
@@ -285,7 +288,7 @@ func TestBucketConfigOps(t *testing.T) {
 func TestBucketConfigChecksInsideTheWrite(t *testing.T) {
 	blockBkt := func(svc *service.Service) func(ctx context.Context) error {
 		return func(ctx context.Context) error {
-			return svc.PutBucketPublicAccessBlock(ctx, "bkt", service.PublicAccessBlockInput{Blocked: true})
+			return svc.PutBucketPublicAccessBlock(ctx, "bkt", service.AllPublicAccessBlocked(true))
 		}
 	}
 	tests := []struct {
@@ -342,7 +345,7 @@ func TestBucketConfigChecksInsideTheWrite(t *testing.T) {
 func TestObjectConfigOps(t *testing.T) {
 	blockBkt := func(svc *service.Service) func(ctx context.Context) error {
 		return func(ctx context.Context) error {
-			return svc.PutBucketPublicAccessBlock(ctx, "bkt", service.PublicAccessBlockInput{Blocked: true})
+			return svc.PutBucketPublicAccessBlock(ctx, "bkt", service.AllPublicAccessBlocked(true))
 		}
 	}
 	acl := func(a string, grants ...meta.Grant) func(ctx context.Context, svc *service.Service) (*meta.Version, error) {

@@ -103,7 +103,7 @@ func testBucketChangeOnOtherNode(t *testing.T, be string) {
 			return a.PutBucketACL(ctx, "bkt", service.BucketACLInput{ACL: service.ACLPrivate})
 		}, nil},
 		{"bucket Block Public Access on", func(a *service.Service) error {
-			return a.PutBucketPublicAccessBlock(ctx, "bkt", service.PublicAccessBlockInput{Blocked: true})
+			return a.PutBucketPublicAccessBlock(ctx, "bkt", service.AllPublicAccessBlocked(true))
 		}, nil},
 		{"account Block Public Access on", func(a *service.Service) error {
 			return a.SetAccountBlock(ctx, nodeOwner, true)

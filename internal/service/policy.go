@@ -489,9 +489,11 @@ const (
 )
 
 // Evaluate decides a request by principal p on bucket (owned by owner).
-// An explicit Deny wins over any Allow; public Allow statements count for
-// nothing when ignorePublic (Block Public Access) holds.
-func (p *Policy) Evaluate(pr Principal, bucket, owner string, ri *RequestInfo, now time.Time, ignorePublic func() bool) Decision {
+// An explicit Deny wins over any Allow. When restrict (Block Public
+// Access's RestrictPublicBuckets) holds and the policy is public, its
+// Allows count only for the owner's account: public and cross-account
+// access through a public policy are both cut off, as AWS defines it.
+func (p *Policy) Evaluate(pr Principal, bucket, owner string, ri *RequestInfo, now time.Time, restrict func() bool) Decision {
 	d := NoDecision
 	actions := actionNames(ri.Op)
 	resource := bucket
@@ -509,7 +511,7 @@ func (p *Policy) Evaluate(pr Principal, bucket, owner string, ri *RequestInfo, n
 		if !st.Allow {
 			return Denied
 		}
-		if st.public() && ignorePublic != nil && ignorePublic() {
+		if (pr.ID == "" || pr.ID != owner) && restrict != nil && p.Public() && restrict() {
 			continue
 		}
 		d = Allowed
@@ -801,7 +803,7 @@ func (s *Service) authorizeByPolicy(ctx context.Context, p Principal, access Acc
 		return true, oss.ErrAccessDenied
 	}
 	owner := p.ID != "" && p.ID == b.Owner
-	switch pol.Evaluate(p, b.Name, b.Owner, ri, s.now(), func() bool { return s.PublicBlocked(ctx, b) }) {
+	switch pol.Evaluate(p, b.Name, b.Owner, ri, s.now(), func() bool { return s.PublicAccess(ctx, b).RestrictPublicBuckets }) {
 	case Denied:
 		if owner && policyOps[ri.Op] {
 			return true, nil

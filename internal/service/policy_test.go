@@ -59,6 +59,17 @@ func TestPolicyEvaluate(t *testing.T) {
 		{"anonymous allowed by public policy", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, anon, get("x"), false, Allowed},
 		{"block public access ignores public policy", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, anon, get("x"), true, NoDecision},
 		{"block public access keeps an IP-restricted allow", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/*"],"Condition":{"IpAddress":{"acs:SourceIp":["10.0.0.0/8"]}}}]}`, false, anon, get("x"), true, Allowed},
+		{"restrict: a public policy's cross-account allow is cut off too", `{"Version":"1","Statement":[
+			{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/pub/*"]},
+			{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["2000"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, other, get("x"), true, NoDecision},
+		{"restrict off: the same cross-account allow holds", `{"Version":"1","Statement":[
+			{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/pub/*"]},
+			{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["2000"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, other, get("x"), false, Allowed},
+		{"restrict: a non-public policy's cross-account allow holds", allowOtherRead, false, other, get("pub/a"), true, Allowed},
+		{"restrict: the owner keeps a public policy's allow", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Principal":"*","Resource":"arn:aws:s3:::bkt/*"}]}`, true, owner, get("x"), true, Allowed},
+		{"restrict: a public policy's deny still applies", `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Action":"s3:GetObject","Principal":"*","Resource":"arn:aws:s3:::bkt/*"},
+			{"Effect":"Deny","Action":"s3:GetObject","Principal":"*","Resource":"arn:aws:s3:::bkt/secret*"}]}`, true, other, get("secret"), true, Denied},
 		{"resource account must be the owner", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["2000"],"Resource":["acs:oss:*:9999:bkt/*"]}]}`, false, other, get("x"), false, NoDecision},
 		{"resource naming the owner", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["2000"],"Resource":["acs:oss:*:1000:bkt/*"]}]}`, false, other, get("x"), false, Allowed},
 		{"IpAddress met", cond("IpAddress", "acs:SourceIp", `["10.0.0.0/8"]`), false, other, get("x"), false, Allowed},

@@ -95,3 +95,41 @@ func (s *Service) SetAccountBlock(ctx context.Context, owner string, on bool) er
 	c.m[owner] = on
 	return nil
 }
+
+// PublicAccess returns the Block Public Access in force for bucket b: its
+// own settings, and all four on while b's owner account blocks public
+// access (OSS's account-level switch overrides every bucket's when on).
+func (s *Service) PublicAccess(ctx context.Context, b *meta.Bucket) PublicAccessBlock {
+	if s.AccountBlocked(ctx, b.Owner) {
+		return meta.AllPublicAccessBlocked(true)
+	}
+	c, _ := b.PublicAccessConfig()
+	return c
+}
+
+// PutBucketPublicAccessBlock stores bucket's Block Public Access settings
+// (S3's four as given; OSS's switch is all four alike). Settings already in
+// force are not re-checked: turning BlockPublicAcls on leaves existing
+// public ACLs in place, IgnorePublicAcls is what disarms them (AWS).
+func (s *Service) PutBucketPublicAccessBlock(ctx context.Context, bucket string, c PublicAccessBlock) error {
+	return s.updateBucket(ctx, bucket, func(_ meta.Tx, b *meta.Bucket) error {
+		b.BlockPublicAccess, b.PublicAccessBlock = nil, &c
+		return nil
+	})
+}
+
+// DeleteBucketPublicAccessBlock removes bucket's own configuration: every
+// setting off (OSS's and AWS's default for a bucket without one; new
+// buckets get theirs at creation, see CreateBucket), and S3's
+// GetPublicAccessBlock answers NoSuchPublicAccessBlockConfiguration. The
+// account's switch still applies.
+func (s *Service) DeleteBucketPublicAccessBlock(ctx context.Context, bucket string) error {
+	return s.updateBucket(ctx, bucket, func(_ meta.Tx, b *meta.Bucket) error {
+		b.BlockPublicAccess, b.PublicAccessBlock = nil, nil
+		return nil
+	})
+}
+
+// AllPublicAccessBlocked is S3's four settings all on (or all off): what
+// OSS's one switch sets.
+func AllPublicAccessBlocked(on bool) PublicAccessBlock { return meta.AllPublicAccessBlocked(on) }

@@ -17,6 +17,9 @@ type (
 	Tag = meta.Tag
 	// Grant is one S3 ACL grant.
 	Grant = meta.Grant
+	// PublicAccessBlock is S3's four Block Public Access settings (OSS's
+	// one switch is the four together).
+	PublicAccessBlock = meta.PublicAccessBlock
 	// CORSConfig is a bucket's CORS rules; CORSRule one of them.
 	CORSConfig = meta.CORSConfig
 	CORSRule   = meta.CORSRule
