@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/ossd/ossd/ossdtest"
@@ -347,4 +348,40 @@ func TestBucketPolicyObjectTag(t *testing.T) {
 	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
 		t.Fatalf("GetObject of the object tagged private: %v, want AccessDenied", err)
 	}
+
+	// The tagging operations see the tags the object has before the
+	// request: read and replace them on the public object only.
+	pol = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + other.ID + `"},` +
+		`"Action":["s3:GetObjectTagging","s3:PutObjectTagging"],` +
+		`"Resource":"arn:aws:s3:::` + b + `/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/security":"public"}}}]}`
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b), Policy: aws.String(pol)}); err != nil {
+		t.Fatal(err)
+	}
+	denied := func(what string, err error) {
+		t.Helper()
+		if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+			t.Errorf("%s: %v, want AccessDenied", what, err)
+		}
+	}
+	tg, err := oc.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(b), Key: aws.String("pub")})
+	if err != nil || len(tg.TagSet) != 1 || aws.ToString(tg.TagSet[0].Value) != "public" {
+		t.Fatalf("GetObjectTagging of the object tagged public: %+v, %v", tg, err)
+	}
+	_, err = oc.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(b), Key: aws.String("priv")})
+	denied("GetObjectTagging of the object tagged private", err)
+	_, err = oc.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(b), Key: aws.String("missing")})
+	denied("GetObjectTagging of a key that does not exist", err)
+	_, err = oc.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("pub")})
+	denied("GetObject when only the tagging actions are allowed", err)
+	tagSet := func(v string) *types.Tagging {
+		return &types.Tagging{TagSet: []types.Tag{{Key: aws.String("security"), Value: aws.String(v)}}}
+	}
+	_, err = oc.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(b), Key: aws.String("priv"), Tagging: tagSet("public")})
+	denied("PutObjectTagging of the object tagged private", err)
+	// Allowed by the tags it replaces; once they say private, no more.
+	if _, err := oc.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(b), Key: aws.String("pub"), Tagging: tagSet("private")}); err != nil {
+		t.Fatalf("PutObjectTagging of the object tagged public: %v", err)
+	}
+	_, err = oc.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(b), Key: aws.String("pub"), Tagging: tagSet("public")})
+	denied("PutObjectTagging once the object is tagged private", err)
 }

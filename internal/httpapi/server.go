@@ -303,7 +303,8 @@ func (h *Handler) serve(rq *request) error {
 		return oss.ErrNotImplemented
 	}
 	if hd.access == service.AccessOwner || rq.key == "" || hd.objectACL == false {
-		if err := h.svc.Authorize(rq.ctx, rq.p, hd.access, b, ""); err != nil {
+		ctx := h.svc.WithExistingObjectTags(rq.ctx, b, rq.key, rq.q.get("versionId"))
+		if err := h.svc.Authorize(ctx, rq.p, hd.access, b, ""); err != nil {
 			return h.deniedFor(rq, err)
 		}
 	}

@@ -823,3 +823,34 @@ func TagMap(tags []meta.Tag) map[string]string {
 	}
 	return m
 }
+
+// existingTagOps are the operations authorized before their handler reads
+// the object, whose policy must still see the object's tags
+// (s3:ExistingObjectTag, oss:ExistingObjectTag): AWS evaluates the key for
+// the tagging operations as for GetObject. The tags are the object's as
+// they stand before the request (PutObjectTagging is judged by the tags
+// it replaces).
+var existingTagOps = map[oss.Op]bool{
+	oss.OpGetObjectTagging:    true,
+	oss.OpPutObjectTagging:    true,
+	oss.OpDeleteObjectTagging: true,
+}
+
+// WithExistingObjectTags adds to ctx's policy view the tags of the object
+// version the request addresses (versionID "" for the current one), when
+// b has a policy and the operation is one of existingTagOps. A key that
+// does not exist has no tags: conditions on them are not met, and the
+// ACLs decide (403, or the handler's 404 for a caller they allow).
+func (s *Service) WithExistingObjectTags(ctx context.Context, b *meta.Bucket, key, versionID string) context.Context {
+	ri, ok := requestFrom(ctx)
+	if !ok || b == nil || b.Policy == "" || key == "" || !existingTagOps[ri.Op] {
+		return ctx
+	}
+	v, err := s.Head(ctx, GetInput{Bucket: b.Name, Key: key, VersionID: versionID})
+	if err != nil {
+		return ctx
+	}
+	withTags := *ri
+	withTags.ObjectTags = TagMap(v.Tags)
+	return WithRequest(ctx, withTags)
+}
