@@ -70,6 +70,14 @@ func TestPolicyEvaluate(t *testing.T) {
 		{"restrict: a public policy's deny still applies", `{"Version":"2012-10-17","Statement":[
 			{"Effect":"Allow","Action":"s3:GetObject","Principal":"*","Resource":"arn:aws:s3:::bkt/*"},
 			{"Effect":"Deny","Action":"s3:GetObject","Principal":"*","Resource":"arn:aws:s3:::bkt/secret*"}]}`, true, other, get("secret"), true, Denied},
+		// RAM: ossd has no RAM users apart from accounts; a UID in Principal
+		// names the --users entry with that id, the ram ARN of an account
+		// its root, and STS role sessions match nothing (no STS).
+		{"oss: a RAM user UID names the user with that id", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["2000"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, other, get("x"), false, Allowed},
+		{"oss: another UID does not", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["2001"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, other, get("x"), false, NoDecision},
+		{"oss: acs:ram root ARN", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["acs:ram::2000:root"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, other, get("x"), false, Allowed},
+		{"oss: an STS role session matches nobody", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["arn:sts::2000:assumed-role/reader/*"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, other, get("x"), false, NoDecision},
+		{"oss: a UID is not an access key's owner by another name", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["AKOTHER"],"Resource":["acs:oss:*:*:bkt/*"]}]}`, false, anon, get("x"), false, NoDecision},
 		{"resource account must be the owner", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["2000"],"Resource":["acs:oss:*:9999:bkt/*"]}]}`, false, other, get("x"), false, NoDecision},
 		{"resource naming the owner", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Principal":["2000"],"Resource":["acs:oss:*:1000:bkt/*"]}]}`, false, other, get("x"), false, Allowed},
 		{"IpAddress met", cond("IpAddress", "acs:SourceIp", `["10.0.0.0/8"]`), false, other, get("x"), false, Allowed},
