@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
@@ -139,4 +142,94 @@ func TestUploadCallbackGuard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPostObjectCallback: an OSS form upload with a callback field calls
+// back as PutObject does (the same code path): the "x:" fields are its
+// custom variables, the callback server's answer is the reply, a failing
+// callback is 203 CallbackFailed with the object kept, and a callback to a
+// forbidden address is refused before anything is stored.
+func TestPostObjectCallback(t *testing.T) {
+	var hits atomic.Int32
+	var gotBody, gotType string
+	status := http.StatusOK
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		b, _ := io.ReadAll(r.Body)
+		gotBody, gotType = string(b), r.Header.Get("Content-Type")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		w.Write([]byte(`{"Status":"stored"}`))
+	}))
+	defer cb.Close()
+	ctx := context.Background()
+	// start runs ossd (callbacks to loopback allowed or not) with a bucket:
+	// post uploads key by an OSS V1 form calling back to cbURL; head
+	// reports whether key is stored.
+	start := func(t *testing.T, allow []string) (bucket string, post func(key, cbURL string) (int, string), head func(key string) error) {
+		srv := ossdtest.StartWith(t, ossdtest.Options{CallbackAllow: allow})
+		c := v2Client(srv, modes[0])
+		b := newBucket(t, c)
+		post = func(key, cbURL string) (int, string) {
+			spec, _ := json.Marshal(map[string]string{
+				"callbackUrl":  cbURL,
+				"callbackBody": "bucket=${bucket}&object=${object}&size=${size}&who=${x:who}",
+			})
+			policy := postPolicy(b, time.Hour)
+			m := hmac.New(sha1.New, []byte(srv.AccessKeySecret))
+			m.Write([]byte(policy))
+			st, _, body := postForm(t, srv.Endpoint+"/"+b, [][2]string{{"key", key}, {"OSSAccessKeyId", srv.AccessKeyID},
+				{"policy", policy}, {"Signature", base64.StdEncoding.EncodeToString(m.Sum(nil))}, {"success_action_status", "201"},
+				{"callback", base64.StdEncoding.EncodeToString(spec)}, {"x:who", "Alice B"}}, "12345")
+			return st, body
+		}
+		head = func(key string) error {
+			_, err := c.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr(key)})
+			return err
+		}
+		return b, post, head
+	}
+
+	t.Run("called back", func(t *testing.T) {
+		b, post, head := start(t, []string{"127.0.0.1"})
+		hits.Store(0)
+		status = http.StatusOK
+		st, body := post("form cb", cb.URL)
+		if st != 200 || body != `{"Status":"stored"}` {
+			t.Fatalf("form upload with a callback: %d %s; want 200 with the callback server's answer", st, body)
+		}
+		want := "bucket=" + b + "&object=form+cb&size=5&who=Alice+B"
+		if hits.Load() != 1 || gotType != "application/x-www-form-urlencoded" || gotBody != want {
+			t.Errorf("callback hit %d times with %s %q; want once with %q", hits.Load(), gotType, gotBody, want)
+		}
+		if err := head("form cb"); err != nil {
+			t.Errorf("object not stored: %v", err)
+		}
+	})
+	t.Run("callback fails", func(t *testing.T) {
+		_, post, head := start(t, []string{"127.0.0.1"})
+		status = http.StatusInternalServerError
+		st, body := post("form cb failed", cb.URL)
+		if st != 203 || !strings.Contains(body, "<Code>CallbackFailed</Code>") || !strings.Contains(body, "Error status : 500.") {
+			t.Errorf("form upload with a failing callback: %d %s; want 203 CallbackFailed", st, body)
+		}
+		if err := head("form cb failed"); err != nil {
+			t.Errorf("object not kept after a failed callback: %v", err)
+		}
+	})
+	t.Run("loopback refused", func(t *testing.T) {
+		_, post, head := start(t, nil)
+		hits.Store(0)
+		status = http.StatusOK
+		st, body := post("form cb refused", cb.URL)
+		if st != 400 || !strings.Contains(body, "Private address is forbidden to callback.") || !strings.Contains(body, "0007-00000008") {
+			t.Errorf("form upload calling back to loopback: %d %s; want 400 InvalidArgument", st, body)
+		}
+		if hits.Load() != 0 {
+			t.Errorf("refused callback reached the server %d times", hits.Load())
+		}
+		if err := head("form cb refused"); err == nil {
+			t.Error("a refused form upload stored its file")
+		}
+	})
 }

@@ -25,10 +25,13 @@ func (h *Handler) runCallback(rq *request, v *service.Version) error {
 	if err != nil {
 		return callbackFailed(rq, "The callback configuration is not valid json.")
 	}
-	vars := map[string]string{}
-	if s := rq.r.Header.Get("x-oss-callback-var"); s != "" {
-		if raw, err := base64.StdEncoding.DecodeString(s); err == nil {
-			json.Unmarshal(raw, &vars)
+	vars := rq.callbackVars
+	if vars == nil {
+		vars = map[string]string{}
+		if s := rq.r.Header.Get("x-oss-callback-var"); s != "" {
+			if raw, err := base64.StdEncoding.DecodeString(s); err == nil {
+				json.Unmarshal(raw, &vars)
+			}
 		}
 	}
 	body := cb.Body

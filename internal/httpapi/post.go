@@ -50,6 +50,7 @@ func (h *Handler) postObject(rq *request) error {
 	}
 	mr := multipart.NewReader(rq.r.Body, params["boundary"])
 	fields := map[string]string{}
+	vars := map[string]string{} // "x:" fields, as named: callback variables
 	var file *multipart.Part
 	for file == nil {
 		part, err := mr.NextPart()
@@ -73,6 +74,9 @@ func (h *Handler) postObject(rq *request) error {
 		}
 		if _, dup := fields[name]; !dup && name != "" {
 			fields[name] = string(val)
+			if strings.HasPrefix(name, "x:") {
+				vars[part.FormName()] = string(val)
+			}
 		}
 	}
 	res, aerr := auth.VerifyPost(fields, h.cfg.Region, h.lookupSecret)
@@ -127,7 +131,21 @@ func (h *Handler) postObject(rq *request) error {
 			hdr.Set(postFieldHeaders[name], v)
 		}
 	}
+	// OSS's upload callback: the callback field is PutObject's
+	// x-oss-callback, and the "x:" fields are its custom variables
+	// (callback-var's in a PutObject). S3's forms have none.
+	callback := !rq.s3 && fields["callback"] != ""
+	if callback {
+		hdr.Set("x-oss-callback", fields["callback"])
+		rq.callbackVars = vars
+	}
 	rq.r.Header = hdr
+	if callback {
+		// Refused before a byte is stored, as PutObject's.
+		if err := h.checkCallbackURLs(rq); err != nil {
+			return err
+		}
+	}
 	tmpl, err := h.template(rq)
 	if err != nil {
 		return err
@@ -157,6 +175,12 @@ func (h *Handler) postObject(rq *request) error {
 	out := rq.w.Header()
 	out.Set("ETag", rq.etag(v.ETag))
 	setVersionID(rq, v.VersionID)
+	if callback {
+		// The callback server's answer is the reply (or 203
+		// CallbackFailed, the object kept), whatever
+		// success_action_status says: OSS answers so.
+		return h.runCallback(rq, v)
+	}
 	return h.postAnswer(rq, fields, v)
 }
 

@@ -133,7 +133,10 @@ type request struct {
 	// unlogged: refused because the access log is unavailable; nothing
 	// was done, and there is nowhere to log it.
 	unlogged bool
-	ctx      context.Context
+	// callbackVars: a form upload's custom callback variables (its "x:"
+	// fields, as named); nil: x-oss-callback-var carries them.
+	callbackVars map[string]string
+	ctx          context.Context
 }
 
 // newRequestID returns 24 upper-case hex digits, as OSS's request ids:
