@@ -402,3 +402,48 @@ func TestTLSTimeouts(t *testing.T) {
 		}
 	})
 }
+
+// TestTLSClients: the real clients people point at an https endpoint work
+// against ossd --tls-self-signed with its certificate trusted, and refuse
+// it untrusted (so the check is on): the AWS CLI with --ca-bundle
+// (scripts/s3tools/awscli-https.sh) and Python oss2 in V1 and V4 through
+// REQUESTS_CA_BUNDLE (scripts/clients/oss2-https.py). Each skips when its
+// client is not installed.
+func TestTLSClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess test")
+	}
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed (the scripts fetch presigned URLs with it): apt-get install curl")
+	}
+	dir := t.TempDir()
+	p := startTLSProc(t, dir, "--tls-self-signed")
+	env := []string{"OSSD_ENDPOINT=" + p.endpoint, "OSSD_CA=" + filepath.Join(dir, "tls", "cert.pem"),
+		"OSSD_KEY_ID=" + crashKeyID, "OSSD_KEY_SECRET=" + crashSecret, "OSSD_REGION=cn-hangzhou"}
+	run := func(t *testing.T, extra []string, argv ...string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), s3ToolTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Env = append(append(os.Environ(), env...), extra...)
+		cmd.WaitDelay = 5 * time.Second
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil || !strings.Contains(out.String(), "all passed") {
+			t.Fatalf("%s: %v; output:\n%s", strings.Join(argv, " "), err, out.String())
+		}
+		t.Logf("%s", out.String())
+	}
+	t.Run("awscli", func(t *testing.T) {
+		aws, ok := findS3Tool("AWS", "aws")
+		if !ok {
+			t.Skip("awscli not installed: apt-get install awscli")
+		}
+		run(t, []string{"AWS=" + aws}, "bash", filepath.Join(s3toolsDir, "awscli-https.sh"))
+	})
+	t.Run("oss2", func(t *testing.T) {
+		pyEnv := oss2Env(t)
+		run(t, pyEnv, "/usr/bin/python3", filepath.Join("..", "scripts", "clients", "oss2-https.py"))
+	})
+}
