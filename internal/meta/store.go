@@ -95,6 +95,16 @@ func IsShared(s Store) bool {
 	return ok && sh.Shared()
 }
 
+// NodeTx is implemented by a Tx of a store that several nodes (ossd
+// processes, or Stores of one process in tests) write to at once: Node
+// names the Store the Tx belongs to, stable for its life and distinct from
+// every other Store's, so that the catalogue can keep records only that
+// node updates (bucket usage) and spare the nodes conflicting updates of
+// one record.
+type NodeTx interface {
+	Node() string
+}
+
 // Tx is one transaction. Its methods return ErrUnknownSpace for a space
 // not in Spaces; Put and Delete on a read-only Tx return an error.
 type Tx interface {

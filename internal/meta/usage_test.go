@@ -2,7 +2,9 @@ package meta_test
 
 import (
 	"context"
+	"encoding/binary"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ossd/ossd/internal/meta"
@@ -32,14 +34,7 @@ func update(t *testing.T, s meta.Store, fn func(tx meta.Tx) error) {
 // deletions), empty buckets read as zero, and InitUsage computes the
 // records for a store written without them.
 func TestUsage(t *testing.T) {
-	s, err := boltmeta.Open(filepath.Join(t.TempDir(), "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := meta.InitUsage(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
+	s := openInitialized(t)
 	update(t, s, func(tx meta.Tx) error {
 		for _, b := range []string{"a", "b", "c"} {
 			if err := meta.PutBucket(tx, &meta.Bucket{Name: b}); err != nil {
@@ -106,4 +101,62 @@ func equal(a, b map[string]meta.Usage) bool {
 		}
 	}
 	return true
+}
+
+// TestUsageRecordsOfSeveralProcesses: a bucket's usage is the sum of the
+// records of every process that wrote to it (nodes sharing a store; past
+// runs of this one), and InitUsage folds them into one without changing it.
+func TestUsageRecordsOfSeveralProcesses(t *testing.T) {
+	s := openInitialized(t)
+	update(t, s, func(tx meta.Tx) error {
+		meta.PutBucket(tx, &meta.Bucket{Name: "a"})
+		meta.PutBucket(tx, &meta.Bucket{Name: "b"})
+		meta.PutVersion(tx, "a", &meta.Version{Key: "x", Seq: 1, Size: 10})
+		// What two other processes wrote: one added to a, one removed from it.
+		tx.Put(meta.SpaceSystem, []byte("usage/a\x00other1"), usageRecord(3, 30))
+		tx.Put(meta.SpaceSystem, []byte("usage/a\x00other2"), usageRecord(-1, -5))
+		return tx.Put(meta.SpaceSystem, []byte("usage/b\x00other1"), usageRecord(0, 0))
+	})
+	want := map[string]meta.Usage{"a": {3, 35}, "b": {}}
+	if got := usageOf(t, s); !equal(got, want) {
+		t.Fatalf("usage %v, want %v", got, want)
+	}
+	if err := meta.InitUsage(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if got := usageOf(t, s); !equal(got, want) {
+		t.Fatalf("after InitUsage folded the records: usage %v, want %v", got, want)
+	}
+	n := 0
+	if err := s.View(context.Background(), func(tx meta.Tx) error {
+		return tx.Ascend(meta.SpaceSystem, []byte("usage/"), func(k, _ []byte) bool {
+			if strings.HasPrefix(string(k), "usage/") {
+				n++
+			}
+			return strings.HasPrefix(string(k), "usage/")
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("%d usage records after InitUsage, want 2 (one per bucket)", n)
+	}
+}
+
+// openInitialized opens a new store, closed with t, and runs InitUsage.
+func openInitialized(t *testing.T) meta.Store {
+	t.Helper()
+	s, err := boltmeta.Open(filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := meta.InitUsage(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func usageRecord(objects, bytes int64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(objects)), uint64(bytes))
 }

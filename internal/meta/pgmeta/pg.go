@@ -22,6 +22,8 @@ package pgmeta
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -62,6 +64,7 @@ type Store struct {
 	pool *pgxpool.Pool
 	opts Options
 	desc string // the URL without its password, for logs and the banner
+	node string // meta.NodeTx: drawn at random by Open
 
 	mu         sync.Mutex
 	pending    []*call
@@ -136,7 +139,9 @@ func OpenOptions(ctx context.Context, url string, opts Options) (*Store, error) 
 		// requests each hold a connection for a transaction.
 		cfg.MaxConns = 32
 	}
-	s := &Store{opts: opts, desc: Describe(cfg.ConnConfig)}
+	var node [8]byte
+	crand.Read(node[:])
+	s := &Store{opts: opts, desc: Describe(cfg.ConnConfig), node: hex.EncodeToString(node[:])}
 	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: %s: %w", s.desc, err)
@@ -528,6 +533,9 @@ var spaces = func() map[string]bool {
 }()
 
 var errReadOnly = errors.New("pgmeta: write in a read-only transaction")
+
+// Node implements meta.NodeTx.
+func (t *pgTx) Node() string { return t.s.node }
 
 func (t *pgTx) queue(sql string, args ...any) { t.b.Queue(sql, args...) }
 

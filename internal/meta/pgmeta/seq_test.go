@@ -52,6 +52,10 @@ func setup(t *testing.T, s meta.Store) {
 			if err := tx.Put(meta.SpaceObjects, fmt.Appendf(nil, "m-filler\x00%06d", i), make([]byte, 100)); err != nil {
 				return err
 			}
+			// and between a-bucket's keys b-key and y-key
+			if err := tx.Put(meta.SpaceObjects, fmt.Appendf(nil, "a-bucket\x00m-filler%06d\x00", i), make([]byte, 100)); err != nil {
+				return err
+			}
 			if err := tx.Put(meta.SpaceSystem, fmt.Appendf(nil, "usage/m-filler%06d", i), make([]byte, 100)); err != nil {
 				return err
 			}
@@ -64,49 +68,68 @@ func setup(t *testing.T, s meta.Store) {
 }
 
 // TestPutsOnTwoNodesDontConflict: node A's PutObject transaction reads,
-// node B's PutObject of another key in another bucket commits, then A's
-// writes and commits. They share no record, so A must commit at the first
-// attempt. With the global sequence counter every PutObject bumped
-// (meta.NextSeq, now gone), B's commit made A's fail (40001) and run again: every
-// two concurrent writes on two nodes conflicted.
+// node B's PutObject of another key commits, then A's writes and commits.
+// They share no record, so A must commit at the first attempt. With the
+// global sequence counter every PutObject bumped (meta.NextSeq, now gone),
+// B's commit made A's fail (40001) and run again: every two concurrent
+// writes on two nodes conflicted; with one usage record per bucket, every
+// two in one bucket did.
 func TestPutsOnTwoNodesDontConflict(t *testing.T) {
-	url := pgtest.URL(t)
-	ctx := context.Background()
-	a := open(t, url, pgmeta.Options{})
-	b := open(t, url, pgmeta.Options{})
-	setup(t, a)
-	read, committed := make(chan struct{}), make(chan struct{})
-	var runs atomic.Int32
-	done := make(chan error, 1)
-	go func() {
-		done <- a.Update(ctx, func(tx meta.Tx) error {
-			seq, err := readForPut(tx, "a-bucket", "key-on-a")
-			if err != nil {
-				return err
+	for _, tc := range []struct {
+		name          string
+		bucketA, keyA string
+		bucketB, keyB string
+	}{
+		{"two buckets", "a-bucket", "key-on-a", "z-bucket", "key-on-b"},
+		{"one bucket", "a-bucket", "b-key", "a-bucket", "y-key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := pgtest.URL(t)
+			ctx := context.Background()
+			a := open(t, url, pgmeta.Options{})
+			b := open(t, url, pgmeta.Options{})
+			setup(t, a)
+			put := func(s *pgmeta.Store, bucket, key string, between func()) error {
+				return s.Update(ctx, func(tx meta.Tx) error {
+					seq, err := readForPut(tx, bucket, key)
+					if err != nil {
+						return err
+					}
+					between()
+					return writeForPut(tx, bucket, key, seq)
+				})
 			}
-			if runs.Add(1) == 1 {
-				close(read)
-				<-committed
+			// Each node has written once before: what a node's first
+			// write creates is not what this test is about.
+			for _, s := range []*pgmeta.Store{a, b} {
+				if err := put(s, tc.bucketA, "warm-up", func() {}); err != nil {
+					t.Fatal(err)
+				}
 			}
-			return writeForPut(tx, "a-bucket", "key-on-a", seq)
+			conflicts := a.Stats().Conflicts
+			read, committed := make(chan struct{}), make(chan struct{})
+			var runs atomic.Int32
+			done := make(chan error, 1)
+			go func() {
+				done <- put(a, tc.bucketA, tc.keyA, func() {
+					if runs.Add(1) == 1 {
+						close(read)
+						<-committed
+					}
+				})
+			}()
+			<-read
+			if err := put(b, tc.bucketB, tc.keyB, func() {}); err != nil {
+				t.Fatal(err)
+			}
+			close(committed)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if n, c := runs.Load(), a.Stats().Conflicts-conflicts; n != 1 || c != 0 {
+				t.Fatalf("node A's PutObject ran %d times (%d serialization failures): it conflicted with node B's PutObject of another key", n, c)
+			}
 		})
-	}()
-	<-read
-	if err := b.Update(ctx, func(tx meta.Tx) error {
-		seq, err := readForPut(tx, "z-bucket", "key-on-b")
-		if err != nil {
-			return err
-		}
-		return writeForPut(tx, "z-bucket", "key-on-b", seq)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	close(committed)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if n, c := runs.Load(), a.Stats().Conflicts; n != 1 || c != 0 {
-		t.Fatalf("node A's PutObject ran %d times (%d serialization failures): it conflicted with node B's PutObject of another key", n, c)
 	}
 }
 
