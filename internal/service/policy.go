@@ -25,6 +25,9 @@ const (
 // both dialects and a policy written in one answers requests in the other.
 type Policy struct {
 	Statements []Statement
+	// public is Public(), computed once when the policy is parsed: the
+	// evaluator asks it on every request RestrictPublicBuckets may cut.
+	public bool
 }
 
 // Statement is one policy statement. Actions are lower-cased full names
@@ -224,6 +227,7 @@ func parsePolicy(raw []byte, bucket string, s3, anyVersion bool) (*Policy, error
 		st.OSSLanguage = version == "1"
 		p.Statements = append(p.Statements, st)
 	}
+	p.public = p.Public()
 	return p, nil
 }
 
@@ -511,7 +515,7 @@ func (p *Policy) Evaluate(pr Principal, bucket, owner string, ri *RequestInfo, n
 		if !st.Allow {
 			return Denied
 		}
-		if (pr.ID == "" || pr.ID != owner) && restrict != nil && p.Public() && restrict() {
+		if (pr.ID == "" || pr.ID != owner) && p.public && restrict != nil && restrict() {
 			continue
 		}
 		d = Allowed
