@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
 	"github.com/ossd/ossd/internal/auth"
 	"github.com/ossd/ossd/ossdtest"
@@ -276,8 +277,10 @@ func TestLimits(t *testing.T) {
 }
 
 // TestConcurrentWritersOneKey: many writers race on one key while readers
-// read it; every read sees one writer's whole object, and the survivor is
-// one of them.
+// read it and copiers copy it; every read and every copy sees one writer's
+// whole object, and the survivor is one of them. Copies go through a
+// client that does not retry, so an overwrite removing the source's blob
+// under a copy must be absorbed by ossd, not by the SDK's retries of a 500.
 func TestConcurrentWritersOneKey(t *testing.T) {
 	srv := ossdtest.Start(t)
 	c := v2Client(srv, modes[0])
@@ -298,36 +301,59 @@ func TestConcurrentWritersOneKey(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	var rg sync.WaitGroup
-	for r := 0; r < 4; r++ {
+	// whole reads key and reports whether it is one writer's whole object
+	// (false after reporting why).
+	whole := func(key string) bool {
+		g, err := c.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr(key)})
+		if err != nil {
+			// An overwrite that lands between the read's lookup and its
+			// opening the blob must not fail the read.
+			t.Errorf("GetObject %s while the key is overwritten: %v", key, err)
+			return false
+		}
+		got, err := io.ReadAll(g.Body)
+		g.Body.Close()
+		if err != nil {
+			t.Error(err)
+			return false
+		}
+		if w := int(got[0] - 'a'); w < 0 || w >= 8 || !bytes.Equal(got, body(w)) {
+			t.Errorf("%s: a mixed or partial object (%d bytes)", key, len(got))
+			return false
+		}
+		return true
+	}
+	noRetry := oss.NewClient(oss.LoadDefaultConfig().
+		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.AccessKeySecret)).
+		WithRegion(srv.Region).WithEndpoint(srv.Endpoint).WithUsePathStyle(true).WithRetryMaxAttempts(1))
+	for r := 0; r < 6; r++ {
 		rg.Add(1)
 		go func() {
 			defer rg.Done()
+			key := "hot"
+			if r >= 4 { // copiers: copy the hot key, then read the copy
+				key = fmt.Sprintf("copy-%d", r)
+			}
 			for {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				g, err := c.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("hot")})
-				var se *oss.ServiceError
-				if errors.As(err, &se) && se.Code == "NoSuchKey" {
+				if key != "hot" {
+					_, err := noRetry.CopyObject(ctx, &oss.CopyObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr(key), SourceKey: oss.Ptr("hot")})
+					var se *oss.ServiceError
+					if errors.As(err, &se) && se.Code == "NoSuchKey" {
+						continue // not written yet
+					}
+					if err != nil {
+						t.Errorf("CopyObject while the source is overwritten: %v", err)
+						return
+					}
+				} else if _, err := c.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(b), Key: oss.Ptr("hot")}); err != nil {
 					continue // not written yet
 				}
-				if err != nil {
-					// An overwrite that lands between the read's lookup
-					// and its opening the blob must not fail the read.
-					t.Errorf("GetObject while the key is overwritten: %v", err)
-					return
-				}
-				got, err := io.ReadAll(g.Body)
-				g.Body.Close()
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				w := int(got[0] - 'a')
-				if w < 0 || w >= 8 || !bytes.Equal(got, body(w)) {
-					t.Errorf("read a mixed or partial object (%d bytes)", len(got))
+				if !whole(key) {
 					return
 				}
 			}

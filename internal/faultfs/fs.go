@@ -42,7 +42,8 @@ import (
 	"github.com/ossd/ossd/internal/vfs"
 )
 
-// Op is a kind of mutating filesystem operation.
+// Op is a kind of filesystem operation a Fault can fail: the mutating
+// ones, and opening for reading.
 type Op string
 
 // The operations a Fault can target.
@@ -54,6 +55,9 @@ const (
 	OpRename   Op = "rename"
 	OpRemove   Op = "remove"
 	OpTruncate Op = "truncate"
+	// OpOpenRead fails OpenRead (a reader finding a blob removed under it:
+	// Err syscall.ENOENT).
+	OpOpenRead Op = "openread"
 )
 
 // Fault makes matching operations fail.
@@ -296,6 +300,11 @@ func (fs *FS) OpenRead(name string) (vfs.File, error) { return fs.openFile(name,
 func (fs *FS) openFile(name string, ro bool) (vfs.File, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	if ro {
+		if err := fs.fault(OpOpenRead, name); err != nil {
+			return nil, err
+		}
+	}
 	n := fs.files[name]
 	if n == nil {
 		return nil, &iofs.PathError{Op: "open", Path: name, Err: syscall.ENOENT}

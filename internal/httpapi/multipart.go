@@ -74,7 +74,9 @@ func (h *Handler) uploadPart(rq *request) error {
 	return writeEmpty(rq, http.StatusOK)
 }
 
-func (h *Handler) uploadPartCopy(rq *request) error {
+func (h *Handler) uploadPartCopy(rq *request) error { return h.retryVanished(rq, h.uploadPartCopyOnce) }
+
+func (h *Handler) uploadPartCopyOnce(rq *request) error {
 	n, err := h.partArgs(rq)
 	if err != nil {
 		return err

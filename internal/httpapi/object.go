@@ -489,14 +489,19 @@ func (h *Handler) hideMissing(rq *request, b *service.Bucket, err error) error {
 	return err
 }
 
-func (h *Handler) getObject(rq *request) error {
-	// An overwrite or delete that commits between reading the version and
-	// opening its first blob removes that blob: the read then starts over
-	// and serves what the key holds now, as if it had come a moment later.
-	// (A blob of a later part vanishing mid-stream is not retried: the
-	// response is under way.)
+func (h *Handler) getObject(rq *request) error { return h.retryVanished(rq, h.getObjectOnce) }
+
+// retryVanished runs op again, up to 3 times in all, when a blob it read
+// was removed under it — an overwrite or delete of the object, committed
+// on this node or another between op's lookup and its reading — and no
+// byte of the response has gone out: op then starts over and serves what
+// the key holds now, as if the request had come a moment later. (GET: a
+// blob of a later part vanishing mid-stream is not retried, the response
+// is under way; a copy writes nothing before it has read the whole
+// source, so it can always start over.)
+func (h *Handler) retryVanished(rq *request, op func(*request) error) error {
 	for attempt := 1; ; attempt++ {
-		err := h.getObjectOnce(rq)
+		err := op(rq)
 		if attempt < 3 && errors.Is(err, fs.ErrNotExist) && !rq.w.wroteHeader {
 			continue
 		}
@@ -754,7 +759,9 @@ func (h *Handler) copySource(rq *request) (string, *service.Version, error) {
 	return bucket, v, nil
 }
 
-func (h *Handler) copyObject(rq *request) error {
+func (h *Handler) copyObject(rq *request) error { return h.retryVanished(rq, h.copyObjectOnce) }
+
+func (h *Handler) copyObjectOnce(rq *request) error {
 	srcBucket, src, err := h.copySource(rq)
 	if err != nil {
 		return err
