@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +54,10 @@ type plan struct {
 	lo, hi uint64
 	n      int
 	saved  bool // STATE holds it
+	// node is the node id in the names of the plan's objects: the
+	// journal's (Config.NodeID) when planned, kept in STATE with the plan
+	// so that a redo names them alike.
+	node string
 }
 
 // streamKey is the raw form of the three routing strings, as they appear
@@ -98,7 +101,7 @@ func (s *stream) firstPending() uint64 {
 }
 
 // planThrough gives s the plan of its front chunks up to ID end, if any.
-func (s *stream) planThrough(end uint64) *plan {
+func (s *stream) planThrough(end uint64, node string) *plan {
 	n, k := 0, 0
 	for k < len(s.chunks) && s.chunks[k].last <= end {
 		n += s.chunks[k].n
@@ -110,7 +113,7 @@ func (s *stream) planThrough(end uint64) *plan {
 	if k == len(s.chunks) {
 		s.sealed = true // later records start a new chunk
 	}
-	s.plan = &plan{lo: s.chunks[0].first - 1, hi: s.chunks[k-1].last, n: n}
+	s.plan = &plan{lo: s.chunks[0].first - 1, hi: s.chunks[k-1].last, n: n, node: node}
 	return s.plan
 }
 
@@ -148,7 +151,7 @@ func (l *Log) snapshotLocked() (*persisted, []*plan) {
 		}
 		ps := persistedStream{Target: s.target, Prefix: s.prefix, Source: s.source, Cursor: s.cursor}
 		if s.plan != nil {
-			ps.PlanLo, ps.PlanHi = s.plan.lo, s.plan.hi
+			ps.PlanLo, ps.PlanHi, ps.PlanNode = s.plan.lo, s.plan.hi, s.plan.node
 			plans = append(plans, s.plan)
 		}
 		st.Streams = append(st.Streams, ps)
@@ -161,7 +164,7 @@ func (l *Log) snapshotLocked() (*persisted, []*plan) {
 
 // save writes st and marks plans saved.
 func (l *Log) save(st *persisted, plans []*plan) error {
-	if err := writeState(l.cfg.FS, l.cfg.Dir, st); err != nil {
+	if err := l.writeState(st); err != nil {
 		return fmt.Errorf("accesslog: saving delivery state: %w", err)
 	}
 	l.mu.Lock()
@@ -240,7 +243,7 @@ func (l *Log) round(ctx context.Context, o roundOpts) (ran bool, failed map[*str
 	if len(picked) == 0 && len(cands) > 0 {
 		end := l.windowLocked(cands)
 		for _, s := range cands {
-			if s.planThrough(end) != nil {
+			if s.planThrough(end, l.cfg.NodeID) != nil {
 				picked = append(picked, s)
 				unsaved = true
 			}
@@ -378,6 +381,7 @@ func (l *Log) failLocked(s *stream, err error, now time.Time) {
 // object is one log object of a round.
 type object struct {
 	s     *stream
+	node  string // node id of the names
 	name  string
 	first uint64 // smallest record ID in it
 	hour  int64  // Unix time of its hour start
@@ -407,6 +411,7 @@ func (l *Log) build(picked []*stream) ([]*object, error) {
 		lo    uint64
 		hi    uint64
 		n     int
+		node  string
 		objs  []*object
 		count int
 		buf   []byte // the lines of all objs, in ID order
@@ -415,7 +420,7 @@ func (l *Log) build(picked []*stream) ([]*object, error) {
 	byKey := make(map[string]*exec, len(picked))
 	var ranges [][2]uint64
 	for _, s := range picked {
-		byKey[s.key] = &exec{s: s, lo: s.plan.lo, hi: s.plan.hi, n: s.plan.n}
+		byKey[s.key] = &exec{s: s, lo: s.plan.lo, hi: s.plan.hi, n: s.plan.n, node: s.plan.node}
 		ranges = append(ranges, [2]uint64{s.plan.lo, s.plan.hi})
 	}
 	l.mu.Unlock()
@@ -451,7 +456,7 @@ func (l *Log) build(picked []*stream) ([]*object, error) {
 			}
 		}
 		if ob == nil {
-			ob = &object{s: e.s, first: id, hour: hour, start: start, sorted: true}
+			ob = &object{s: e.s, node: e.node, first: id, hour: hour, start: start, sorted: true}
 			e.objs = append(e.objs, ob)
 		}
 		if _, err := decodeRecord(p, &rec, loc); err != nil {
@@ -498,9 +503,10 @@ func (l *Log) build(picked []*stream) ([]*object, error) {
 }
 
 // finish orders the lines by request time (then ID) and names the object:
-// <prefix><source>YYYY-mm-DD-HH-MM-SS-<first record ID, 16 hex digits>,
-// where the time is the start of the records' hour in Config.Location. The
-// name depends only on the plan, so a redo lands on the same object.
+// <prefix><source>YYYY-mm-DD-HH-MM-SS-<NODE ID><first record ID, 16 hex
+// digits>, where the time is the start of the records' hour in
+// Config.Location. The name depends only on the plan, so a redo lands on
+// the same object.
 func (ob *object) finish(buf []byte) {
 	if !ob.sorted {
 		slices.SortFunc(ob.refs, func(a, b lineRef) int {
@@ -512,17 +518,12 @@ func (ob *object) finish(buf []byte) {
 		ob.body = append(ob.body, buf[r.off:r.end]...)
 	}
 	ob.refs = nil
-	name := make([]byte, 0, len(ob.s.prefix)+len(ob.s.source)+36)
+	name := make([]byte, 0, len(ob.s.prefix)+len(ob.s.source)+36+len(ob.node))
 	name = append(name, ob.s.prefix...)
 	name = append(name, ob.s.source...)
 	name = ob.start.AppendFormat(name, "2006-01-02-15-04-05")
 	name = append(name, '-')
-	hex := strconv.AppendUint(nil, ob.first, 16)
-	for range 16 - len(hex) {
-		name = append(name, '0')
-	}
-	name = append(name, bytes.ToUpper(hex)...)
-	ob.name = string(name)
+	ob.name = string(appendUnique(name, ob.node, ob.first))
 }
 
 // hourCache maps a Unix time to the start of its hour in a location,
@@ -554,6 +555,10 @@ var errCrashed = errors.New("accesslog: round aborted by test hook")
 // aborted the round; errs is then meaningless.
 func (l *Log) putAll(ctx context.Context, objs []*object) (errs []error, err error) {
 	errs = make([]error, len(objs))
+	ls := l.cfg.Lease
+	if ls != nil {
+		ctx = WithFence(ctx, ls.Fence)
+	}
 	var next atomic.Int64
 	var abort atomic.Value
 	var wg sync.WaitGroup
@@ -565,7 +570,17 @@ func (l *Log) putAll(ctx context.Context, objs []*object) (errs []error, err err
 					return
 				}
 				ob := objs[i]
+				if ls != nil && !ls.Valid() {
+					// The commit's fence would refuse it too, unless the
+					// lease was merely not renewed: either way, stop.
+					abort.CompareAndSwap(nil, fmt.Errorf("%w: journal %s: not renewed in time", ErrLeaseLost, ls.Journal()))
+					return
+				}
 				errs[i] = l.cfg.Sink.PutLogObject(ctx, ob.s.target, ob.name, bytes.NewReader(ob.body), int64(len(ob.body)))
+				if errors.Is(errs[i], ErrLeaseLost) {
+					abort.CompareAndSwap(nil, errs[i])
+					return
+				}
 				if errs[i] == nil {
 					if err := l.hook("object-put"); err != nil {
 						abort.CompareAndSwap(nil, err)

@@ -289,7 +289,13 @@ func (e *env) waits() int {
 // exactlyOnce checks that the delivered lines are exactly ids, each once.
 func exactlyOnce(t testing.TB, sink *memSink, ids []string) {
 	t.Helper()
-	got := sink.lines(t)
+	exactlyOnceIn(t, sink.lines(t), ids)
+}
+
+// exactlyOnceIn checks that got (lines by request ID) is exactly ids, once
+// each.
+func exactlyOnceIn(t testing.TB, got map[string]int, ids []string) {
+	t.Helper()
 	for _, id := range ids {
 		if got[id] != 1 {
 			t.Errorf("record %s delivered %d times", id, got[id])

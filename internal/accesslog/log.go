@@ -51,6 +51,20 @@ type Config struct {
 	Clock Clock
 	// Sink receives the log objects.
 	Sink Sink
+	// NodeID is the id of the node whose journal Dir is: it goes into the
+	// UniqueString of the log objects' names, so that several nodes'
+	// objects never share a name. "" gives the names of ossd before node
+	// ids (16 hex digits). A journal keeps its node id: the ids of plans in
+	// flight are kept with them, so a change renames only what was never
+	// put.
+	NodeID string
+	// Lease, when set, is this process's lease of the journal (its owner's,
+	// or a takeover's; see lease.go). The delivery state then lives in the
+	// lease's store, saved only while the lease holds, every log object is
+	// put with the lease's fence in its context, and Append refuses records
+	// while the lease is not known to hold. nil: the journal is this
+	// process's alone (one node), as before node ids.
+	Lease *Lease
 	// Interval is the delivery period (default 1h, at least 1s). Ticks are
 	// aligned to multiples of Interval in Location: hourly delivery happens
 	// at the top of each hour, for everything appended before it.
@@ -212,7 +226,12 @@ func Open(cfg Config) (*Log, error) {
 	if err := cfg.FS.MkdirAll(cfg.Dir); err != nil {
 		return nil, err
 	}
-	st, err := readState(cfg.FS, cfg.Dir)
+	if cfg.NodeID != "" {
+		if err := CheckNodeID(cfg.NodeID); err != nil {
+			return nil, fmt.Errorf("accesslog: %w", err)
+		}
+	}
+	st, err := l.readState()
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +240,7 @@ func Open(cfg Config) (*Log, error) {
 		s := l.streamLocked(streamKey(ps.Target, ps.Prefix, ps.Source))
 		s.cursor = ps.Cursor
 		if ps.PlanHi != 0 {
-			s.plan = &plan{lo: ps.PlanLo, hi: ps.PlanHi, saved: true}
+			s.plan = &plan{lo: ps.PlanLo, hi: ps.PlanHi, saved: true, node: ps.PlanNode}
 		}
 	}
 	var lastID uint64
@@ -286,6 +305,11 @@ func (l *Log) Append(ctx context.Context, r *Record) error {
 	}
 	if r.SourceBucket == "" || r.TargetBucket == "" {
 		return fmt.Errorf("%w: source and target bucket are required", ErrInvalidRecord)
+	}
+	if ls := l.cfg.Lease; ls != nil && !ls.Valid() {
+		// Another node may be delivering this journal (or soon may): a
+		// record written now could be missed by it, or collide with it.
+		return fmt.Errorf("%w: %w: not renewed in time", ErrJournalUnavailable, ErrLeaseLost)
 	}
 	if l.j.syncEvery > 0 {
 		if err := l.j.appendNow(r); err != nil {

@@ -212,6 +212,11 @@ func (fs *memFS) List(dir string) ([]string, error) {
 			names = append(names, filepath.Base(p))
 		}
 	}
+	for d := range fs.dirs { // subdirectories too, as os.ReadDir
+		if d != filepath.Clean(dir) && filepath.Dir(d) == filepath.Clean(dir) {
+			names = append(names, filepath.Base(d))
+		}
+	}
 	slices.Sort(names)
 	return names, nil
 }

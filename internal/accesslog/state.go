@@ -1,6 +1,7 @@
 package accesslog
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,9 @@ type persistedStream struct {
 	// the same objects under the same names. Zero when none.
 	PlanLo uint64 `json:"planLo,omitempty"`
 	PlanHi uint64 `json:"planHi,omitempty"`
+	// PlanNode is the node id in the names of the plan's objects; absent
+	// in states of ossd before node ids, whose names had none.
+	PlanNode string `json:"planNode,omitempty"`
 }
 
 func readState(fs FS, dir string) (*persisted, error) {
@@ -58,6 +62,10 @@ func readState(fs FS, dir string) (*persisted, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseState(data)
+}
+
+func parseState(data []byte) (*persisted, error) {
 	var st persisted
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, stateName, err)
@@ -66,6 +74,36 @@ func readState(fs FS, dir string) (*persisted, error) {
 		return nil, fmt.Errorf("%w: %s: version %d, want %d", ErrCorrupt, stateName, st.Version, stateVersion)
 	}
 	return &st, nil
+}
+
+// readState reads the delivery state: from the store when the journal is
+// leased (the state file of a journal that was not leased before is read
+// once, then the store's copy wins), else from STATE.
+func (l *Log) readState() (*persisted, error) {
+	if l.cfg.Lease == nil {
+		return readState(l.cfg.FS, l.cfg.Dir)
+	}
+	data, err := l.cfg.Lease.loadState(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("accesslog: reading the delivery state: %w", err)
+	}
+	if data == nil {
+		return readState(l.cfg.FS, l.cfg.Dir)
+	}
+	return parseState(data)
+}
+
+// writeState makes st the durable state: in the store, fenced by the lease,
+// when the journal is leased; else in STATE.
+func (l *Log) writeState(st *persisted) error {
+	if l.cfg.Lease == nil {
+		return writeState(l.cfg.FS, l.cfg.Dir, st)
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return l.cfg.Lease.saveState(context.Background(), data)
 }
 
 // writeState makes st the durable state. When it returns an error the

@@ -1,0 +1,275 @@
+package accesslog
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// NodeConfig configures the journals of one node among several that keep
+// their journals in one shared directory, over one metadata store.
+type NodeConfig struct {
+	// Leases acquires this node's leases; Leases.Node is its node id.
+	Leases *Leases
+	// Root is the shared directory: the journal of node N is Root/N.
+	Root string
+	// Log configures every journal the node opens, its own and the ones it
+	// takes over; Dir, NodeID and Lease are set for each.
+	Log Config
+}
+
+// A Node is one node's share of the access logs of several: it holds the
+// lease of its own journal and renews it, and it takes over the journals of
+// other nodes whose lease expired (their holder died), delivers what they
+// hold under the names their owner would have used, then releases them; it
+// hands a journal back when its owner returns. Step does one round of that;
+// Start runs Step every third of the lease duration.
+type Node struct {
+	cfg   NodeConfig
+	log   *slog.Logger
+	own   *Log
+	lease *Lease
+
+	mu    sync.Mutex // guards taken; Step holds it throughout
+	taken map[string]*takenJournal
+	// lostLogged: the loss of the own lease was reported.
+	lostLogged bool
+
+	stop      chan struct{}
+	loopDone  chan struct{}
+	started   bool
+	closeOnce sync.Once
+}
+
+type takenJournal struct {
+	lease *Lease
+	log   *Log
+	since time.Time
+}
+
+// OpenNode takes the lease of the node's own journal and opens it. While
+// another process holds the lease it waits: a node that took the journal
+// over hands it back at its next renewal (within a third of the lease
+// duration); a previous process of this node that died without releasing
+// it leaves it to expire (at most the lease duration). ctx bounds the wait.
+func OpenNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
+	ls := cfg.Leases
+	ls.init()
+	logger := cmp.Or(cfg.Log.Logger, slog.Default())
+	n := &Node{cfg: cfg, log: logger.With("component", "accesslog", "node", ls.Node),
+		taken: map[string]*takenJournal{}, stop: make(chan struct{}), loopDone: make(chan struct{})}
+	if err := cmp.Or[FS](cfg.Log.FS, OSFS{}).MkdirAll(cfg.Root); err != nil {
+		return nil, err
+	}
+	logged := false
+	for {
+		lease, err := ls.Acquire(ctx, ls.Node, Own)
+		if err == nil {
+			n.lease = lease
+			break
+		}
+		if !errors.Is(err, ErrLeaseHeld) {
+			return nil, err
+		}
+		if !logged {
+			n.log.Info("waiting for the lease of this node's access-log journal (held by another process)")
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("accesslog: waiting for the lease of journal %s: %w", ls.Node, ctx.Err())
+		case <-ls.Clock.After(ls.Duration / 6):
+		}
+	}
+	cfg.Log.Dir, cfg.Log.NodeID, cfg.Log.Lease = filepath.Join(cfg.Root, ls.Node), ls.Node, n.lease
+	own, err := Open(cfg.Log)
+	if err != nil {
+		n.lease.Release(context.Background(), false)
+		return nil, err
+	}
+	n.own = own
+	return n, nil
+}
+
+// Log is the node's own journal.
+func (n *Node) Log() *Log { return n.own }
+
+// Lease is the lease of the node's own journal.
+func (n *Node) Lease() *Lease { return n.lease }
+
+// Start runs Step every third of the lease duration, until Close. The
+// caller starts the own Log's delivery (Log.Start).
+func (n *Node) Start(ctx context.Context) {
+	n.started = true
+	go func() {
+		defer close(n.loopDone)
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		clock := n.cfg.Leases.Clock
+		for {
+			select {
+			case <-n.stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-clock.After(n.cfg.Leases.Duration / 3):
+			}
+			n.Step(ctx)
+		}
+	}()
+}
+
+// Step renews the leases this node holds, hands back, releases or drops the
+// journals it took over as their state requires, and takes over the
+// journals under Root whose lease expired. Errors are logged; the next
+// Step tries again.
+func (n *Node) Step(ctx context.Context) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, err := n.lease.Renew(ctx); err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			if !n.lostLogged {
+				n.log.Error("this node's access-log journal was taken over by another node (this process was cut off or paused beyond its lease): requests to logged buckets are refused; restart the node to take it back")
+				n.lostLogged = true
+			}
+		} else {
+			n.log.Warn("renewing the lease of this node's access-log journal", "err", err)
+		}
+	}
+	for id, t := range n.taken {
+		want, err := t.lease.Renew(ctx)
+		switch {
+		case errors.Is(err, ErrLeaseLost):
+			n.log.Warn("lost the lease of a journal taken over", "journal", id)
+			t.log.Close()
+			delete(n.taken, id)
+		case err != nil:
+			n.log.Warn("renewing the lease of a journal taken over", "journal", id, "err", err)
+		case want:
+			n.log.Info("handing the access-log journal back to its node", "journal", id)
+			n.drop(ctx, id, t)
+		case t.log.drained():
+			n.log.Info("delivered every record of the journal taken over", "journal", id)
+			n.drop(ctx, id, t)
+		}
+	}
+	n.scan(ctx)
+}
+
+// drop closes a taken journal and releases its lease: free when nothing is
+// left to deliver, else expired (its owner, or another node, takes it).
+func (n *Node) drop(ctx context.Context, id string, t *takenJournal) {
+	t.log.Close()
+	if err := t.lease.Release(ctx, t.log.drained()); err != nil {
+		n.log.Warn("releasing the lease of a journal taken over", "journal", id, "err", err)
+	}
+	delete(n.taken, id)
+}
+
+// scan takes over the journals under Root whose lease expired.
+func (n *Node) scan(ctx context.Context) {
+	fs := cmp.Or[FS](n.cfg.Log.FS, OSFS{})
+	names, err := fs.List(n.cfg.Root)
+	if err != nil {
+		n.log.Warn("listing the shared journal directory", "dir", n.cfg.Root, "err", err)
+		return
+	}
+	for _, id := range names {
+		if id == n.cfg.Leases.Node || n.taken[id] != nil || CheckNodeID(id) != nil || ctx.Err() != nil {
+			continue
+		}
+		lease, err := n.cfg.Leases.Acquire(ctx, id, Takeover)
+		if err != nil {
+			if !errors.Is(err, ErrLeaseHeld) {
+				n.log.Warn("taking over a journal", "journal", id, "err", err)
+			}
+			continue
+		}
+		cfg := n.cfg.Log
+		cfg.Dir, cfg.NodeID, cfg.Lease = filepath.Join(n.cfg.Root, id), id, lease
+		l, err := Open(cfg)
+		if err != nil {
+			n.log.Error("opening a journal taken over", "journal", id, "err", err)
+			lease.Release(ctx, false)
+			continue
+		}
+		n.log.Warn("took over the access-log journal of a node whose lease expired", "journal", id, "epoch", lease.Epoch())
+		n.taken[id] = &takenJournal{lease: lease, log: l, since: n.cfg.Leases.Clock.Now()}
+		l.Start(ctx)
+		if err := l.Flush(ctx); err != nil {
+			n.log.Warn("delivering a journal taken over; its failed records are retried", "journal", id, "err", err)
+		}
+		if l.drained() {
+			n.log.Info("delivered every record of the journal taken over", "journal", id)
+			n.drop(ctx, id, n.taken[id])
+		}
+	}
+}
+
+// TakenJournal describes a journal this node delivers for another.
+type TakenJournal struct {
+	Node    string    // the journal's node id
+	Epoch   uint64    // of the lease
+	Since   time.Time // when taken over
+	Pending int64     // records left to deliver
+}
+
+// Taken lists the journals this node has taken over, by node id.
+func (n *Node) Taken() []TakenJournal {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []TakenJournal
+	for id, t := range n.taken {
+		tj := TakenJournal{Node: id, Epoch: t.lease.Epoch(), Since: t.since}
+		for _, b := range t.log.Status() {
+			tj.Pending += b.Pending
+		}
+		out = append(out, tj)
+	}
+	slices.SortFunc(out, func(a, b TakenJournal) int { return cmp.Compare(a.Node, b.Node) })
+	return out
+}
+
+// Close stops the lease loop, hands the journals taken over back (expired,
+// for another node to take at once, when records are left), closes the own
+// journal and releases its lease: free when every record is delivered,
+// else expired, so that another node delivers them while this one is down.
+func (n *Node) Close() error {
+	var err error
+	n.closeOnce.Do(func() {
+		close(n.stop)
+		if n.started {
+			<-n.loopDone
+		}
+		n.mu.Lock()
+		ctx := context.Background()
+		for id, t := range n.taken {
+			n.drop(ctx, id, t)
+		}
+		n.mu.Unlock()
+		err = n.own.Close()
+		if rerr := n.lease.Release(ctx, n.own.drained()); rerr != nil && !errors.Is(rerr, ErrLeaseLost) {
+			err = errors.Join(err, rerr)
+		}
+	})
+	return err
+}
+
+// drained reports that every durable record is delivered and no batch is in
+// flight.
+func (l *Log) drained() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.streams {
+		if s.plan != nil || len(s.chunks) > 0 {
+			return false
+		}
+	}
+	return true
+}
