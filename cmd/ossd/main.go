@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -46,6 +47,8 @@ type options struct {
 	lifecycleInterval                  time.Duration
 	logTZ                              string
 	logSync                            logSyncFlag
+	nodeID, logDir                     string
+	logLease                           time.Duration
 	callbackAllow                      string
 	metricsAddr                        string
 	tlsCert, tlsKey                    string
@@ -153,6 +156,9 @@ Flags:
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.BoolVar(&o.tlsSelfSigned, "tls-self-signed", false, "serve HTTPS with a certificate ossd makes (ECDSA P-256) for its addresses, localhost and each domain and *.domain, kept in <data>/tls/ across restarts; clients trust <data>/tls/cert.pem")
 	fs.StringVar(&o.meta, "meta", "", "metadata store: empty for the embedded one (<data>/meta.db); postgres://user@host:port/database?sslmode=... for several ossd nodes sharing one PostgreSQL database (the password from PGPASSWORD or ~/.pgpass rather than the URL; see README, Running several nodes)")
+	fs.StringVar(&o.nodeID, "node-id", "", "this node's id: 1-16 lower-case letters and digits, in the names of the log objects of its records (so nodes never overwrite each other's); default: generated on first start and kept in <data>/node-id")
+	fs.StringVar(&o.logDir, "log-dir", "", "directory shared by several nodes (over one metadata store) for their access-log journals, one per node (<log-dir>/<node id>): a live node delivers the journal of a dead one; default: the journal is <data>/accesslog, this node's alone")
+	fs.DurationVar(&o.logLease, "log-lease", server.DefaultLogLease, "with --log-dir: how long a node's lease on its journal lasts unless renewed (every third of it); a dead node's records are taken over after about this long")
 	fs.StringVar(&o.logTZ, "log-timezone", "+0800", "time zone of access-log lines and log object names: ±hhmm or an IANA name (OSS's China regions: +0800)")
 	return fs
 }
@@ -197,6 +203,7 @@ func run(args []string) error {
 	loc, _ := parseZone(o.logTZ)
 	srv, err := server.New(server.Config{DataDir: o.data, Meta: o.meta, BlobDir: o.blobs, Region: o.region, Domains: domains, Root: root, RootGenerated: generated, Users: users, Logger: logger,
 		LogInterval: o.logInterval, LogLocation: loc, LogSync: o.logSync.d, UnblockNewBuckets: !o.blockPublicAccess,
+		NodeID: o.nodeID, LogDir: o.logDir, LogLease: o.logLease,
 		LifecycleInterval: o.lifecycleInterval,
 		BodyReadTimeout:   disabledIfZero(o.bodyReadTimeout), BodyWriteTimeout: disabledIfZero(o.bodyWriteTimeout),
 		CallbackAllow: splitList(o.callbackAllow)})
@@ -204,6 +211,7 @@ func run(args []string) error {
 		return err
 	}
 	defer srv.Close()
+	o.nodeID = srv.NodeID()
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -348,6 +356,11 @@ func printBanner(w *os.File, addr, monAddr string, o *options, root server.User,
 	fmt.Fprintf(w, "  metadata:   %s\n", server.DescribeMeta(server.Config{DataDir: o.data, Meta: o.meta}))
 	if o.blobs != "" {
 		fmt.Fprintf(w, "  blobs:      %s\n", o.blobs)
+	}
+	if o.logDir != "" {
+		fmt.Fprintf(w, "  node:       %s (journal %s, lease %v)\n", o.nodeID, filepath.Join(o.logDir, o.nodeID), o.logLease)
+	} else {
+		fmt.Fprintf(w, "  node:       %s\n", o.nodeID)
 	}
 	if cert != nil {
 		how := "--tls-cert; reloaded on SIGHUP"

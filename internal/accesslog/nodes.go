@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,6 +41,8 @@ type Node struct {
 	taken map[string]*takenJournal
 	// lostLogged: the loss of the own lease was reported.
 	lostLogged bool
+	// flushes counts the deliveries of taken journals running.
+	flushes sync.WaitGroup
 
 	stop      chan struct{}
 	loopDone  chan struct{}
@@ -51,6 +54,30 @@ type takenJournal struct {
 	lease *Lease
 	log   *Log
 	since time.Time
+	// flushing: a delivery of everything is running; again: the last one
+	// stopped for want of a valid lease, to be tried again once renewed
+	// (failed streams are retried by the Log's own backoff).
+	flushing, again atomic.Bool
+}
+
+// flush delivers everything in t, in the background, so that the lease
+// renewals of Step never wait for a delivery.
+func (n *Node) flush(ctx context.Context, id string, t *takenJournal) {
+	if t.flushing.Swap(true) {
+		return
+	}
+	t.again.Store(false)
+	n.flushes.Add(1)
+	go func() {
+		defer n.flushes.Done()
+		defer t.flushing.Store(false)
+		if err := t.log.Flush(ctx); err != nil {
+			if errors.Is(err, ErrLeaseLost) {
+				t.again.Store(true)
+			}
+			n.log.Warn("delivering a journal taken over; what failed is retried", "journal", id, "err", err)
+		}
+	}()
 }
 
 // OpenNode takes the lease of the node's own journal and opens it. While
@@ -126,9 +153,11 @@ func (n *Node) Start(ctx context.Context) {
 }
 
 // Step renews the leases this node holds, hands back, releases or drops the
-// journals it took over as their state requires, and takes over the
-// journals under Root whose lease expired. Errors are logged; the next
-// Step tries again.
+// journals it took over as their state requires (a journal whose records
+// are all delivered is released at the Step after its delivery), and takes
+// over the journals under Root whose lease expired, starting their
+// delivery in the background. Errors are logged; the next Step tries
+// again.
 func (n *Node) Step(ctx context.Context) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -154,9 +183,12 @@ func (n *Node) Step(ctx context.Context) {
 		case want:
 			n.log.Info("handing the access-log journal back to its node", "journal", id)
 			n.drop(ctx, id, t)
+		case t.flushing.Load():
 		case t.log.drained():
 			n.log.Info("delivered every record of the journal taken over", "journal", id)
 			n.drop(ctx, id, t)
+		case t.again.Load():
+			n.flush(ctx, id, t)
 		}
 	}
 	n.scan(ctx)
@@ -200,15 +232,10 @@ func (n *Node) scan(ctx context.Context) {
 			continue
 		}
 		n.log.Warn("took over the access-log journal of a node whose lease expired", "journal", id, "epoch", lease.Epoch())
-		n.taken[id] = &takenJournal{lease: lease, log: l, since: n.cfg.Leases.Clock.Now()}
+		t := &takenJournal{lease: lease, log: l, since: n.cfg.Leases.Clock.Now()}
+		n.taken[id] = t
 		l.Start(ctx)
-		if err := l.Flush(ctx); err != nil {
-			n.log.Warn("delivering a journal taken over; its failed records are retried", "journal", id, "err", err)
-		}
-		if l.drained() {
-			n.log.Info("delivered every record of the journal taken over", "journal", id)
-			n.drop(ctx, id, n.taken[id])
-		}
+		n.flush(ctx, id, t)
 	}
 }
 

@@ -189,6 +189,12 @@ func (c *cluster) nodeConfig(id string, tweak func(*Config)) NodeConfig {
 // neither renewed nor released.
 func kill(n *Node) { n.own.Close() }
 
+// step runs one Step of n and waits for the deliveries it started.
+func step(n *Node) {
+	n.Step(context.Background())
+	n.flushes.Wait()
+}
+
 // tookOver is the log text of a takeover of journal.
 func tookOver(journal string) string { return "journal=" + journal + " epoch=" }
 
@@ -290,7 +296,7 @@ func TestNodeTakeoverAfterKill(t *testing.T) {
 		t.Fatalf("B took over a live lease: %v", tk)
 	}
 	c.clk.Advance(time.Second)
-	b.Step(context.Background())
+	step(b)
 	if c.logs.count(tookOver("nodea")) != 1 {
 		t.Fatalf("B did not take the journal over:\n%s", c.logs.b.String())
 	}
@@ -299,6 +305,7 @@ func TestNodeTakeoverAfterKill(t *testing.T) {
 		"logs/p/src2026-11-24-10-00-00-NODEA0000000000000001", "logs/p/src2026-11-24-11-00-00-NODEA0000000000000005"}) {
 		t.Errorf("objects %q", got)
 	}
+	step(b) // B releases the journal it delivered
 	if tk := b.Taken(); len(tk) != 0 {
 		t.Errorf("B still holds the drained journal: %v", tk)
 	}
@@ -341,7 +348,7 @@ func TestNodeHandBack(t *testing.T) {
 	}
 	kill(a)
 	c.clk.Advance(testLease)
-	b.Step(context.Background())
+	step(b)
 	if tk := b.Taken(); len(tk) != 1 || tk[0].Node != "nodea" || tk[0].Pending != 3 {
 		t.Fatalf("taken %+v, want nodea with 3 pending", tk)
 	}
@@ -382,7 +389,7 @@ func TestNodeTakeoverRace(t *testing.T) {
 	c.clk.Advance(testLease)
 	var wg sync.WaitGroup
 	for _, n := range []*Node{b, d} {
-		wg.Go(func() { n.Step(context.Background()) })
+		wg.Go(func() { step(n) })
 	}
 	wg.Wait()
 	if n := c.logs.count(tookOver("nodea")); n != 1 {
@@ -413,19 +420,18 @@ func TestStaleDelivererCannotPut(t *testing.T) {
 		once.Do(func() { close(paused); <-resume })
 	}
 	c.clk.Advance(testLease)
-	stepped := make(chan struct{})
-	go func() { b.Step(context.Background()); close(stepped) }()
+	b.Step(context.Background())
 	<-paused // B took the journal over and is about to commit an object
 	c.sink.mu.Lock()
 	c.sink.before = nil
 	c.sink.mu.Unlock()
 	c.clk.Advance(testLease) // B's lease expires: it cannot renew while paused
-	d.Step(context.Background())
+	step(d)
 	if n := c.logs.count(tookOver("nodea")); n != 2 {
 		t.Fatalf("D did not take the journal over (%d takeovers)", n)
 	}
 	release()
-	<-stepped
+	b.flushes.Wait()
 	exactlyOnceIn(t, c.sink.lines(t), ids)
 	c.sink.putsOnce(t)
 }
@@ -454,12 +460,12 @@ func TestStaleDelivererCannotCommit(t *testing.T) {
 	release := sync.OnceFunc(func() { close(resume) })
 	defer release()
 	c.clk.Advance(testLease)
-	stepped := make(chan struct{})
-	go func() { b.Step(context.Background()); close(stepped) }()
+	b.Step(context.Background())
 	<-paused
 	c.clk.Advance(testLease)
-	d.Step(context.Background()) // D redoes B's plan and releases the journal
-	a2 := c.node("nodea", nil)   // the owner is back ...
+	step(d)                    // D redoes B's plan
+	step(d)                    // and releases the journal
+	a2 := c.node("nodea", nil) // the owner is back ...
 	defer a2.Close()
 	ids = append(ids, appendN(t, a2, "b", 2, at(10, 20, 0))...)
 	if err := a2.Log().Flush(context.Background()); err != nil { // ... and delivers more
@@ -467,7 +473,7 @@ func TestStaleDelivererCannotCommit(t *testing.T) {
 	}
 	before := c.sink.state(t, "nodea")
 	release()
-	<-stepped
+	b.flushes.Wait()
 	if after := c.sink.state(t, "nodea"); after != before {
 		t.Errorf("a deliverer without the lease changed the delivery state:\nbefore %s\nafter  %s", before, after)
 	}

@@ -131,6 +131,19 @@ type logStatusJSON struct {
 	JournalError string       `json:"journalError,omitempty"`
 	SyncFailures int64        `json:"syncFailures"`
 	Buckets      []statusJSON `json:"buckets"`
+	// Node is this node's id; LeaseEpoch the epoch of its journal's lease
+	// (with a shared --log-dir; 0 without). TakenOver lists the journals of
+	// dead nodes this node is delivering.
+	Node       string      `json:"node"`
+	LeaseEpoch uint64      `json:"leaseEpoch,omitempty"`
+	TakenOver  []takenJSON `json:"takenOver,omitempty"`
+}
+
+type takenJSON struct {
+	Node    string    `json:"node"`
+	Epoch   uint64    `json:"epoch"`
+	Since   time.Time `json:"since"`
+	Pending int64     `json:"pending"`
 }
 
 // SyncMode names an access-log durability mode as the flag, the banner and
@@ -145,7 +158,13 @@ func SyncMode(syncInterval time.Duration) string {
 func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 	js := s.Log.JournalStatus()
 	st := logStatusJSON{Sync: SyncMode(js.SyncInterval), Written: js.Written, Durable: js.Durable,
-		SyncFailures: js.SyncFailures, Buckets: statusOf(s.Log.Status())}
+		SyncFailures: js.SyncFailures, Buckets: statusOf(s.Log.Status()), Node: s.cfg.NodeID}
+	if s.node != nil {
+		st.LeaseEpoch = s.node.Lease().Epoch()
+		for _, t := range s.node.Taken() {
+			st.TakenOver = append(st.TakenOver, takenJSON(t))
+		}
+	}
 	if js.Written > js.Durable {
 		st.Unsynced = js.Written - js.Durable
 	}

@@ -61,6 +61,10 @@ func (s objectSink) PutLogObject(ctx context.Context, bucket, key string, body i
 		Owner: b.Owner, StorageClass: b.StorageClass, ACL: service.ACLDefault,
 		Headers: map[string]string{"Content-Type": "text/plain"},
 	}
-	_, err = s.svc.PutObject(ctx, service.PutInput{Bucket: bucket, Key: key, Body: body, Size: size, Template: tmpl})
+	// With journals under leases, the commit re-checks that this node
+	// still holds the journal's lease: a deliverer that lost it stores
+	// nothing.
+	_, err = s.svc.PutObject(ctx, service.PutInput{Bucket: bucket, Key: key, Body: body, Size: size, Template: tmpl,
+		Fence: accesslog.FenceOf(ctx)})
 	return err
 }

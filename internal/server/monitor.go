@@ -57,6 +57,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusServiceUnavailable, "not ready: access-log journal: "+err.Error())
 		return
 	}
+	if s.node != nil && !s.node.Lease().Valid() {
+		plain(w, http.StatusServiceUnavailable, "not ready: access-log journal: its lease is not held (metadata store unreachable, or taken over by another node)")
+		return
+	}
 	plain(w, http.StatusOK, "ready")
 }
 

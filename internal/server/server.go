@@ -58,6 +58,20 @@ type Config struct {
 	LogClock accesslog.Clock
 	// LogFS is the access-log journal's filesystem; tests inject failures.
 	LogFS accesslog.FS
+	// NodeID names this node: its journal, and the UniqueString of the log
+	// objects its records are delivered in (--node-id). Empty: the id kept
+	// in <DataDir>/node-id, generated on first start.
+	NodeID string
+	// LogDir (--log-dir) is a directory shared by several nodes (over one
+	// metadata store) holding one journal per node, <LogDir>/<node id>;
+	// each journal is delivered under a lease, and a live node takes over
+	// the journal of a dead one. Empty: the journal is <DataDir>/accesslog,
+	// this node's alone.
+	LogDir string
+	// LogLease is the lease duration of a journal in LogDir (default
+	// accesslog.DefaultLeaseDuration): a dead node's records wait about
+	// this long before another node delivers them.
+	LogLease time.Duration
 
 	// LifecycleInterval is the time between lifecycle runs; zero means
 	// OSS's schedule, daily from 00:00 UTC.
@@ -114,6 +128,9 @@ const MaxLogSync = accesslog.MaxSyncInterval
 // LogSyncAlways in Config.LogSync fsyncs every access-log record before its
 // response completes.
 const LogSyncAlways = time.Duration(-1)
+
+// DefaultLogLease is the default Config.LogLease.
+const DefaultLogLease = accesslog.DefaultLeaseDuration
 
 // DefaultBodyTimeout is the default body idle timeout, each way: long
 // enough for any live client, short enough that stalled ones are freed.
@@ -182,6 +199,9 @@ type Server struct {
 	handler *httpapi.Handler
 	// Log is the access log (journal and delivery).
 	Log *accesslog.Log
+	// node, with a shared log directory, holds the journal's lease and
+	// takes over dead nodes' journals; nil otherwise.
+	node *accesslog.Node
 	// Metrics are the server's Prometheus metrics (/-/ossd/metrics).
 	Metrics *metrics.Metrics
 	sink    *journalSink
@@ -273,19 +293,30 @@ func New(cfg Config) (*Server, error) {
 	}()
 	s := &Server{cfg: cfg, meta: m, Service: svc, Metrics: mx, root: cfg.Root, stopSweep: func() { cancelSweep(); <-sweepDone }}
 	logCfg := accesslog.Config{
-		Dir: filepath.Join(cfg.DataDir, "accesslog"), FS: cfg.LogFS, Clock: cfg.LogClock, Sink: objectSink{svc},
+		FS: cfg.LogFS, Clock: cfg.LogClock, Sink: objectSink{svc},
 		Interval: cfg.LogInterval, Location: cfg.LogLocation, Logger: cfg.Logger, SyncInterval: zeroNegative(cfg.LogSync, DefaultLogSync),
 	}
 	if mx != nil {
 		logCfg.OnSync, logCfg.OnDeliveryFailure = mx.ObserveSync, mx.DeliveryFailed
 	}
-	al, err := accesslog.Open(logCfg)
+	if cfg.NodeID, err = ResolveNodeID(cfg.DataDir, cfg.NodeID); err != nil {
+		s.stopSweep()
+		m.Close()
+		return nil, err
+	}
+	s.cfg.NodeID = cfg.NodeID
+	// A node that comes back while another delivers its journal gets it
+	// back within a third of the lease; longer means another live process
+	// runs with this node id.
+	octx, ocancel := context.WithTimeout(context.Background(), 3*max(cfg.LogLease, accesslog.DefaultLeaseDuration))
+	al, node, err := openAccessLog(octx, cfg, m, logCfg)
+	ocancel()
 	if err != nil {
 		s.stopSweep()
 		m.Close()
 		return nil, fmt.Errorf("open access log: %w", err)
 	}
-	s.Log = al
+	s.Log, s.node = al, node
 	sink := &journalSink{log: al}
 	s.sink = sink
 	mx.Register(stateCollector{s})
@@ -298,6 +329,9 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopLog = cancel
 	al.Start(ctx)
+	if node != nil {
+		node.Start(ctx)
+	}
 	lclock := cfg.LifecycleClock
 	if lclock == nil {
 		lclock = accesslog.SystemClock{}
@@ -318,6 +352,10 @@ func (s *Server) RunLifecycle(ctx context.Context) (service.LifecycleStats, erro
 	return s.Service.RunLifecycle(ctx, now, (&journalSink{log: s.Log}).Log)
 }
 
+// NodeID is this node's id (Config.NodeID, or the one kept in the data
+// directory).
+func (s *Server) NodeID() string { return s.cfg.NodeID }
+
 // Handler is the OSS API handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -333,7 +371,14 @@ func (s *Server) Close() error {
 	s.stopLifecycle()
 	s.stopSweep()
 	s.stopLog()
-	lerr := s.Log.Close()
+	var lerr error
+	if s.node != nil {
+		// Closes the journal and releases its lease (and hands back the
+		// journals taken over).
+		lerr = s.node.Close()
+	} else {
+		lerr = s.Log.Close()
+	}
 	if err := s.meta.Close(); err != nil {
 		return err
 	}

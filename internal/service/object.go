@@ -43,6 +43,11 @@ type PutInput struct {
 	Template    meta.Version
 	// Cond is what the write requires of the object it replaces.
 	Cond WriteCondition
+	// Fence, if set, runs first in the transaction that commits the
+	// object; its error refuses the write. Access-log delivery passes the
+	// check of its journal lease, so that a deliverer whose lease was
+	// taken over cannot store an object.
+	Fence func(tx meta.Tx) error
 }
 
 // WriteCondition is what a write requires of the current object, checked
@@ -262,7 +267,14 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*Written, error) 
 	if v.Type == "" {
 		v.Type = TypeNormal
 	}
-	claim := func(tx meta.Tx) error { return s.claimBlobs(tx, v.Blobs()...) }
+	claim := func(tx meta.Tx) error {
+		if in.Fence != nil {
+			if err := in.Fence(tx); err != nil {
+				return err
+			}
+		}
+		return s.claimBlobs(tx, v.Blobs()...)
+	}
 	w, err := s.commitVersion(ctx, in.Bucket, &v, in.Cond, claim)
 	if err != nil && !errors.Is(err, errMaybeCommitted) {
 		s.discardBlobs(v.Blobs()...)

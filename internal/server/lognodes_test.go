@@ -1,0 +1,283 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ossd/ossd/internal/accesslog"
+	"github.com/ossd/ossd/internal/auth"
+	"github.com/ossd/ossd/internal/meta"
+	"github.com/ossd/ossd/internal/meta/boltmeta"
+	"github.com/ossd/ossd/osslog"
+	"github.com/ossd/ossd/osslog/stats"
+)
+
+// sharedStore is one metadata store several Servers in a test use, as
+// nodes on one PostgreSQL would; a Server's Close leaves it open.
+type sharedStore struct{ meta.Store }
+
+func (sharedStore) Close() error { return nil }
+
+// Shared tells the service other nodes commit to the store (meta.Shared).
+func (sharedStore) Shared() bool { return true }
+
+// logNodes is several ossd nodes in one process sharing a metadata store,
+// a blob directory and a journal directory, on one fake clock.
+type logNodes struct {
+	t       *testing.T
+	store   meta.Store
+	blobs   string
+	logDir  string
+	clk     *accesslog.FakeClock
+	dataDir map[string]string
+}
+
+var nodesRoot = User{ID: "1000000000000001", DisplayName: "root", AccessKeyID: "ak", AccessKeySecret: "sk"}
+
+func newLogNodes(t *testing.T) *logNodes {
+	st, err := boltmeta.Open(filepath.Join(t.TempDir(), "shared.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &logNodes{t: t, store: st, blobs: t.TempDir(), logDir: t.TempDir(),
+		clk: accesslog.NewFakeClock(time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)), dataDir: map[string]string{}}
+}
+
+// start starts node id (again, on the same data directory, after a stop).
+func (c *logNodes) start(id string) *Server {
+	c.t.Helper()
+	if c.dataDir[id] == "" {
+		c.dataDir[id] = c.t.TempDir()
+	}
+	srv, err := New(Config{DataDir: c.dataDir[id], BlobDir: c.blobs, Root: nodesRoot, NodeID: id, LogDir: c.logDir,
+		LogClock: c.clk, NoMetrics: true,
+		WrapMeta: func(own meta.Store) meta.Store { own.Close(); return sharedStore{c.store} }})
+	if err != nil {
+		c.t.Fatalf("start node %s: %v", id, err)
+	}
+	return srv
+}
+
+// lease is the stored lease row of journal.
+func (c *logNodes) lease(journal string) string {
+	var out string
+	c.store.View(context.Background(), func(tx meta.Tx) error {
+		v, err := tx.Get(meta.SpaceSystem, []byte("loglease/"+journal))
+		out = string(v)
+		return err
+	})
+	return out
+}
+
+// do sends a V1-signed request to srv and returns the status, the body and
+// the request id.
+func do(t *testing.T, srv *Server, method, bucket, key, query string, body []byte) (int, string, string) {
+	t.Helper()
+	target := "/" + bucket + "/" + key
+	if query != "" {
+		target += "?" + query
+	}
+	req := httptest.NewRequest(method, target, bytes.NewReader(body))
+	req.Host = "127.0.0.1:9800"
+	auth.SignV1(req, bucket, key, "ak", "sk", time.Now())
+	w := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, req)
+	return w.Code, w.Body.String(), w.Header().Get("x-oss-request-id")
+}
+
+var keyRE = regexp.MustCompile(`<Key>([^<]*)</Key>`)
+
+// logLines reads every log object in bucket logs through srv and counts
+// the lines by request id; names are the objects' names.
+func logLines(t *testing.T, srv *Server) (count map[string]int, names []string) {
+	t.Helper()
+	code, body, _ := do(t, srv, "GET", "logs", "", "prefix=src", nil)
+	if code != 200 {
+		t.Fatalf("list logs: %d %s", code, body)
+	}
+	count = map[string]int{}
+	for _, m := range keyRE.FindAllStringSubmatch(body, -1) {
+		names = append(names, m[1])
+		if _, ok := stats.ParseObjectName("", m[1], time.FixedZone("UTC+8", 8*3600)); !ok {
+			t.Errorf("log object name %q does not parse", m[1])
+		}
+		code, obj, _ := do(t, srv, "GET", "logs", m[1], "", nil)
+		if code != 200 {
+			t.Fatalf("get %s: %d", m[1], code)
+		}
+		for ln := range strings.SplitSeq(strings.TrimSuffix(obj, "\n"), "\n") {
+			l, err := osslog.Parse(ln)
+			if err != nil {
+				t.Fatalf("%s: %v", m[1], err)
+			}
+			count[l.RequestID]++
+		}
+	}
+	return count, names
+}
+
+// putN makes n logged requests through srv and returns their request ids.
+func putN(t *testing.T, srv *Server, n int, key string) []string {
+	t.Helper()
+	var ids []string
+	for i := range n {
+		code, body, id := do(t, srv, "PUT", "src", key+string(rune('a'+i)), "", []byte("x"))
+		if code != 200 {
+			t.Fatalf("put: %d %s", code, body)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func checkOnce(t *testing.T, got map[string]int, ids []string) {
+	t.Helper()
+	for _, id := range ids {
+		if got[id] != 1 {
+			t.Errorf("request %s logged %d times", id, got[id])
+		}
+	}
+	if len(got) != len(ids) {
+		t.Errorf("%d requests logged, want %d", len(got), len(ids))
+	}
+}
+
+// TestLogNodes: two nodes on one metadata store, blob directory and
+// journal directory. Their records land in objects with distinct names
+// (each node's id in UniqueString), each once. Node A stops with records
+// undelivered; once its lease has lapsed node B takes its journal over and
+// delivers them under A's names. A comes back on the same data directory
+// (so the same node id), delivers nothing twice, and goes on.
+func TestLogNodes(t *testing.T) {
+	c := newLogNodes(t)
+	a := c.start("nodea")
+	for _, b := range []string{"src", "logs"} {
+		if code, body, _ := do(t, a, "PUT", b, "", "", nil); code != 200 {
+			t.Fatalf("create %s: %d %s", b, code, body)
+		}
+	}
+	cfg := "<BucketLoggingStatus><LoggingEnabled><TargetBucket>logs</TargetBucket></LoggingEnabled></BucketLoggingStatus>"
+	if code, body, _ := do(t, a, "PUT", "src", "", "logging", []byte(cfg)); code != 200 {
+		t.Fatalf("PutBucketLogging: %d %s", code, body)
+	}
+	b := c.start("nodeb")
+	defer func() { b.Close() }()
+
+	ids := putN(t, a, 3, "a")
+	ids = append(ids, putN(t, b, 3, "b")...)
+	for _, s := range []*Server{a, b} {
+		if err := s.Log.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, names := logLines(t, a)
+	checkOnce(t, got, ids)
+	if len(names) != 2 || !strings.HasSuffix(names[0], "-NODEA0000000000000001") || !strings.HasSuffix(names[1], "-NODEB0000000000000001") {
+		t.Errorf("log objects %q, want one per node named with its id", names)
+	}
+
+	// A stops with records undelivered; B takes them over once A's lease
+	// has lapsed (a clean stop leaves it expired; a killed node's expires).
+	ids = append(ids, putN(t, a, 2, "c")...)
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if got, _ := logLines(t, b); len(got) == len(ids) {
+			break
+		}
+		if i == 1000 {
+			t.Fatal("node B never delivered node A's records")
+		}
+		c.clk.Advance(DefaultLogLease / 3) // B's lease loop steps
+		time.Sleep(time.Millisecond)       // and runs (the loop is asynchronous)
+	}
+	got, names = logLines(t, b)
+	checkOnce(t, got, ids)
+	if !slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, "-NODEA0000000000000004") }) {
+		t.Errorf("node A's second object not delivered under A's name: %q", names)
+	}
+
+	// A comes back: same node id (kept in its data directory), nothing
+	// delivered again, new records under new names.
+	raw, _ := os.ReadFile(filepath.Join(c.dataDir["nodea"], nodeIDFile))
+	if strings.TrimSpace(string(raw)) != "" {
+		t.Errorf("node-id file written although --node-id was given: %q", raw)
+	}
+	// B releases A's journal at its next lease step; A waits for it.
+	started := make(chan *Server)
+	go func() { started <- c.start("nodea") }()
+	for !strings.Contains(c.lease("nodea"), `"holder":"nodea"`) {
+		c.clk.Advance(time.Second) // B's step, then A's next try
+		time.Sleep(time.Millisecond)
+	}
+	a = <-started
+	defer func() { a.Close() }()
+	if err := a.Log.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, putN(t, a, 1, "d")...)
+	if err := a.Log.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, names = logLines(t, a)
+	checkOnce(t, got, ids)
+	if len(names) != 4 {
+		t.Errorf("log objects %q, want 4", names)
+	}
+}
+
+// TestNodeIDResolve: a generated node id is kept in the data directory and
+// reused; a given one is checked.
+func TestNodeIDResolve(t *testing.T) {
+	dir := t.TempDir()
+	id, err := ResolveNodeID(dir, "")
+	if err != nil || accesslog.CheckNodeID(id) != nil {
+		t.Fatalf("generated %q, %v", id, err)
+	}
+	again, err := ResolveNodeID(dir, "")
+	if err != nil || again != id {
+		t.Fatalf("second start: %q, %v; want %q", again, err, id)
+	}
+	if _, err := ResolveNodeID(dir, "Node-1"); err == nil || !strings.Contains(err.Error(), "--node-id") {
+		t.Fatalf("bad --node-id accepted: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, nodeIDFile), []byte("../x\n"), 0o644)
+	if _, err := ResolveNodeID(dir, ""); err == nil {
+		t.Fatal("a corrupt node-id file was accepted")
+	}
+}
+
+// TestLogObjectFenced: a log object put with a failing fence (the lease of
+// its journal was taken over) is not stored: the fence runs in the commit.
+func TestLogObjectFenced(t *testing.T) {
+	c := newLogNodes(t)
+	a := c.start("nodea")
+	defer a.Close()
+	if code, body, _ := do(t, a, "PUT", "logs", "", "", nil); code != 200 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	lost := func(meta.Tx) error { return accesslog.ErrLeaseLost }
+	ctx := accesslog.WithFence(context.Background(), lost)
+	err := objectSink{a.Service}.PutLogObject(ctx, "logs", "src2026-12-02-10-00-00-NODEA0000000000000001", strings.NewReader("line\n"), 5)
+	if !errors.Is(err, accesslog.ErrLeaseLost) {
+		t.Fatalf("fenced put: %v, want ErrLeaseLost", err)
+	}
+	if code, _, _ := do(t, a, "GET", "logs", "src2026-12-02-10-00-00-NODEA0000000000000001", "", nil); code != 404 {
+		t.Fatalf("fenced log object readable: %d", code)
+	}
+	ok := accesslog.WithFence(context.Background(), func(meta.Tx) error { return nil })
+	if err := (objectSink{a.Service}).PutLogObject(ok, "logs", "k", strings.NewReader("line\n"), 5); err != nil {
+		t.Fatalf("put with a holding fence: %v", err)
+	}
+}
