@@ -3,9 +3,10 @@
 // as OSS-format log objects into the target buckets, none lost and none
 // twice, across crashes (kill -9 included).
 //
-// It depends only on the osslog line format, the standard library and the
+// It depends only on the osslog line format, the standard library, the
 // interfaces it declares: [Sink] (where log objects go; internal/server wires
-// it to the object service), [Clock] and [FS].
+// it to the object service), [Clock] and [FS], and, for journals shared by
+// several nodes, the metadata store's [meta.Store] (leases, below).
 //
 // # Appending: two durability modes
 //
@@ -91,9 +92,11 @@
 //     <TargetPrefix><SourceBucket>YYYY-mm-DD-HH-MM-SS-<UniqueString>
 //     where the time is the start of the records' hour (so 10:59:59 and
 //     11:00:00 land in different objects, and a name tells which hour its
-//     lines are from) and UniqueString is the ID of the object's first
-//     record in 16 upper-case hex digits: unique, and a function of the
-//     plan alone.
+//     lines are from) and UniqueString is the journal's node id
+//     (Config.NodeID) in upper case followed by the ID of the object's
+//     first record in 16 upper-case hex digits: unique across nodes (each
+//     numbers its own records from 1), and a function of the plan alone
+//     (the node id is saved with the plan).
 //  3. put every object through the Sink (which overwrites).
 //  4. commit: the stream's cursor moves to hi in the state file.
 //  5. delete the journal segments all of whose records are delivered.
@@ -143,6 +146,28 @@
 // it); a new segment's header and its directory entry, before
 // records go in; the torn-tail truncation at Open and after a failed write;
 // the state file (plan, then commit), each write-fsync-rename-fsync-dir.
+//
+// # Several nodes: one journal each, leases, takeover
+//
+// Nodes that share a metadata store keep their journals in one shared
+// directory, Root/<node id> ([Node]). Each journal has at most one
+// deliverer at a time, the holder of its lease: a row of the store with a
+// holder, an epoch and an expiry (lease.go). The owner holds it while alive
+// and renews it every third of its duration; a node that finds another's
+// lease expired takes the journal over (epoch + 1), opens it, delivers
+// everything under the owner's names (its plans are in the shared state,
+// so a batch the dead node had begun is redone as is: its objects are
+// overwritten, not duplicated), and releases it; the owner, back, takes it
+// again (asking a live holder to hand it back at its next renewal).
+//
+// The state of a leased journal lives in the store, not in STATE: it is
+// saved only in a transaction that finds the lease at the saver's epoch,
+// and every log object is committed with the same check ([FenceOf]), so a
+// process that lost its lease — paused past the expiry, then woken — can
+// neither store an object nor record progress. Appends are not store
+// transactions: a holder refuses records (503 upstream) as soon as its
+// lease has gone three quarters of its duration without a renewal, before
+// anyone may take it over; clocks must agree within the remaining quarter.
 //
 // What is not promised: a record whose Append failed may still appear if
 // the process dies between the failed write and its truncation (the write

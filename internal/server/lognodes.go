@@ -62,6 +62,9 @@ func openAccessLog(ctx context.Context, cfg Config, m meta.Store, logCfg accessl
 		l, err := accesslog.Open(logCfg)
 		return l, nil, err
 	}
+	if err := checkLocalJournal(filepath.Join(cfg.DataDir, "accesslog"), logCfg); err != nil {
+		return nil, nil, err
+	}
 	clock := cfg.LogClock
 	if clock == nil {
 		clock = accesslog.SystemClock{}
@@ -75,4 +78,26 @@ func openAccessLog(ctx context.Context, cfg Config, m meta.Store, logCfg accessl
 		return nil, nil, err
 	}
 	return n.Log(), n, nil
+}
+
+// checkLocalJournal refuses to start with a shared log directory while the
+// journal this node kept in its data directory before still holds records:
+// nothing would deliver them, and their record ids, numbered like the new
+// journal's, would give names the new journal's objects could overwrite.
+func checkLocalJournal(dir string, logCfg accesslog.Config) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	logCfg.Dir = dir
+	l, err := accesslog.Open(logCfg)
+	if err != nil {
+		return fmt.Errorf("open the access-log journal %s: %w", dir, err)
+	}
+	defer l.Close()
+	for _, b := range l.Status() {
+		if b.Pending > 0 {
+			return fmt.Errorf("the access-log journal %s holds records not yet delivered (bucket %s): start once without --log-dir and run `ossd logs flush`, then start with --log-dir", dir, b.Bucket)
+		}
+	}
+	return nil
 }

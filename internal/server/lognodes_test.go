@@ -281,3 +281,47 @@ func TestLogObjectFenced(t *testing.T) {
 		t.Fatalf("put with a holding fence: %v", err)
 	}
 }
+
+// TestLogDirRefusesLocalJournal: a node switched to --log-dir while its
+// data directory's journal still holds records refuses to start (nothing
+// would deliver them) and says what to do; once they are flushed it starts.
+func TestLogDirRefusesLocalJournal(t *testing.T) {
+	data, logDir := t.TempDir(), t.TempDir()
+	start := func(logDir string) (*Server, error) {
+		return New(Config{DataDir: data, Root: nodesRoot, NodeID: "solo", LogDir: logDir, NoMetrics: true})
+	}
+	srv, err := start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"src", "logs"} {
+		if code, body, _ := do(t, srv, "PUT", b, "", "", nil); code != 200 {
+			t.Fatalf("create %s: %d %s", b, code, body)
+		}
+	}
+	cfg := "<BucketLoggingStatus><LoggingEnabled><TargetBucket>logs</TargetBucket></LoggingEnabled></BucketLoggingStatus>"
+	if code, body, _ := do(t, srv, "PUT", "src", "", "logging", []byte(cfg)); code != 200 {
+		t.Fatalf("PutBucketLogging: %d %s", code, body)
+	}
+	ids := putN(t, srv, 1, "k")
+	srv.Close()
+	if srv, err = start(logDir); err == nil || !strings.Contains(err.Error(), "ossd logs flush") {
+		if err == nil {
+			srv.Close()
+		}
+		t.Fatalf("start with --log-dir over undelivered records: %v", err)
+	}
+	if srv, err = start(""); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Log.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	if srv, err = start(logDir); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	got, _ := logLines(t, srv)
+	checkOnce(t, got, ids)
+}

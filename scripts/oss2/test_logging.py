@@ -14,7 +14,7 @@ from conftest import new_name, empty_and_delete
 # An OSS access-log line: bare fields, "quoted" fields, [time]. Quotes and
 # spaces inside fields are written \xHH, so no field contains them.
 TOKEN = re.compile(r'"[^"]*"|\[[^\]]*\]|\S+')
-LOG_NAME = re.compile(r'^(?P<prefix>.*?)(?P<bucket>[a-z0-9-]+?)(?P<time>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)-(?P<unique>[0-9A-F]{16})$')
+LOG_NAME = re.compile(r'^(?P<prefix>.*?)(?P<bucket>[a-z0-9-]+?)(?P<time>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)-(?P<unique>[0-9A-Z]{16,32})$')
 
 FIELDS = ["remote_ip", "reserved1", "reserved2", "time", "request", "status", "sent_bytes",
           "request_time", "referer", "user_agent", "host", "request_id", "logging_flag",
