@@ -474,6 +474,9 @@ func retryable(err error) bool {
 // unavailable: the server cannot be reached, is shutting down or starting,
 // is out of connections, or did not answer in time.
 func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false // the caller gave up (a client went away): not the server's fault
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		return strings.HasPrefix(pe.Code, "08") || // connection exception

@@ -2,7 +2,10 @@ package pgmeta_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/ossd/ossd/internal/meta"
@@ -43,5 +46,56 @@ func TestConformance(t *testing.T) {
 				return open(t, last, tc.opts)
 			})
 		})
+	}
+}
+
+// TestOpenConcurrently: nodes starting together on an empty database all
+// open it (the schema is created once, under a lock), and share it.
+func TestOpenConcurrently(t *testing.T) {
+	url := pgtest.URL(t)
+	const n = 6
+	stores := make([]*pgmeta.Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = pgmeta.Open(context.Background(), url)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	ctx := context.Background()
+	if err := stores[0].Update(ctx, func(tx meta.Tx) error { return tx.Put(meta.SpaceBuckets, []byte("b"), []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := stores[n-1].View(ctx, func(tx meta.Tx) error {
+		if v, err := tx.Get(meta.SpaceBuckets, []byte("b")); err != nil || string(v) != "1" {
+			return fmt.Errorf("another store reads %q, %v", v, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCanceledView: a View whose context is canceled returns an error
+// that says so (a client went away), not that the database is unavailable.
+func TestCanceledView(t *testing.T) {
+	s := open(t, pgtest.URL(t), pgmeta.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	err := s.View(ctx, func(tx meta.Tx) error {
+		cancel()
+		_, err := tx.Get(meta.SpaceBuckets, []byte("b"))
+		return err
+	})
+	if !errors.Is(err, context.Canceled) || errors.Is(err, meta.ErrUnavailable) {
+		t.Fatalf("err = %v, want context.Canceled and not ErrUnavailable", err)
 	}
 }
