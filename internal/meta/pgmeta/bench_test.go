@@ -3,6 +3,8 @@ package pgmeta_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -62,5 +64,95 @@ func BenchmarkUpdate(b *testing.B) {
 				b.ReportMetric(float64(st.Conflicts)/float64(b.N), "conflicts/op")
 			})
 		}
+	}
+}
+
+// BenchmarkPutTwoNodes is PutObject's metadata transaction (seq_test.go's
+// readForPut and writeForPut: bucket, versions, new version, usage) from
+// two Stores on one database, as two nodes, 16 writers each, every key new,
+// all in one bucket of 20 000. "hot-records" adds what the catalogue did before:
+// a read-modify-write of one global counter and of one usage record per
+// bucket in every write (meta.NextSeq, the single usage record), to show
+// what they cost.
+//
+//	go test ./internal/meta/pgmeta -run '^$' -bench PutTwoNodes -benchtime 2000x
+func BenchmarkPutTwoNodes(b *testing.B) {
+	for _, hot := range []bool{false, true} {
+		name := "per-key"
+		if hot {
+			name = "hot-records"
+		}
+		b.Run(name, func(b *testing.B) {
+			url := pgtest.URL(b)
+			ctx := context.Background()
+			nodes := []*pgmeta.Store{open(b, url, pgmeta.Options{}), open(b, url, pgmeta.Options{})}
+			// A bucket of 20 000 objects, and new keys spread over it (as
+			// real names are): two nodes' PUTs then rarely touch one
+			// B-tree page, and what conflicts is what they share.
+			if err := nodes[0].Update(ctx, func(tx meta.Tx) error {
+				if err := meta.PutBucket(tx, &meta.Bucket{Name: "bkt"}); err != nil {
+					return err
+				}
+				for i := range 20000 {
+					// Written raw (PutVersion reads twice per version).
+					k := fmt.Sprintf("obj%016x", uint64(i)*0x9E3779B97F4A7C15)
+					rec, err := json.Marshal(&meta.Version{Key: k, Seq: 1, VersionID: "null", Size: 1})
+					if err != nil {
+						return err
+					}
+					if err := tx.Put(meta.SpaceObjects, binary.BigEndian.AppendUint64(meta.ObjKeyPrefix("bkt", k), ^uint64(1)), rec); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+			var n atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for w := range 32 {
+				s := nodes[w%2]
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := n.Add(1); i <= int64(b.N); i = n.Add(1) {
+						key := fmt.Sprintf("obj%016x", uint64(i)*0xBF58476D1CE4E5B9)
+						err := s.Update(ctx, func(tx meta.Tx) error {
+							seq, err := readForPut(tx, "bkt", key)
+							if err != nil {
+								return err
+							}
+							if hot {
+								for _, k := range []string{"seq", "usage/bkt"} {
+									v, err := tx.Get(meta.SpaceSystem, []byte(k))
+									if err != nil {
+										return err
+									}
+									if err := tx.Put(meta.SpaceSystem, []byte(k), append(v, 1)[:min(len(v)+1, 16)]); err != nil {
+										return err
+									}
+								}
+							}
+							return writeForPut(tx, "bkt", key, seq)
+						})
+						if err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			var conflicts, commits int64
+			for _, s := range nodes {
+				conflicts += s.Stats().Conflicts
+				commits += s.Stats().Commits
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
+			b.ReportMetric(float64(conflicts)/float64(b.N), "conflicts/op")
+			b.ReportMetric(float64(b.N)/float64(commits), "puts/commit")
+		})
 	}
 }
