@@ -18,6 +18,46 @@ import (
 // write (a Block Public Access switched on while a public ACL is put, a
 // logging target deleted while it is named).
 
+// publicAccessIn is PublicAccess as the writing transaction tx reads it:
+// b's own settings (b is the record read in tx), all on while its owner
+// account blocks public access — that switch read in tx rather than
+// through AccountBlocked's cache, so that one another request or node has
+// just turned on is seen, and one turned on concurrently conflicts with
+// this write on a store whose transactions are serializable.
+func publicAccessIn(tx meta.Tx, b *meta.Bucket) (PublicAccessBlock, error) {
+	blocked, err := accountBlockedIn(tx, b.Owner)
+	if err != nil {
+		return PublicAccessBlock{}, err
+	}
+	if blocked {
+		return AllPublicAccessBlocked(true), nil
+	}
+	c, _ := b.PublicAccessConfig()
+	return c, nil
+}
+
+// refuseIfBlocked answers refusal when what is being put is public and the
+// setting of b's Block Public Access that governs it (blocks) is on, as tx
+// reads it (publicAccessIn): OSS refuses rather than store a public ACL or
+// policy it would ignore, so a user learns at once why it has no effect.
+func refuseIfBlocked(tx meta.Tx, b *meta.Bucket, public bool, blocks func(PublicAccessBlock) bool, refusal error) error {
+	if !public {
+		return nil
+	}
+	c, err := publicAccessIn(tx, b)
+	if err != nil {
+		return err
+	}
+	if blocks(c) {
+		return refusal
+	}
+	return nil
+}
+
+// blocksACLs and blocksPolicy pick the setting refuseIfBlocked consults.
+func blocksACLs(c PublicAccessBlock) bool   { return c.BlockPublicAcls }
+func blocksPolicy(c PublicAccessBlock) bool { return c.BlockPublicPolicy }
+
 // BucketACLInput is PutBucketAcl's request.
 type BucketACLInput struct {
 	// ACL is the canned ACL to store (with Grants, their nearest one).
@@ -31,17 +71,15 @@ type BucketACLInput struct {
 }
 
 // PutBucketACL sets bucket's ACL: a canned bucket ACL, and refused
-// (PublicBucketACLBlocked) when it or its grants are public while public
-// access to the bucket is blocked.
+// (PublicBucketACLBlocked) when it or its grants are public while the
+// bucket blocks public ACLs (BlockPublicAcls, see publicAccessIn).
 func (s *Service) PutBucketACL(ctx context.Context, bucket string, in BucketACLInput) error {
 	if !ValidBucketACL(in.ACL) {
 		return oss.ErrInvalidArgument.WithMessage("no such bucket access control exists").With("ArgumentName", in.Header).With("ArgumentValue", in.ACL)
 	}
-	return s.updateBucket(ctx, bucket, func(_ meta.Tx, b *meta.Bucket) error {
-		if err := s.AllowBucketACL(ctx, b.Owner, b, in.ACL); err != nil {
-			return err
-		}
-		if err := s.AllowBucketGrants(ctx, b.Owner, b, in.Grants); err != nil {
+	return s.updateBucket(ctx, bucket, func(tx meta.Tx, b *meta.Bucket) error {
+		public := PublicACL(in.ACL) || PublicGrants(in.Grants)
+		if err := refuseIfBlocked(tx, b, public, blocksACLs, oss.ErrPublicBucketACLBlocked); err != nil {
 			return err
 		}
 		b.ACL, b.Grants = in.ACL, in.Grants
@@ -69,12 +107,13 @@ func (s *Service) PutBucketPolicy(ctx context.Context, bucket string, raw []byte
 	if err != nil {
 		return err
 	}
-	return s.updateBucket(ctx, bucket, func(_ meta.Tx, b *meta.Bucket) error {
-		if p.Public() && s.PublicAccess(ctx, b).BlockPublicPolicy {
-			if s3 {
-				return oss.ErrAccessDenied.WithMessage("Access Denied")
-			}
-			return oss.ErrPublicPolicyBlocked
+	refusal := error(oss.ErrPublicPolicyBlocked)
+	if s3 {
+		refusal = oss.ErrAccessDenied.WithMessage("Access Denied")
+	}
+	return s.updateBucket(ctx, bucket, func(tx meta.Tx, b *meta.Bucket) error {
+		if err := refuseIfBlocked(tx, b, p.Public(), blocksPolicy, refusal); err != nil {
+			return err
 		}
 		b.Policy = string(raw)
 		return nil

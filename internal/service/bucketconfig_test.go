@@ -423,3 +423,45 @@ func TestObjectConfigOps(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountBlockReadInTheWrite: the account-level block a public ACL or
+// policy is refused under is read in the writing transaction, not taken
+// from the service's cache: here a second Service over the same store
+// (another node, as far as the first knows) turns the account's block on
+// after the first has cached it as off, and the first must refuse.
+func TestAccountBlockReadInTheWrite(t *testing.T) {
+	tests := []struct {
+		name string
+		op   func(ctx context.Context, svc *service.Service) error
+		want *oss.Error
+	}{
+		{"bucket ACL", func(ctx context.Context, svc *service.Service) error {
+			return svc.PutBucketACL(ctx, "bkt", service.BucketACLInput{ACL: service.ACLPublicReadWrite, Header: "x-oss-acl"})
+		}, oss.ErrPublicBucketACLBlocked},
+		{"bucket policy", func(ctx context.Context, svc *service.Service) error {
+			return svc.PutBucketPolicy(ctx, "bkt", []byte(publicPolicy), false)
+		}, oss.ErrPublicPolicyBlocked},
+		{"object ACL", func(ctx context.Context, svc *service.Service) error {
+			if _, err := svc.PutObject(ctx, service.PutInput{Bucket: "bkt", Key: "obj", Body: strings.NewReader("x"), Size: 1,
+				Template: meta.Version{Owner: "a", ACL: service.ACLPrivate}}); err != nil {
+				return err
+			}
+			_, err := svc.PutObjectACL(ctx, "bkt", "obj", "", service.ObjectACLInput{ACL: service.ACLPublicRead, Header: "x-oss-object-acl"})
+			return err
+		}, oss.ErrPublicObjectACLBlocked},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			svc, store := configFixture(t)
+			ctx := context.Background()
+			if svc.AccountBlocked(ctx, "a") { // caches "off"
+				t.Fatal("account blocked from the start")
+			}
+			other := service.New(service.Config{Region: "cn-hangzhou"}, store.Store, nil)
+			if err := other.SetAccountBlock(ctx, "a", true); err != nil {
+				t.Fatal(err)
+			}
+			wantErr(t, tc.op(ctx, svc), tc.want)
+		})
+	}
+}

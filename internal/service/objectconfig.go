@@ -41,10 +41,8 @@ func (s *Service) PutObjectACL(ctx context.Context, bucket, key, versionID strin
 		if b == nil {
 			return oss.ErrNoSuchBucket.With("BucketName", bucket)
 		}
-		if err := s.AllowObjectGrants(ctx, b, in.Grants); err != nil {
-			return err
-		}
-		if err := s.AllowObjectACL(ctx, b, in.ACL); err != nil {
+		public := PublicACL(in.ACL) || PublicGrants(in.Grants)
+		if err := refuseIfBlocked(tx, b, public, blocksACLs, oss.ErrPublicObjectACLBlocked); err != nil {
 			return err
 		}
 		v.ACL, v.Grants = in.ACL, in.Grants

@@ -65,11 +65,17 @@ func (s *Service) AccountBlocked(ctx context.Context, owner string) bool {
 func (s *Service) readAccountBlock(ctx context.Context, owner string) (bool, error) {
 	var on bool
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		raw, err := meta.GetSystem(tx, accountBlockKey(owner))
-		on = string(raw) == "1"
+		var err error
+		on, err = accountBlockedIn(tx, owner)
 		return err
 	})
 	return on, err
+}
+
+// accountBlockedIn reads owner's account-level switch in tx.
+func accountBlockedIn(tx meta.Tx, owner string) (bool, error) {
+	raw, err := meta.GetSystem(tx, accountBlockKey(owner))
+	return string(raw) == "1", err
 }
 
 // SetAccountBlock turns owner's account-level Block Public Access on or
