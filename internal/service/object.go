@@ -684,6 +684,10 @@ type AppendInput struct {
 // end, and each byte is copied O(log) times over its life; no append
 // copies more than appendMergeMax bytes of earlier ones. A large append
 // (≥ appendMergeMax/2) merges nothing and costs what a PutObject does.
+// TestAppendMergeCost measures it: 10 000 appends of 1 KiB end in 6
+// extents, the merges having written 7.7× the data (the price of never
+// writing into a committed blob; an append still fsyncs one new file).
+// 5 GiB of appends just over 4 MiB each is the worst extent count: 1 280.
 //
 // The extents an append can still merge away — those in the object's
 // last appendMergeMax bytes — are removed once it commits; a GET opens
