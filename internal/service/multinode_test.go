@@ -86,9 +86,9 @@ const nodeOwner = "1000"
 var ownerP = service.Principal{Account: service.Account{ID: nodeOwner}}
 
 // TestBucketChangeOnOtherNode: a change to a bucket's ACL, Block Public
-// Access, policy or logging — or to its owner's account-level Block Public
-// Access — committed on node A is enforced by node B's very next request,
-// although B had the bucket cached from a request just before.
+// Access, policy, CORS or logging — or to its owner's account-level Block
+// Public Access — committed on node A is enforced by node B's very next
+// request, although B had the bucket cached from a request just before.
 func TestBucketChangeOnOtherNode(t *testing.T) { forBackends(t, testBucketChangeOnOtherNode) }
 
 func testBucketChangeOnOtherNode(t *testing.T, be string) {
@@ -111,6 +111,14 @@ func testBucketChangeOnOtherNode(t *testing.T, be string) {
 		{"policy denying anonymous reads", func(a *service.Service) error {
 			return a.PutBucketPolicy(ctx, "bkt", []byte(`{"Version":"1","Statement":[{"Effect":"Deny","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:*:bkt/*"]}]}`), false)
 		}, nil},
+		{"CORS rule added", func(a *service.Service) error {
+			return a.PutBucketCORS(ctx, "bkt", &meta.CORSConfig{Rules: []meta.CORSRule{{Origins: []string{"https://app.example"}, Methods: []string{"GET"}}}}, false)
+		}, func(b *meta.Bucket, _ *service.Service) error {
+			if service.MatchCORS(b.CORS, "https://app.example", "GET", nil) == nil {
+				return errors.New("node B does not allow the origin node A's CORS rule allows")
+			}
+			return nil
+		}},
 		{"logging on", func(a *service.Service) error {
 			return a.PutBucketLogging(ctx, "bkt", &meta.LoggingConfig{TargetBucket: "bkt", TargetPrefix: "log/"})
 		}, func(b *meta.Bucket, _ *service.Service) error {
