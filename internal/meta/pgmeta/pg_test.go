@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -97,5 +99,76 @@ func TestCanceledView(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || errors.Is(err, meta.ErrUnavailable) {
 		t.Fatalf("err = %v, want context.Canceled and not ErrUnavailable", err)
+	}
+}
+
+// TestBatch: Updates queued while the committer is busy go into one
+// transaction; one whose fn fails or panics gets its own error and leaves
+// nothing, while the others commit.
+func TestBatch(t *testing.T) {
+	s := open(t, pgtest.URL(t), pgmeta.Options{})
+	ctx := context.Background()
+	release := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.Update(ctx, func(tx meta.Tx) error {
+			<-release // hold the committer until the others are queued
+			return tx.Put(meta.SpaceObjects, []byte("first"), []byte("v"))
+		})
+	}()
+	const n = 10
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Update(ctx, func(tx meta.Tx) error {
+				if err := tx.Put(meta.SpaceObjects, fmt.Appendf(nil, "k%d", i), []byte("v")); err != nil {
+					return err
+				}
+				switch i {
+				case 3:
+					return errors.New("fail 3")
+				case 7:
+					panic("panic 7")
+				}
+				return nil
+			})
+		}()
+	}
+	for pgmeta.Queued(s) < n {
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Batches != 1 || st.Batched != n {
+		t.Fatalf("stats %+v: want the %d queued Updates in one batch", st, n)
+	}
+	err := s.View(ctx, func(tx meta.Tx) error {
+		for i := range n {
+			v, err := tx.Get(meta.SpaceObjects, fmt.Appendf(nil, "k%d", i))
+			if err != nil {
+				return err
+			}
+			if failed := i == 3 || i == 7; (v == nil) != failed {
+				return fmt.Errorf("k%d = %q after its Update returned %v", i, v, errs[i])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		switch {
+		case i == 3 && (err == nil || err.Error() != "fail 3"),
+			i == 7 && (err == nil || !strings.Contains(err.Error(), "panic 7")),
+			i != 3 && i != 7 && err != nil:
+			t.Errorf("Update %d: %v", i, err)
+		}
 	}
 }
