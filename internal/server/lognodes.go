@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ossd/ossd/internal/accesslog"
 	"github.com/ossd/ossd/internal/meta"
@@ -50,6 +51,10 @@ func ResolveNodeID(dataDir, given string) (string, error) {
 	return id, nil
 }
 
+// MinLogLease is the shortest Config.LogLease: renewals, every third of it,
+// must fit a metadata transaction with room to spare.
+const MinLogLease = time.Second
+
 // openAccessLog opens this node's journal. Without a shared log directory
 // it is <data>/accesslog, this process's alone (no lease: one node, as
 // before). With one (--log-dir), it is <log-dir>/<node id> under a lease in
@@ -57,6 +62,9 @@ func ResolveNodeID(dataDir, given string) (string, error) {
 // there (accesslog.Node).
 func openAccessLog(ctx context.Context, cfg Config, m meta.Store, logCfg accesslog.Config) (*accesslog.Log, *accesslog.Node, error) {
 	logCfg.NodeID = cfg.NodeID
+	if cfg.LogLease != 0 && cfg.LogLease < MinLogLease {
+		return nil, nil, fmt.Errorf("--log-lease %v: at least %v", cfg.LogLease, MinLogLease)
+	}
 	if cfg.LogDir == "" {
 		logCfg.Dir = filepath.Join(cfg.DataDir, "accesslog")
 		l, err := accesslog.Open(logCfg)
