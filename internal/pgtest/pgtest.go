@@ -169,11 +169,32 @@ func start() (*Server, error) {
 			break
 		}
 		if err = s.Restart(); err == nil {
+			s.watch()
 			return s, nil
 		}
 	}
 	os.RemoveAll(s.dir)
 	return nil, err
+}
+
+// watch starts a watchdog that stops the server and removes its directory
+// once this process is gone, for a test binary that dies without running
+// its cleanups (a panic, a -timeout, kill -9): a PostgreSQL server outlives
+// the process that started it. A clean exit has already done both; the
+// watchdog's second stop fails quietly.
+func (s *Server) watch() {
+	stop := filepath.Join(s.bin, "pg_ctl") + " stop -D '" + s.data() + "' -m immediate"
+	if s.runAs != "" {
+		stop = "runuser -u " + s.runAs + " -- " + stop
+	}
+	script := "while kill -0 " + strconv.Itoa(os.Getpid()) + " 2>/dev/null; do sleep 1; done; " +
+		stop + " >/dev/null 2>&1; rm -rf '" + s.dir + "'"
+	cmd := exec.Command("sh", "-c", script)
+	// No stdin, stdout or stderr of ours: go test waits for the test
+	// binary's output to close, and must not wait for the watchdog.
+	if cmd.Start() == nil {
+		go cmd.Wait() // reap it if it ends first (it does not)
+	}
 }
 
 func freePort() (int, error) {
