@@ -779,7 +779,7 @@ func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, e
 		return nil, internalErr("append: merge earlier extents", err)
 	}
 	hr := newHashingReader(in.Body)
-	src := io.Reader(hr)
+	src := io.LimitReader(hr, MaxPutSize-length+1) // a chunked body: one byte past the limit is enough to refuse
 	if in.Size >= 0 {
 		src = io.LimitReader(hr, in.Size)
 	}
@@ -790,6 +790,10 @@ func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, e
 	if in.Size >= 0 && hr.n != in.Size {
 		s.abortBlob(w)
 		return nil, oss.ErrIncompleteBody
+	}
+	if length+hr.n > MaxPutSize {
+		s.abortBlob(w)
+		return nil, oss.ErrEntityTooLarge
 	}
 	if err := checkDigests(hr, in.ContentMD5, nil); err != nil {
 		s.abortBlob(w)
