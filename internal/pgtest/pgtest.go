@@ -259,6 +259,7 @@ func (s *Server) Restart() error {
 
 // Destroy stops the server (fast) and removes its directory.
 func (s *Server) Destroy() {
+	_ = s.Thaw()       // a frozen server would not stop
 	_ = s.Stop("fast") // already stopped is fine
 	os.RemoveAll(s.dir)
 }

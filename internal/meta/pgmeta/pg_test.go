@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/meta/metatest"
@@ -170,5 +171,37 @@ func TestBatch(t *testing.T) {
 			i != 3 && i != 7 && err != nil:
 			t.Errorf("Update %d: %v", i, err)
 		}
+	}
+}
+
+// TestHungServer: a server that stops answering (its processes frozen,
+// connections open) fails Updates and Views with meta.ErrUnavailable once
+// TxTimeout has passed, rather than hanging requests; when it answers
+// again, so does the store.
+func TestHungServer(t *testing.T) {
+	pg := pgtest.Start(t)
+	s := open(t, pg.NewDatabase(t), pgmeta.Options{TxTimeout: 2 * time.Second})
+	ctx := context.Background()
+	put := func() error {
+		return s.Update(ctx, func(tx meta.Tx) error { return tx.Put(meta.SpaceBuckets, []byte("b"), []byte("1")) })
+	}
+	if err := put(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(); !errors.Is(err, meta.ErrUnavailable) {
+		t.Errorf("Update on a hung server: %v, want ErrUnavailable", err)
+	}
+	err := s.View(ctx, func(tx meta.Tx) error { _, err := tx.Get(meta.SpaceBuckets, []byte("b")); return err })
+	if !errors.Is(err, meta.ErrUnavailable) {
+		t.Errorf("View on a hung server: %v, want ErrUnavailable", err)
+	}
+	if err := pg.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(); err != nil {
+		t.Fatalf("Update once the server answers again: %v", err)
 	}
 }
