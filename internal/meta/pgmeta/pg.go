@@ -157,6 +157,13 @@ func OpenOptions(ctx context.Context, url string, opts Options) (*Store, error) 
 }
 
 func (s *Store) createSchema(ctx context.Context) error {
+	// CREATE TABLE IF NOT EXISTS needs the CREATE privilege even when the
+	// table exists: a user given only SELECT, INSERT, UPDATE and DELETE on
+	// a table made for it must not need it.
+	var exists bool
+	if err := s.pool.QueryRow(ctx, "SELECT to_regclass('ossd_kv') IS NOT NULL").Scan(&exists); err != nil || exists {
+		return err
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(schemaLock)); err != nil {
 			return err

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/ossd/ossd/internal/meta"
 	"github.com/ossd/ossd/internal/meta/metatest"
@@ -203,5 +206,55 @@ func TestHungServer(t *testing.T) {
 	}
 	if err := put(); err != nil {
 		t.Fatalf("Update once the server answers again: %v", err)
+	}
+}
+
+// TestLeastPrivilege: a user with only SELECT, INSERT, UPDATE and DELETE on
+// a table an administrator made (README: what PostgreSQL must provide)
+// opens the store and uses it; without the table, Open says what is
+// missing.
+func TestLeastPrivilege(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := strings.TrimPrefix(u.Path, "/") + "_user" // one per database: roles are server-wide
+	exec := func(q string) {
+		t.Helper()
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec("CREATE ROLE " + role + " LOGIN")
+	t.Cleanup(func() {
+		admin.Exec(ctx, "DROP OWNED BY "+role)
+		admin.Exec(ctx, "DROP ROLE "+role)
+	})
+	u.User = neturl.User(role)
+	limited := u.String()
+	if _, err := pgmeta.Open(ctx, limited); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("Open without the table nor the right to create it: %v, want permission denied", err)
+	}
+	exec(`CREATE TABLE ossd_kv (space text COLLATE "C" NOT NULL, k bytea NOT NULL, v bytea NOT NULL, PRIMARY KEY (space, k))`)
+	exec("GRANT SELECT, INSERT, UPDATE, DELETE ON ossd_kv TO " + role)
+	s := open(t, limited, pgmeta.Options{})
+	if err := s.Update(ctx, func(tx meta.Tx) error { return tx.Put(meta.SpaceBuckets, []byte("b"), []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(ctx, func(tx meta.Tx) error {
+		v, err := tx.Get(meta.SpaceBuckets, []byte("b"))
+		if err == nil && string(v) != "1" {
+			err = fmt.Errorf("read %q", v)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
