@@ -52,17 +52,24 @@ type Node struct {
 
 type takenJournal struct {
 	lease *Lease
+	cfg   Config
+	// log is nil until the background open is done (guarded by Node.mu).
 	log   *Log
 	since time.Time
-	// flushing: a delivery of everything is running; again: the last one
-	// stopped for want of a valid lease, to be tried again once renewed
-	// (failed streams are retried by the Log's own backoff).
+	// ctx is cancelled to stop the journal's delivery (hand-back, lost
+	// lease, Close).
+	ctx    context.Context
+	cancel context.CancelFunc
+	// flushing: an open or a delivery of everything is running; again: the
+	// last one stopped for want of a valid lease, to be tried again once
+	// renewed (failed streams are retried by the Log's own backoff).
 	flushing, again atomic.Bool
 }
 
-// flush delivers everything in t, in the background, so that the lease
-// renewals of Step never wait for a delivery.
-func (n *Node) flush(ctx context.Context, id string, t *takenJournal) {
+// flush opens t's journal if need be and delivers everything in it, in the
+// background, so that the lease renewals of Step never wait for a replay or
+// a delivery.
+func (n *Node) flush(id string, t *takenJournal) {
 	if t.flushing.Swap(true) {
 		return
 	}
@@ -71,7 +78,25 @@ func (n *Node) flush(ctx context.Context, id string, t *takenJournal) {
 	go func() {
 		defer n.flushes.Done()
 		defer t.flushing.Store(false)
-		if err := t.log.Flush(ctx); err != nil {
+		n.mu.Lock()
+		l := t.log
+		n.mu.Unlock()
+		if l == nil {
+			var err error
+			if l, err = Open(t.cfg); err != nil {
+				n.log.Error("opening a journal taken over", "journal", id, "err", err)
+				n.mu.Lock()
+				delete(n.taken, id)
+				n.mu.Unlock()
+				t.lease.Release(context.Background(), false) // for another node to try
+				return
+			}
+			n.mu.Lock()
+			t.log = l
+			n.mu.Unlock()
+			l.Start(t.ctx)
+		}
+		if err := l.Flush(t.ctx); err != nil && t.ctx.Err() == nil {
 			if errors.Is(err, ErrLeaseLost) {
 				t.again.Store(true)
 			}
@@ -174,8 +199,13 @@ func (n *Node) Step(ctx context.Context) {
 	for id, t := range n.taken {
 		want, err := t.lease.Renew(ctx)
 		switch {
+		case t.log == nil: // still opening: the next Step decides
+			if errors.Is(err, ErrLeaseLost) {
+				t.cancel()
+			}
 		case errors.Is(err, ErrLeaseLost):
 			n.log.Warn("lost the lease of a journal taken over", "journal", id)
+			t.cancel()
 			t.log.Close()
 			delete(n.taken, id)
 		case err != nil:
@@ -188,7 +218,7 @@ func (n *Node) Step(ctx context.Context) {
 			n.log.Info("delivered every record of the journal taken over", "journal", id)
 			n.drop(ctx, id, t)
 		case t.again.Load():
-			n.flush(ctx, id, t)
+			n.flush(id, t)
 		}
 	}
 	n.scan(ctx)
@@ -197,6 +227,7 @@ func (n *Node) Step(ctx context.Context) {
 // drop closes a taken journal and releases its lease: free when nothing is
 // left to deliver, else expired (its owner, or another node, takes it).
 func (n *Node) drop(ctx context.Context, id string, t *takenJournal) {
+	t.cancel() // a delivery in progress stops; Close waits for it
 	t.log.Close()
 	if err := t.lease.Release(ctx, t.log.drained()); err != nil {
 		n.log.Warn("releasing the lease of a journal taken over", "journal", id, "err", err)
@@ -223,19 +254,12 @@ func (n *Node) scan(ctx context.Context) {
 			}
 			continue
 		}
-		cfg := n.cfg.Log
-		cfg.Dir, cfg.NodeID, cfg.Lease = filepath.Join(n.cfg.Root, id), id, lease
-		l, err := Open(cfg)
-		if err != nil {
-			n.log.Error("opening a journal taken over", "journal", id, "err", err)
-			lease.Release(ctx, false)
-			continue
-		}
 		n.log.Warn("took over the access-log journal of a node whose lease expired", "journal", id, "epoch", lease.Epoch())
-		t := &takenJournal{lease: lease, log: l, since: n.cfg.Leases.Clock.Now()}
+		t := &takenJournal{lease: lease, cfg: n.cfg.Log, since: n.cfg.Leases.Clock.Now()}
+		t.cfg.Dir, t.cfg.NodeID, t.cfg.Lease = filepath.Join(n.cfg.Root, id), id, lease
+		t.ctx, t.cancel = context.WithCancel(context.WithoutCancel(ctx))
 		n.taken[id] = t
-		l.Start(ctx)
-		n.flush(ctx, id, t)
+		n.flush(id, t)
 	}
 }
 
@@ -254,8 +278,10 @@ func (n *Node) Taken() []TakenJournal {
 	var out []TakenJournal
 	for id, t := range n.taken {
 		tj := TakenJournal{Node: id, Epoch: t.lease.Epoch(), Since: t.since}
-		for _, b := range t.log.Status() {
-			tj.Pending += b.Pending
+		if t.log != nil {
+			for _, b := range t.log.Status() {
+				tj.Pending += b.Pending
+			}
 		}
 		out = append(out, tj)
 	}
@@ -275,9 +301,17 @@ func (n *Node) Close() error {
 			<-n.loopDone
 		}
 		n.mu.Lock()
+		for _, t := range n.taken {
+			t.cancel()
+		}
+		n.mu.Unlock()
+		n.flushes.Wait() // opens and deliveries in progress end
+		n.mu.Lock()
 		ctx := context.Background()
 		for id, t := range n.taken {
-			n.drop(ctx, id, t)
+			if t.log != nil {
+				n.drop(ctx, id, t)
+			}
 		}
 		n.mu.Unlock()
 		err = n.own.Close()
