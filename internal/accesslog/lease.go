@@ -172,7 +172,7 @@ func (ls *Leases) Acquire(ctx context.Context, journal string, mode AcquireMode)
 			nr.Epoch++
 		}
 		got = &Lease{ls: ls, journal: journal, epoch: nr.Epoch}
-		got.validUntil.Store(now.Add(time.Duration(float64(ls.Duration) * leaseValidity)).UnixNano())
+		got.trustUntil(now)
 		return putLease(tx, journal, nr)
 	})
 	if err != nil {
@@ -189,9 +189,11 @@ type Lease struct {
 	ls      *Leases
 	journal string
 	epoch   uint64
-	// validUntil (unix nanoseconds on ls.Clock): after it this process
+	// validUntil (a time of ls.Clock, with the monotonic reading of the
+	// system clock, so a step of the wall clock does not stretch it): after
+	// it this process
 	// no longer trusts its lease, renewed or not.
-	validUntil atomic.Int64
+	validUntil atomic.Pointer[time.Time]
 	lost       atomic.Bool
 }
 
@@ -205,7 +207,13 @@ func (l *Lease) Epoch() uint64 { return l.epoch }
 // renewed recently enough that nobody else can have taken it over. It
 // takes no lock (Append calls it).
 func (l *Lease) Valid() bool {
-	return !l.lost.Load() && l.ls.Clock.Now().UnixNano() < l.validUntil.Load()
+	return !l.lost.Load() && l.ls.Clock.Now().Before(*l.validUntil.Load())
+}
+
+// trustUntil starts the validity of a renewal begun at now.
+func (l *Lease) trustUntil(now time.Time) {
+	t := now.Add(time.Duration(float64(l.ls.Duration) * leaseValidity))
+	l.validUntil.Store(&t)
 }
 
 // check is the fence: it fails unless the stored lease is still this one.
@@ -246,7 +254,7 @@ func (l *Lease) Renew(ctx context.Context) (want bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	l.validUntil.Store(now.Add(time.Duration(float64(l.ls.Duration) * leaseValidity)).UnixNano())
+	l.trustUntil(now)
 	return want, nil
 }
 
