@@ -220,7 +220,7 @@ func TestLeastPrivilege(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close(ctx)
+	t.Cleanup(func() { admin.Close(ctx) }) // after the role's cleanup below
 	u, err := neturl.Parse(url)
 	if err != nil {
 		t.Fatal(err)
@@ -234,8 +234,11 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 	exec("CREATE ROLE " + role + " LOGIN")
 	t.Cleanup(func() {
-		admin.Exec(ctx, "DROP OWNED BY "+role)
-		admin.Exec(ctx, "DROP ROLE "+role)
+		for _, q := range []string{"DROP OWNED BY " + role, "DROP ROLE " + role} {
+			if _, err := admin.Exec(ctx, q); err != nil {
+				t.Errorf("%s: %v", q, err)
+			}
+		}
 	})
 	u.User = neturl.User(role)
 	limited := u.String()
