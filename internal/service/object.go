@@ -10,6 +10,7 @@ import (
 	"hash"
 	"hash/crc64"
 	"io"
+	"io/fs"
 	"maps"
 	"slices"
 	"strconv"
@@ -733,49 +734,65 @@ func (s *Service) AppendObject(ctx context.Context, in AppendInput) (*Written, e
 	// that is bound to lose.
 	unlock := s.appendLocks.lock(in.Bucket + "\x00" + in.Key)
 	defer unlock()
-	var cur *meta.Version
-	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		b, err := meta.GetBucket(tx, in.Bucket)
-		if err != nil {
+	var (
+		cur      *meta.Version
+		length   int64
+		tail     []meta.Extent
+		w        *blob.Writer
+		tailSize int64
+	)
+	// A tail blob that vanished before it was merged was replaced by an
+	// append committed meanwhile (on this node or another): read the
+	// object again, which answers PositionNotEqualToLength when it grew,
+	// and merge the new tail when it did not.
+	for attempt := 1; ; attempt++ {
+		cur = nil
+		err := s.meta.View(ctx, func(tx meta.Tx) error {
+			b, err := meta.GetBucket(tx, in.Bucket)
+			if err != nil {
+				return err
+			}
+			if b == nil {
+				return oss.ErrNoSuchBucket.With("BucketName", in.Bucket)
+			}
+			if b.Versioning == "Enabled" {
+				return oss.ErrOperationNotSupported.WithMessage("Append object is not supported in versioning enabled bucket.")
+			}
+			cur, err = meta.Latest(tx, in.Bucket, in.Key)
+			if cur != nil && cur.DeleteMarker {
+				cur = nil
+			}
 			return err
+		})
+		if err != nil {
+			return nil, internalErr("append", err)
 		}
-		if b == nil {
-			return oss.ErrNoSuchBucket.With("BucketName", in.Bucket)
+		length, tail = 0, nil
+		if cur != nil {
+			if cur.Type != TypeAppendable {
+				return nil, oss.ErrObjectNotAppendable
+			}
+			length = cur.Size
+			tail = cur.Extents[appendTail(cur.Extents, max(in.Size, 0)):]
 		}
-		if b.Versioning == "Enabled" {
-			return oss.ErrOperationNotSupported.WithMessage("Append object is not supported in versioning enabled bucket.")
+		if in.Position != length {
+			return nil, &PositionError{Err: oss.ErrPositionNotEqualToLength, Next: length}
 		}
-		cur, err = meta.Latest(tx, in.Bucket, in.Key)
-		if cur != nil && cur.DeleteMarker {
-			cur = nil
+		if length+max(in.Size, 0) > MaxPutSize {
+			return nil, oss.ErrEntityTooLarge
 		}
-		return err
-	})
-	if err != nil {
-		return nil, internalErr("append", err)
-	}
-	var length int64
-	var tail []meta.Extent
-	if cur != nil {
-		if cur.Type != TypeAppendable {
-			return nil, oss.ErrObjectNotAppendable
+		w, err = s.newBlob(ctx)
+		if err != nil {
+			return nil, err
 		}
-		length = cur.Size
-		tail = cur.Extents[appendTail(cur.Extents, max(in.Size, 0)):]
-	}
-	if in.Position != length {
-		return nil, &PositionError{Err: oss.ErrPositionNotEqualToLength, Next: length}
-	}
-	if length+max(in.Size, 0) > MaxPutSize {
-		return nil, oss.ErrEntityTooLarge
-	}
-	w, err := s.newBlob(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tailSize, err := s.copyExtents(w, tail)
-	if err != nil {
+		tailSize, err = s.copyExtents(w, tail)
+		if err == nil {
+			break
+		}
 		s.abortBlob(w)
+		if errors.Is(err, fs.ErrNotExist) && attempt < 3 {
+			continue
+		}
 		return nil, internalErr("append: merge earlier extents", err)
 	}
 	hr := newHashingReader(in.Body)
