@@ -41,6 +41,12 @@ type Node struct {
 	taken map[string]*takenJournal
 	// lostLogged: the loss of the own lease was reported.
 	lostLogged bool
+	// healthySince is when the own lease's renewals last started to
+	// succeed without a break (zero after a failed one). The node takes no
+	// journal over until it has been healthy for a whole lease duration:
+	// after an outage of the store every lease has expired, and the live
+	// owners must get the time to renew theirs before anyone takes them.
+	healthySince time.Time
 	// flushes counts the deliveries of taken journals running.
 	flushes sync.WaitGroup
 
@@ -124,6 +130,7 @@ func OpenNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 		lease, err := ls.Acquire(ctx, ls.Node, Own)
 		if err == nil {
 			n.lease = lease
+			n.healthySince = ls.Clock.Now()
 			break
 		}
 		if !errors.Is(err, ErrLeaseHeld) {
@@ -179,14 +186,23 @@ func (n *Node) Start(ctx context.Context) {
 
 // Step renews the leases this node holds, hands back, releases or drops the
 // journals it took over as their state requires (a journal whose records
-// are all delivered is released at the Step after its delivery), and takes
-// over the journals under Root whose lease expired, starting their
+// are all delivered is released at the Step after its delivery), and, once
+// its own lease has been renewed without a break for a lease duration,
+// takes over the journals under Root whose lease expired, starting their
 // delivery in the background. Errors are logged; the next Step tries
 // again.
 func (n *Node) Step(ctx context.Context) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if _, err := n.lease.Renew(ctx); err != nil {
+	now := n.cfg.Leases.Clock.Now()
+	_, err := n.lease.Renew(ctx)
+	switch {
+	case err != nil:
+		n.healthySince = time.Time{}
+	case n.healthySince.IsZero():
+		n.healthySince = now
+	}
+	if err != nil {
 		if errors.Is(err, ErrLeaseLost) {
 			if !n.lostLogged {
 				n.log.Error("this node's access-log journal was taken over by another node (this process was cut off or paused beyond its lease): requests to logged buckets are refused; restart the node to take it back")
@@ -221,7 +237,9 @@ func (n *Node) Step(ctx context.Context) {
 			n.flush(id, t)
 		}
 	}
-	n.scan(ctx)
+	if !n.healthySince.IsZero() && now.Sub(n.healthySince) >= n.cfg.Leases.Duration {
+		n.scan(ctx)
+	}
 }
 
 // drop closes a taken journal and releases its lease: free when nothing is

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,7 +134,7 @@ func (s *storeSink) state(t testing.TB, journal string) string {
 // directory (a memFS) and one fake clock.
 type cluster struct {
 	t     *testing.T
-	store meta.Store
+	store *flakyStore
 	fs    *memFS
 	clk   *FakeClock
 	sink  *storeSink
@@ -142,14 +143,36 @@ type cluster struct {
 
 const testLease = 30 * time.Second
 
+// flakyStore is a store that is unreachable while down is set.
+type flakyStore struct {
+	meta.Store
+	down atomic.Bool
+}
+
+var errStoreDown = errors.New("store unreachable")
+
+func (s *flakyStore) Update(ctx context.Context, fn func(meta.Tx) error) error {
+	if s.down.Load() {
+		return errStoreDown
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+func (s *flakyStore) View(ctx context.Context, fn func(meta.Tx) error) error {
+	if s.down.Load() {
+		return errStoreDown
+	}
+	return s.Store.View(ctx, fn)
+}
+
 func newCluster(t *testing.T) *cluster {
 	st, err := boltmeta.Open(filepath.Join(t.TempDir(), "meta.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &cluster{t: t, store: st, fs: newMemFS(), clk: NewFakeClock(at(10, 30, 0)), logs: &lockedBuffer{}}
-	c.sink = &storeSink{store: st, buckets: map[string]bool{"logs": true}, puts: map[string]int{}}
+	c := &cluster{t: t, store: &flakyStore{Store: st}, fs: newMemFS(), clk: NewFakeClock(at(10, 30, 0)), logs: &lockedBuffer{}}
+	c.sink = &storeSink{store: c.store, buckets: map[string]bool{"logs": true}, puts: map[string]int{}}
 	return c
 }
 
@@ -188,6 +211,15 @@ func (c *cluster) nodeConfig(id string, tweak func(*Config)) NodeConfig {
 // stays (a killed process's writes are in the page cache), its lease is
 // neither renewed nor released.
 func kill(n *Node) { n.own.Close() }
+
+// tick advances the clock by a third of the lease (the period of the lease
+// loop) and steps nodes in order, as their loops would.
+func (c *cluster) tick(nodes ...*Node) {
+	c.clk.Advance(testLease / 3)
+	for _, n := range nodes {
+		n.Step(context.Background())
+	}
+}
 
 // step runs one Step of n and waits for the deliveries it started.
 func step(n *Node) {
@@ -419,14 +451,17 @@ func TestStaleDelivererCannotPut(t *testing.T) {
 	c.sink.before = func(string) {
 		once.Do(func() { close(paused); <-resume })
 	}
-	c.clk.Advance(testLease)
-	b.Step(context.Background())
-	<-paused // B took the journal over and is about to commit an object
+	for range 3 {
+		c.tick(b, d) // A's lease expires; B, first, takes the journal over
+	}
+	<-paused // B is about to commit an object
 	c.sink.mu.Lock()
 	c.sink.before = nil
 	c.sink.mu.Unlock()
-	c.clk.Advance(testLease) // B's lease expires: it cannot renew while paused
-	step(d)
+	for range 3 {
+		c.tick(d) // B, paused, renews nothing: its lease expires
+	}
+	d.flushes.Wait()
 	if n := c.logs.count(tookOver("nodea")); n != 2 {
 		t.Fatalf("D did not take the journal over (%d takeovers)", n)
 	}
@@ -459,12 +494,15 @@ func TestStaleDelivererCannotCommit(t *testing.T) {
 	defer d.Close()
 	release := sync.OnceFunc(func() { close(resume) })
 	defer release()
-	c.clk.Advance(testLease)
-	b.Step(context.Background())
+	for range 3 {
+		c.tick(b, d) // B takes A's journal over
+	}
 	<-paused
-	c.clk.Advance(testLease)
-	step(d)                    // D redoes B's plan
-	step(d)                    // and releases the journal
+	for range 3 {
+		c.tick(d) // D takes it from B, paused, and redoes B's plan
+	}
+	d.flushes.Wait()
+	step(d)                    // D releases the journal
 	a2 := c.node("nodea", nil) // the owner is back ...
 	defer a2.Close()
 	ids = append(ids, appendN(t, a2, "b", 2, at(10, 20, 0))...)
@@ -479,6 +517,36 @@ func TestStaleDelivererCannotCommit(t *testing.T) {
 	}
 	if c.logs.count("journal lease lost") == 0 {
 		t.Errorf("the stale deliverer's failure was not logged:\n%s", c.logs.b.String())
+	}
+	exactlyOnceIn(t, c.sink.lines(t), ids)
+}
+
+// After an outage of the metadata store longer than the lease every lease
+// has expired; the live nodes renew their own before any of them takes
+// another's journal, so none is taken from a live node.
+func TestNodesAfterStoreOutage(t *testing.T) {
+	c := newCluster(t)
+	a, b := c.node("nodea", nil), c.node("nodeb", nil)
+	defer a.Close()
+	defer b.Close()
+	ids := appendN(t, a, "a", 2, at(10, 10, 0))
+	c.store.down.Store(true)
+	for range 6 {
+		c.tick(a, b)
+	}
+	if err := a.Log().Append(context.Background(), rec("late", "src", "logs", "p/", at(10, 11, 0))); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("Append with a lease not renewed for two durations: %v", err)
+	}
+	c.store.down.Store(false)
+	for range 6 {
+		c.tick(b, a) // B first: it would take A's expired lease if it could
+	}
+	if n := c.logs.count("epoch="); n != 0 {
+		t.Fatalf("a live node's journal was taken over after the outage:\n%s", c.logs.b.String())
+	}
+	ids = append(ids, appendN(t, a, "after", 1, at(10, 12, 0))...)
+	if err := a.Log().Flush(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	exactlyOnceIn(t, c.sink.lines(t), ids)
 }
