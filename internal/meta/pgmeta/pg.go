@@ -383,6 +383,7 @@ func (s *Store) attempt(calls []*call) (errs []error, err error) {
 			errs[i] = ferr
 			if multi {
 				t.queue("ROLLBACK TO SAVEPOINT " + sp)
+				t.cache = nil // what fn wrote is undone
 			}
 			continue
 		}
@@ -529,6 +530,7 @@ type pgTx struct {
 	readOnly bool
 	b        pgx.Batch
 	sent     bool // a statement went to the server: the transaction is open
+	cache    map[string][]byte
 	// err is the first statement error: PostgreSQL has aborted the
 	// transaction, so every later statement fails with it.
 	err error
@@ -608,19 +610,42 @@ func (t *pgTx) Get(space string, key []byte) ([]byte, error) {
 	if !spaces[space] {
 		return nil, meta.ErrUnknownSpace
 	}
+	if t.err != nil {
+		return nil, t.err
+	}
+	ck := cacheKey(space, key)
+	if c, ok := t.cache[ck]; ok {
+		return c, nil
+	}
 	var v []byte
 	found := false
 	err := t.query("SELECT v FROM ossd_kv WHERE space = $1 AND k = $2", []any{space, nonNil(key)}, func(r pgx.Rows) error {
 		found = true
 		return r.Scan(&v)
 	})
-	if err != nil || !found {
+	if err != nil {
 		return nil, err
 	}
-	if v == nil {
+	if found && v == nil {
 		v = []byte{} // present but empty is not absent
 	}
+	t.remember(ck, v)
 	return v, nil
+}
+
+// The Tx remembers what it read and wrote by key, so that the records
+// every Update of a batch reads (the bucket's, the node's usage record)
+// cost one round trip per batch, not one per Update. The transaction's
+// snapshot is fixed and its reads are already registered for serializable
+// checking, so a remembered value is the one a second read would return.
+// A rollback to a savepoint forgets everything.
+func cacheKey(space string, key []byte) string { return space + "\x00" + string(key) }
+
+func (t *pgTx) remember(ck string, v []byte) {
+	if t.cache == nil {
+		t.cache = make(map[string][]byte)
+	}
+	t.cache[ck] = v // nil: absent
 }
 
 // writable says whether a write to space may be queued.
@@ -639,8 +664,10 @@ func (t *pgTx) Put(space string, key, value []byte) error {
 		return err
 	}
 	// Queued, not sent: copy what the caller may change after Put returns.
+	v := append([]byte{}, value...)
 	t.queue("INSERT INTO ossd_kv (space, k, v) VALUES ($1, $2, $3) ON CONFLICT (space, k) DO UPDATE SET v = EXCLUDED.v",
-		space, append([]byte{}, key...), append([]byte{}, value...))
+		space, append([]byte{}, key...), v)
+	t.remember(cacheKey(space, key), v)
 	return nil
 }
 
@@ -649,6 +676,7 @@ func (t *pgTx) Delete(space string, key []byte) error {
 		return err
 	}
 	t.queue("DELETE FROM ossd_kv WHERE space = $1 AND k = $2", space, append([]byte{}, key...))
+	t.remember(cacheKey(space, key), nil)
 	return nil
 }
 

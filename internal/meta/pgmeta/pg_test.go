@@ -128,6 +128,11 @@ func TestBatch(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			errs[i] = s.Update(ctx, func(tx meta.Tx) error {
+				// What a failed Update of the batch wrote is gone for the
+				// Updates after it too.
+				if v, err := tx.Get(meta.SpaceObjects, []byte("k3")); err != nil || v != nil {
+					return fmt.Errorf("k3 = %q, %v: the failed Update's write is visible", v, err)
+				}
 				if err := tx.Put(meta.SpaceObjects, fmt.Appendf(nil, "k%d", i), []byte("v")); err != nil {
 					return err
 				}
