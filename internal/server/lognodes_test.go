@@ -204,6 +204,14 @@ func TestLogNodes(t *testing.T) {
 	}
 	got, names = logLines(t, b)
 	checkOnce(t, got, ids)
+	req := httptest.NewRequest("GET", "/-/ossd/logs/status", nil)
+	req.Host = "127.0.0.1:9800"
+	auth.SignV1(req, "", "", "ak", "sk", time.Now())
+	w := httptest.NewRecorder()
+	b.Handler().ServeHTTP(w, req)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"node": "nodeb"`) || !strings.Contains(w.Body.String(), `"leaseEpoch": 1`) {
+		t.Errorf("logs status of node B: %d %s", w.Code, w.Body)
+	}
 	if !slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, "-NODEA0000000000000004") }) {
 		t.Errorf("node A's second object not delivered under A's name: %q", names)
 	}

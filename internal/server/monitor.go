@@ -85,6 +85,8 @@ var (
 		"Access-log records written but not yet fdatasynced (what a power cut now would lose; 0 with --log-sync always).", nil, nil)
 	descFailed = prometheus.NewDesc("ossd_accesslog_journal_failed",
 		"1 while the access-log journal refuses records (requests to logged buckets get 503), else 0.", nil, nil)
+	descTaken = prometheus.NewDesc("ossd_accesslog_taken_over_records_pending",
+		"With --log-dir: records left to deliver in the journal of a dead node this node took over, by that node's id.", []string{"node"}, nil)
 	descObjects = prometheus.NewDesc("ossd_bucket_objects",
 		"Object versions stored in a bucket (delete markers not counted).", []string{"bucket"}, nil)
 	descBytes = prometheus.NewDesc("ossd_bucket_bytes",
@@ -92,7 +94,7 @@ var (
 )
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPending, descOldest, descUnsynced, descFailed, descObjects, descBytes} {
+	for _, d := range []*prometheus.Desc{descPending, descOldest, descUnsynced, descFailed, descTaken, descObjects, descBytes} {
 		ch <- d
 	}
 }
@@ -109,10 +111,15 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descUnsynced, prometheus.GaugeValue, float64(c.s.Log.Unsynced()))
 	failed := 0.0
-	if c.s.Log.JournalStatus().Failed != nil || c.s.sink.Healthy() != nil {
+	if c.s.Log.JournalStatus().Failed != nil || c.s.sink.Healthy() != nil || c.s.node != nil && !c.s.node.Lease().Valid() {
 		failed = 1
 	}
 	ch <- prometheus.MustNewConstMetric(descFailed, prometheus.GaugeValue, failed)
+	if c.s.node != nil {
+		for _, t := range c.s.node.Taken() {
+			ch <- prometheus.MustNewConstMetric(descTaken, prometheus.GaugeValue, float64(t.Pending), t.Node)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	usage, err := c.s.Service.BucketUsage(ctx)
