@@ -164,6 +164,8 @@ func TestParseObjectName(t *testing.T) {
 	}{
 		{"log/", "log/examplebucket2026-11-24-10-00-00-00000000000004D2", true, "examplebucket", time.Date(2026, 11, 24, 10, 0, 0, 0, cst)},
 		{"", "b-1-22026-01-02-03-00-00-ABC", true, "b-1-2", time.Date(2026, 1, 2, 3, 0, 0, 0, cst)},
+		// ossd with a node id in UniqueString (several nodes)
+		{"log/", "log/examplebucket2026-11-24-10-00-00-N7K2Q9XA00000000000004D2", true, "examplebucket", time.Date(2026, 11, 24, 10, 0, 0, 0, cst)},
 		{"log/", "other/b2026-11-24-10-00-00-1", false, "", time.Time{}},
 		{"log/", "log/2026-11-24-10-00-00-1", false, "", time.Time{}},  // no source
 		{"log/", "log/b2026-11-24-10-00-00-", false, "", time.Time{}},  // no unique part
