@@ -147,8 +147,33 @@ func OpenNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 		}
 	}
 	cfg.Log.Dir, cfg.Log.NodeID, cfg.Log.Lease = filepath.Join(cfg.Root, ls.Node), ls.Node, n.lease
+	// Replaying a large journal may outlast the lease: keep it renewed
+	// meanwhile, or another node would take the journal being opened.
+	rctx := context.WithoutCancel(ctx) // ctx bounds the wait above, not the replay
+	opened, renewing := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(renewing)
+		for {
+			select {
+			case <-opened:
+				return
+			case <-ls.Clock.After(ls.Duration / 3):
+				if _, err := n.lease.Renew(rctx); err != nil {
+					n.log.Warn("renewing the lease of this node's access-log journal", "err", err)
+				}
+			}
+		}
+	}()
 	own, err := Open(cfg.Log)
+	close(opened)
+	<-renewing
+	if err == nil {
+		_, err = n.lease.Renew(rctx) // trusted for a whole validity from now
+	}
 	if err != nil {
+		if own != nil {
+			own.Close()
+		}
 		n.lease.Release(context.Background(), false)
 		return nil, err
 	}
