@@ -145,11 +145,13 @@ func BenchmarkPutTwoNodes(b *testing.B) {
 			}
 			wg.Wait()
 			b.StopTimer()
-			var conflicts, commits int64
+			var conflicts, commits, exclusive int64
 			for _, s := range nodes {
 				conflicts += s.Stats().Conflicts
 				commits += s.Stats().Commits
+				exclusive += s.Stats().Exclusive
 			}
+			b.ReportMetric(float64(exclusive), "exclusive")
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
 			b.ReportMetric(float64(conflicts)/float64(b.N), "conflicts/op")
 			b.ReportMetric(float64(b.N)/float64(commits), "puts/commit")

@@ -57,6 +57,10 @@ type Options struct {
 	// MaxAttempts bounds the runs of one Update that keep failing on
 	// serialization conflicts (default 50).
 	MaxAttempts int
+	// EscalateAfter is how many conflicts an Update running alone may
+	// meet before its next attempts run exclusively (default 4; see
+	// runAlone).
+	EscalateAfter int
 }
 
 // Store is a meta.Store on a PostgreSQL database.
@@ -73,7 +77,7 @@ type Store struct {
 	running    sync.WaitGroup
 
 	stats struct {
-		commits, conflicts, batches, batched, aborted atomic.Int64
+		commits, conflicts, batches, batched, aborted, exclusive atomic.Int64
 	}
 }
 
@@ -91,11 +95,12 @@ type Stats struct {
 	Batches   int64 // transactions that carried more than one Update
 	Batched   int64 // Updates committed in such transactions
 	Aborted   int64 // batches given up as a whole (their Updates then ran alone)
+	Exclusive int64 // attempts run exclusively, after EscalateAfter conflicts
 }
 
 // Stats returns the Store's counters.
 func (s *Store) Stats() Stats {
-	return Stats{s.stats.commits.Load(), s.stats.conflicts.Load(), s.stats.batches.Load(), s.stats.batched.Load(), s.stats.aborted.Load()}
+	return Stats{s.stats.commits.Load(), s.stats.conflicts.Load(), s.stats.batches.Load(), s.stats.batched.Load(), s.stats.aborted.Load(), s.stats.exclusive.Load()}
 }
 
 const schema = `CREATE TABLE IF NOT EXISTS ossd_kv (
@@ -128,6 +133,9 @@ func OpenOptions(ctx context.Context, url string, opts Options) (*Store, error) 
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 50
+	}
+	if opts.EscalateAfter <= 0 {
+		opts.EscalateAfter = 4
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -319,6 +327,17 @@ func backoff(n int) {
 
 // runAlone runs c in transactions of its own until one commits, c's fn
 // fails, or a failure is not worth another attempt.
+//
+// A transaction that keeps meeting conflicts can starve: PostgreSQL lets
+// the first of two conflicting transactions to commit win, and the batches
+// of other nodes, longer and always in flight, win every time (an Update
+// gave up after 50 attempts in BenchmarkPutTwoNodes/hot-records). So after
+// EscalateAfter conflicts its attempts run exclusively: every write
+// transaction of every node holds a shared advisory lock (taken with BEGIN,
+// no round trip of its own), and an exclusive attempt first takes that lock
+// exclusively, for its session, before its transaction starts: it waits for
+// the transactions in flight, keeps new ones out, and then has nothing to
+// conflict with.
 func (s *Store) runAlone(c *call) error {
 	var err error
 	for n := 0; n < s.opts.MaxAttempts; n++ {
@@ -326,7 +345,7 @@ func (s *Store) runAlone(c *call) error {
 			backoff(n)
 		}
 		var errs []error
-		errs, err = s.attempt([]*call{c})
+		errs, err = s.attemptMode(n >= s.opts.EscalateAfter, []*call{c})
 		if err == nil {
 			return errs[0]
 		}
@@ -343,6 +362,15 @@ func (s *Store) runAlone(c *call) error {
 // outcome is unknown (the connection broke during COMMIT); retryable(err)
 // tells whether running the calls again may succeed.
 func (s *Store) attempt(calls []*call) (errs []error, err error) {
+	return s.attemptMode(false, calls)
+}
+
+// writeLock is the advisory lock every write transaction holds shared and
+// an exclusive attempt holds exclusively (see runAlone).
+const writeLock = schemaLock + 1
+
+// attemptMode is attempt, exclusive or not.
+func (s *Store) attemptMode(exclusive bool, calls []*call) (errs []error, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.TxTimeout)
 	defer cancel()
 	// A lone Update waits for a connection no longer than its ctx allows.
@@ -360,7 +388,37 @@ func (s *Store) attempt(calls []*call) (errs []error, err error) {
 		return nil, s.wrap(err)
 	}
 	t := &pgTx{s: s, ctx: ctx, conn: conn.Conn()}
+	if exclusive {
+		// A session lock, taken before the transaction's snapshot: one
+		// taken inside it would leave the snapshot older than the
+		// commits it waited for.
+		s.stats.exclusive.Add(1)
+		if _, err := t.conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(writeLock)); err != nil {
+			s.discard(conn)
+			return nil, s.wrap(err)
+		}
+	}
+	// finish ends the attempt's use of conn; an exclusive one unlocks
+	// first, or ends the session (which unlocks) when it cannot: a pooled
+	// connection must not keep the lock.
+	finish := func(err error) {
+		if exclusive {
+			c := conn.Conn()
+			if c.PgConn().TxStatus() != 'I' {
+				if _, e := c.Exec(ctx, "ROLLBACK"); e != nil {
+					s.discard(conn)
+					return
+				}
+			}
+			if _, e := c.Exec(ctx, "SELECT pg_advisory_unlock($1)", int64(writeLock)); e != nil {
+				s.discard(conn)
+				return
+			}
+		}
+		s.release(conn, err)
+	}
 	t.queue("BEGIN ISOLATION LEVEL SERIALIZABLE")
+	t.queue("SELECT pg_advisory_xact_lock_shared($1)", int64(writeLock))
 	errs = make([]error, len(calls))
 	multi := len(calls) > 1
 	ran := 0
@@ -393,7 +451,7 @@ func (s *Store) attempt(calls []*call) (errs []error, err error) {
 		t.queue("COMMIT")
 		if err := t.flush(); err != nil {
 			broken := t.conn.IsClosed()
-			s.release(conn, err)
+			finish(err)
 			if broken && !pgconn.SafeToRetry(err) {
 				// The COMMIT may or may not have reached the server.
 				return nil, fmt.Errorf("%w: commit outcome unknown: %w", meta.ErrUnavailable, err)
@@ -404,13 +462,13 @@ func (s *Store) attempt(calls []*call) (errs []error, err error) {
 			return nil, s.wrap(err)
 		}
 		s.stats.commits.Add(1)
-		s.release(conn, nil)
+		finish(nil)
 		return errs, nil
 	}
 	if !t.sent {
 		// Nothing reached the server (every fn failed before reading):
 		// there is no transaction to roll back.
-		s.release(conn, nil)
+		finish(nil)
 		return errs, nil
 	}
 	err = t.err
@@ -420,7 +478,7 @@ func (s *Store) attempt(calls []*call) (errs []error, err error) {
 	if rerr := t.flush(); err == nil {
 		err = rerr
 	}
-	s.release(conn, err)
+	finish(err)
 	if err == nil {
 		return errs, nil // every fn failed or was canceled: nothing to commit
 	}
@@ -458,6 +516,15 @@ func (s *Store) release(conn *pgxpool.Conn, err error) {
 		}
 		cancel()
 	}
+	conn.Release()
+}
+
+// discard closes conn (ending its session) and gives it back to the pool,
+// which drops it.
+func (s *Store) discard(conn *pgxpool.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	conn.Conn().Close(ctx)
+	cancel()
 	conn.Release()
 }
 

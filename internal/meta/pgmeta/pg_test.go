@@ -40,6 +40,9 @@ func TestConformance(t *testing.T) {
 	}{
 		{"batched", pgmeta.Options{}},
 		{"unbatched", pgmeta.Options{MaxBatch: 1}},
+		// Every rerun exclusive: the escalation path under the suite's
+		// conflicting cases.
+		{"escalating", pgmeta.Options{MaxBatch: 1, EscalateAfter: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var last string // the database open(t, false) made last
@@ -112,14 +115,17 @@ func TestCanceledView(t *testing.T) {
 func TestBatch(t *testing.T) {
 	s := open(t, pgtest.URL(t), pgmeta.Options{})
 	ctx := context.Background()
-	release := make(chan struct{})
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	first := make(chan error, 1)
 	go func() {
 		first <- s.Update(ctx, func(tx meta.Tx) error {
+			once.Do(func() { close(started) })
 			<-release // hold the committer until the others are queued
 			return tx.Put(meta.SpaceObjects, []byte("first"), []byte("v"))
 		})
 	}()
+	<-started // the committer runs it: the others queue behind
 	const n = 10
 	errs := make([]error, n)
 	var wg sync.WaitGroup
