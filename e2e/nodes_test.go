@@ -53,8 +53,10 @@ func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	return c
 }
 
-func (c *cluster) dataDir(i int) string { return filepath.Join(c.shared, fmt.Sprintf("node%d-data", i)) }
-func nodeID(i int) string              { return fmt.Sprintf("node%d", i) }
+func (c *cluster) dataDir(i int) string {
+	return filepath.Join(c.shared, fmt.Sprintf("node%d-data", i))
+}
+func nodeID(i int) string { return fmt.Sprintf("node%d", i) }
 
 // start starts node i (again, after a kill: same data directory and id).
 func (c *cluster) start(t *testing.T, i int) *proc {
