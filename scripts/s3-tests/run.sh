@@ -63,7 +63,13 @@ main_id=$(sed -n 's/^ *"id": *"\([^"]*\)".*/\1/p' "$tmp/data/credentials.json")
 if [ "${ONE_USER:-}" = 1 ]; then
 	alt_ak=$main_ak alt_sk=$main_sk alt_id=$main_id alt_name=$main_id
 fi
-out=$(ENDPOINT="$endpoint" AK=$main_ak SK=$main_sk ALT_AK=$alt_ak ALT_SK=$alt_sk \
+# BOTO_DISABLE_CRT: botocore signs with the AWS Common Runtime when
+# python3-awscrt is installed (awscli pulls it in, so CI always has it), and
+# that signer refuses to presign a URL with ExpiresIn=0 before any request is
+# sent: test_object_raw_get_x_amz_expires_out_range_zero would then fail in the
+# client and say nothing about ossd. botocore's own signer sends the request
+# and the test checks ossd's 403.
+out=$(BOTO_DISABLE_CRT=true ENDPOINT="$endpoint" AK=$main_ak SK=$main_sk ALT_AK=$alt_ak ALT_SK=$alt_sk \
 	MAIN_ID=$main_id MAIN_NAME=$main_id ALT_ID=$alt_id ALT_NAME=$alt_name \
 	K=${K:-} OUT=${OUT:-} bash "$suite") || { echo "$out"; echo "s3-tests: the suite could not run"; exit 1; }
 # The suite's closing "N passed, M failed" is re-printed in words of its own:
