@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -705,4 +706,60 @@ func TestSealedSegmentGarbage(t *testing.T) {
 	if _, err := Open(Config{Dir: "/log", FS: e.fs, Sink: e.sink, Clock: e.clk}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Open = %v, want ErrCorrupt", err)
 	}
+}
+
+// TestCloseDuringAppends closes an always-mode Log while many goroutines
+// append (each batch is written by one of its callers, with no writer
+// goroutine to drain the queue at close): Close must wait for the batches
+// begun, every Append must return, those that succeeded must be in the
+// journal when it is opened again and those that failed must not.
+func TestCloseDuringAppends(t *testing.T) {
+	dir := t.TempDir()
+	sink := newMemSink("logs")
+	cfg := Config{Dir: dir, Sink: sink, Clock: NewFakeClock(at(10, 30, 0))}
+	l, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const G = 16
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		acked []string
+		total atomic.Int64
+	)
+	for g := range G {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				id := fmt.Sprintf("g%d-%d", g, i)
+				err := l.Append(context.Background(), rec(id, "src", "logs", "", at(10, 0, 0)))
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("append %s: %v", id, err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, id)
+				mu.Unlock()
+				total.Add(1)
+			}
+		})
+	}
+	for total.Load() < 200 {
+		runtime.Gosched()
+	}
+	l.Close()
+	wg.Wait()
+
+	l2, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	if err := l2.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	exactlyOnce(t, sink, acked)
 }
