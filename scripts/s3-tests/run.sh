@@ -49,7 +49,7 @@ pid=$!
 # Port 0: ossd picks a free port and its banner names the endpoint.
 endpoint=
 for _ in $(seq 300); do
-	endpoint=$(sed -n 's/^ossd listening on //p' "$tmp/ossd.log" 2>/dev/null)
+	endpoint=$(sed -n 's/^ossd listening on //p' "$tmp/ossd.log" 2>/dev/null || true) # the file may not exist yet
 	[ -n "$endpoint" ] && break
 	kill -0 "$pid" 2>/dev/null || { cat "$tmp/ossd.log"; echo "s3-tests: ossd did not start"; exit 1; }
 	sleep 0.1
