@@ -276,7 +276,13 @@ func New(cfg Config) (*Server, error) {
 	if !cfg.NoMetrics {
 		mx = metrics.New()
 	}
-	svc := service.New(service.Config{Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger, UnblockNewBuckets: cfg.UnblockNewBuckets, Metrics: mx}, m, bs)
+	// The node id names this node's journal and the holder of the
+	// lifecycle run lease on a shared store.
+	if cfg.NodeID, err = ResolveNodeID(cfg.DataDir, cfg.NodeID); err != nil {
+		m.Close()
+		return nil, err
+	}
+	svc := service.New(service.Config{Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger, UnblockNewBuckets: cfg.UnblockNewBuckets, Metrics: mx, NodeID: cfg.NodeID}, m, bs)
 	started := time.Now()
 	sweepCtx, cancelSweep := context.WithCancel(context.Background())
 	sweepDone := make(chan struct{})
@@ -299,12 +305,6 @@ func New(cfg Config) (*Server, error) {
 	if mx != nil {
 		logCfg.OnSync, logCfg.OnDeliveryFailure = mx.ObserveSync, mx.DeliveryFailed
 	}
-	if cfg.NodeID, err = ResolveNodeID(cfg.DataDir, cfg.NodeID); err != nil {
-		s.stopSweep()
-		m.Close()
-		return nil, err
-	}
-	s.cfg.NodeID = cfg.NodeID
 	// A node that comes back while another delivers its journal gets it
 	// back within a third of the lease; longer means another live process
 	// runs with this node id.

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -49,14 +48,21 @@ type lifecycleState struct {
 	Bucket string    `json:"bucket"`
 	After  string    `json:"after"` // last key done in Bucket
 	Phase  string    `json:"phase"` // "objects" or "uploads"
+	// epoch is the run lease this run holds (lifecycle_lease.go); 0: no
+	// lease, the store is one node's.
+	epoch uint64
 }
 
 // LifecycleStats counts what a run did.
 type LifecycleStats struct {
-	Expired   int // current versions expired (deleted, or hidden by a delete marker)
-	Versions  int // noncurrent versions and delete markers removed
-	Aborted   int // multipart uploads aborted
-	Resumed   bool
+	Expired  int // current versions expired (deleted, or hidden by a delete marker)
+	Versions int // noncurrent versions and delete markers removed
+	Aborted  int // multipart uploads aborted
+	Resumed  bool
+	// Skipped: the run did not start, because another node was running
+	// the lifecycle (with ErrLifecycleBusy) or, for a scheduled run, had
+	// already made the run due at this time.
+	Skipped   bool
 	Completed time.Time
 }
 
@@ -83,23 +89,32 @@ var lifecycleSeq = func() *atomic.Uint32 {
 // RunLifecycle runs the lifecycle rules of every bucket as of now, or
 // resumes the run a crash interrupted (with that run's clock reading). It
 // returns when every bucket is done; ctx stops it between actions, leaving
-// its progress saved.
+// its progress saved. On a shared store it returns ErrLifecycleBusy, doing
+// nothing, while another node runs the lifecycle, and
+// ErrLifecycleLeaseLost when another node took its run over.
 func (s *Service) RunLifecycle(ctx context.Context, now time.Time, logf LifecycleLogger) (LifecycleStats, error) {
+	return s.runLifecycle(ctx, now, logf, nil)
+}
+
+// runLifecycle is RunLifecycle; done, if set, says whether the run that
+// ended at last (another node's, on a shared store) already made the run
+// due at now, which is then skipped.
+func (s *Service) runLifecycle(ctx context.Context, now time.Time, logf LifecycleLogger, done func(last time.Time) bool) (LifecycleStats, error) {
 	s.lifecycleMu.Lock()
 	defer s.lifecycleMu.Unlock()
 	var st LifecycleStats
-	state, err := s.loadLifecycleState(ctx)
+	state, resumed, err := s.beginLifecycle(ctx, now, done)
+	if errors.Is(err, ErrLifecycleBusy) {
+		st.Skipped = true
+	}
 	if err != nil {
 		return st, err
 	}
-	if state != nil {
-		st.Resumed = true
-	} else {
-		state = &lifecycleState{Now: now.UTC(), Phase: "objects"}
-		if err := s.saveLifecycleState(ctx, state); err != nil {
-			return st, err
-		}
+	if state == nil {
+		st.Skipped = true
+		return st, nil
 	}
+	st.Resumed = resumed
 	var buckets []string
 	err = s.meta.View(ctx, func(tx meta.Tx) error {
 		buckets = buckets[:0]
@@ -118,45 +133,126 @@ func (s *Service) RunLifecycle(ctx context.Context, now time.Time, logf Lifecycl
 			state.Bucket, state.After, state.Phase = name, "", "objects"
 		}
 		if err := s.lifecycleBucket(ctx, state, logf, &st); err != nil {
-			return st, err
+			return st, s.lifecycleStopped(err)
 		}
 	}
 	last, _ := state.Now.MarshalText()
 	if err := s.update(ctx, func(tx meta.Tx) error {
+		if state.epoch != 0 {
+			if _, err := s.heldLifecycleLease(tx, state.epoch); err != nil {
+				return err
+			}
+			if err := meta.DeleteSystem(tx, lifecycleLeaseKey); err != nil {
+				return err
+			}
+		}
 		if err := meta.PutSystem(tx, lifecycleLastKey, last); err != nil {
 			return err
 		}
 		return meta.DeleteSystem(tx, lifecycleStateKey)
 	}); err != nil {
-		return st, fmt.Errorf("lifecycle: finish run: %w", err)
+		return st, s.lifecycleStopped(fmt.Errorf("lifecycle: finish run: %w", err))
 	}
 	st.Completed = state.Now
 	return st, nil
 }
 
-func (s *Service) loadLifecycleState(ctx context.Context) (*lifecycleState, error) {
-	var raw []byte
-	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		v, err := meta.GetSystem(tx, lifecycleStateKey)
-		raw = append([]byte(nil), v...)
-		return err
-	})
-	if err != nil || len(raw) == 0 {
-		return nil, err
+// lifecycleStopped logs a run's loss of its lease, once, where it is found
+// (scheduled and on-demand runs alike), and returns err.
+func (s *Service) lifecycleStopped(err error) error {
+	if errors.Is(err, ErrLifecycleLeaseLost) {
+		s.log.Warn("lifecycle: this node's run lost its lease (it expired and another node took the run over); stopping without saving progress", "err", err)
 	}
-	var st lifecycleState
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return nil, fmt.Errorf("lifecycle: saved run state: %w", err)
-	}
-	return &st, nil
+	return err
 }
 
-func (s *Service) saveLifecycleState(ctx context.Context, st *lifecycleState) error {
-	raw, err := json.Marshal(st)
-	if err != nil {
-		return err
+// beginLifecycle returns the run to do: the one a crash (or a lost lease)
+// interrupted, resumed, or a new one as of now, saved. On a shared store it
+// takes the run lease in the same transaction (ErrLifecycleBusy when
+// another node holds it), and, when no run is unfinished, asks done about
+// the last completed run: a nil state then means skip.
+func (s *Service) beginLifecycle(ctx context.Context, now time.Time, done func(last time.Time) bool) (state *lifecycleState, resumed bool, err error) {
+	if !s.shared {
+		// One node: as before leases, a read and, for a new run, one
+		// commit.
+		if err := s.meta.View(ctx, func(tx meta.Tx) error {
+			state, err = getLifecycleState(tx)
+			return err
+		}); err != nil || state != nil {
+			return state, state != nil, err
+		}
+		state = &lifecycleState{Now: now.UTC(), Phase: "objects"}
+		return state, false, s.saveLifecycleState(ctx, state)
 	}
-	if err := s.update(ctx, func(tx meta.Tx) error { return meta.PutSystem(tx, lifecycleStateKey, raw) }); err != nil {
+	err = s.update(ctx, func(tx meta.Tx) error {
+		state, resumed = nil, false
+		saved, err := getLifecycleState(tx)
+		if err != nil {
+			return err
+		}
+		if saved == nil && done != nil {
+			last, err := lastLifecycleRun(tx)
+			if err != nil || (!last.IsZero() && done(last)) {
+				return err
+			}
+		}
+		epoch, err := s.takeLifecycleLease(tx)
+		if err != nil {
+			return err
+		}
+		if saved != nil {
+			saved.epoch = epoch
+			state, resumed = saved, true
+			return nil
+		}
+		state = &lifecycleState{Now: now.UTC(), Phase: "objects", epoch: epoch}
+		return putLifecycleState(tx, state)
+	})
+	if err != nil && !errors.Is(err, ErrLifecycleBusy) {
+		err = fmt.Errorf("lifecycle: start run: %w", err)
+	}
+	return state, resumed, err
+}
+
+func getLifecycleState(tx meta.Tx) (*lifecycleState, error) {
+	return getSystemJSON[lifecycleState](tx, lifecycleStateKey)
+}
+
+func putLifecycleState(tx meta.Tx, st *lifecycleState) error {
+	return putSystemJSON(tx, lifecycleStateKey, st)
+}
+
+// lastLifecycleRun is the clock reading of the last completed run; zero if
+// none completed.
+func lastLifecycleRun(tx meta.Tx) (time.Time, error) {
+	var last time.Time
+	raw, err := meta.GetSystem(tx, lifecycleLastKey)
+	if err != nil || len(raw) == 0 {
+		return last, err
+	}
+	if err := last.UnmarshalText(raw); err != nil {
+		return time.Time{}, fmt.Errorf("lifecycle: last run: %w", err)
+	}
+	return last, nil
+}
+
+// saveLifecycleState commits the run's progress; a leased run's save
+// checks and renews its lease in the same transaction, so a run that lost
+// it moves nothing.
+func (s *Service) saveLifecycleState(ctx context.Context, st *lifecycleState) error {
+	if err := s.update(ctx, func(tx meta.Tx) error {
+		if st.epoch != 0 {
+			l, err := s.heldLifecycleLease(tx, st.epoch)
+			if err != nil {
+				return err
+			}
+			l.Expires = s.now().Add(s.lifecycleLeaseDuration())
+			if err := putLifecycleLease(tx, l); err != nil {
+				return err
+			}
+		}
+		return putLifecycleState(tx, st)
+	}); err != nil {
 		return fmt.Errorf("lifecycle: save progress: %w", err)
 	}
 	return nil
@@ -201,9 +297,15 @@ func (s *Service) lifecycleBucket(ctx context.Context, state *lifecycleState, lo
 	if err != nil {
 		return fmt.Errorf("lifecycle: scan uploads of %s: %w", state.Bucket, err)
 	}
-	for _, u := range ups {
+	for i, u := range ups {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if state.epoch != 0 && i > 0 && i%lifecycleBatch == 0 {
+			// Renew the lease as a batch of keys does.
+			if err := s.saveLifecycleState(ctx, state); err != nil {
+				return err
+			}
 		}
 		if err := s.lifecycleUpload(ctx, u, state.Now, logf, st); err != nil {
 			return err
@@ -417,25 +519,33 @@ type LifecycleSchedule struct {
 // passed while the server was down (a server that never ran the rules
 // owes nothing: it waits for the next midnight).
 func (s *Service) lifecycleOwed(ctx context.Context, sc LifecycleSchedule) bool {
-	if state, err := s.loadLifecycleState(ctx); err != nil || state != nil {
-		return err == nil
-	}
-	if sc.Interval > 0 {
-		return false
-	}
-	var raw []byte
-	if err := s.meta.View(ctx, func(tx meta.Tx) error {
-		v, err := meta.GetSystem(tx, lifecycleLastKey)
-		raw = append([]byte(nil), v...)
+	owed := false
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		state, err := getLifecycleState(tx)
+		if err != nil || state != nil {
+			owed = state != nil
+			return err
+		}
+		if sc.Interval > 0 {
+			return nil
+		}
+		last, err := lastLifecycleRun(tx)
+		owed = !last.IsZero() && last.Before(sc.Clock.Now().UTC().Truncate(24*time.Hour))
 		return err
-	}); err != nil || len(raw) == 0 {
-		return false
+	})
+	return owed && err == nil
+}
+
+// ranSince reports whether a run that started at last (another node's, on
+// a shared store) is the run due at now: on the daily schedule, one that
+// started at or after today's midnight; under an interval, one that
+// started less than an interval ago. So N nodes make one run a day, or
+// about one per interval, not N.
+func (sc LifecycleSchedule) ranSince(last, now time.Time) bool {
+	if sc.Interval > 0 {
+		return now.Sub(last) < sc.Interval
 	}
-	var last time.Time
-	if err := last.UnmarshalText(raw); err != nil {
-		return false
-	}
-	return last.Before(sc.Clock.Now().UTC().Truncate(24 * time.Hour))
+	return !last.Before(now.UTC().Truncate(24 * time.Hour))
 }
 
 // NextLifecycleRun is when a run after now starts under interval.
@@ -449,33 +559,54 @@ func NextLifecycleRun(now time.Time, interval time.Duration) time.Time {
 // StartLifecycle runs the lifecycle in the background until ctx ends; the
 // returned function waits for it to stop. A run a crash interrupted is
 // resumed at once.
+//
+// On a shared store every node keeps the schedule, and a node skips the
+// runs another node has made (ranSince) or is making (ErrLifecycleBusy).
+// A node that found a run in progress elsewhere looks again a lease
+// duration later (or at its next scheduled time, if sooner): if the holder
+// died, its lease has expired by then and this node resumes the run from
+// its saved progress, the same day.
 func (s *Service) StartLifecycle(ctx context.Context, sc LifecycleSchedule) (wait func()) {
 	stopped := make(chan struct{})
-	run := func() {
-		st, err := s.RunLifecycle(ctx, sc.Clock.Now(), sc.Log)
+	var done func(last time.Time) bool
+	if s.shared {
+		done = func(last time.Time) bool { return sc.ranSince(last, sc.Clock.Now()) }
+	}
+	run := func() (busy bool) {
+		st, err := s.runLifecycle(ctx, sc.Clock.Now(), sc.Log, done)
 		switch {
+		case errors.Is(err, ErrLifecycleBusy):
+			s.log.Info("lifecycle: run skipped, another node is running the lifecycle; looking again later", "in", s.lifecycleLeaseDuration(), "err", err)
+		case errors.Is(err, ErrLifecycleLeaseLost):
+			// Logged where it was found; the other node carries on.
 		case err != nil && ctx.Err() == nil:
 			s.log.Warn("lifecycle run failed; it resumes at the next run", "err", err)
+		case st.Skipped:
+			s.log.Debug("lifecycle: run skipped, another node made it")
 		case st.Expired+st.Versions+st.Aborted > 0:
 			s.log.Info("lifecycle run", "expired", st.Expired, "versions", st.Versions, "aborted", st.Aborted, "resumed", st.Resumed)
 		}
 		if sc.Done != nil && ctx.Err() == nil {
 			sc.Done(st, err)
 		}
+		return errors.Is(err, ErrLifecycleBusy)
 	}
 	go func() {
 		defer close(stopped)
-		if s.lifecycleOwed(ctx, sc) {
-			run()
-		}
+		due := s.lifecycleOwed(ctx, sc)
 		for {
+			busy := due && run()
 			now := sc.Clock.Now()
+			wait := NextLifecycleRun(now, sc.Interval).Sub(now)
+			if busy {
+				wait = min(wait, s.lifecycleLeaseDuration())
+			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-sc.Clock.After(NextLifecycleRun(now, sc.Interval).Sub(now)):
+			case <-sc.Clock.After(wait):
 			}
-			run()
+			due = true
 		}
 	}()
 	return func() { <-stopped }

@@ -7,6 +7,7 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -56,6 +57,15 @@ type Config struct {
 	// Metrics receives what the service counts: lifecycle actions
 	// (Metrics.LifecycleAction). Nil counts nothing.
 	Metrics *metrics.Metrics
+	// NodeID is this node's id (--node-id): it names the holder of the
+	// lifecycle run lease on a shared store, and lets a restarted node
+	// take its own lease back at once. Empty: the lease names only this
+	// Service's random instance id.
+	NodeID string
+	// LifecycleLease is how long a lifecycle run's lease lasts unless
+	// renewed; zero means DefaultLifecycleLease. Expiries are read on Now,
+	// so the nodes' clocks must agree within a small part of it.
+	LifecycleLease time.Duration
 }
 
 // Service implements the operations over a metadata store and a blob store.
@@ -74,8 +84,12 @@ type Service struct {
 	accountBPA  accountBlocks
 	policies    policyCache
 	// lifecycleMu keeps lifecycle runs (scheduled, resumed, on demand)
-	// from overlapping: they share one saved progress record.
+	// from overlapping: they share one saved progress record. Across
+	// nodes the run lease does (lifecycle_lease.go).
 	lifecycleMu sync.Mutex
+	// instance tells this Service's lifecycle lease from another
+	// process's with the same node id.
+	instance string
 }
 
 // New returns a Service. It does not own meta or blobs.
@@ -89,7 +103,7 @@ func New(cfg Config, m meta.Store, b *blob.Store) *Service {
 	if cfg.InlineMax == 0 {
 		cfg.InlineMax = 64 << 10
 	}
-	return &Service{cfg: cfg, meta: m, blobs: b, log: cfg.Logger, shared: meta.IsShared(m)}
+	return &Service{cfg: cfg, meta: m, blobs: b, log: cfg.Logger, shared: meta.IsShared(m), instance: rand.Text()}
 }
 
 // Metrics is where the service's counters go (nil: nowhere; every method
