@@ -398,3 +398,33 @@ func TestLifecycleIntervalAcrossNodes(t *testing.T) {
 		}
 	})
 }
+
+// TestLifecycleRestartTakesLeaseBack: a node killed mid-run and started
+// again with its node id takes its run's lease back at once and resumes
+// the run, while another node still finds the lease held.
+func TestLifecycleRestartTakesLeaseBack(t *testing.T) {
+	forBackends(t, func(t *testing.T, be string) {
+		c, clk := lifecycleCluster(t, be, 0)
+		node := func(id string) *service.Service {
+			return service.New(service.Config{Region: "cn-hangzhou", Now: clk.Now, NodeID: id}, c.store, c.blobs)
+		}
+		var lines lifecycleLines
+		reading := clk.Now()
+		ctx, kill := context.WithCancel(context.Background())
+		if _, err := node("n1").RunLifecycle(ctx, reading, lines.logger(func(n int) {
+			if n == 300 {
+				kill()
+			}
+		})); !errors.Is(err, context.Canceled) {
+			t.Fatalf("node n1's first run: %v, want canceled", err)
+		}
+		if _, err := node("n2").RunLifecycle(context.Background(), clk.Now(), lines.logger(nil)); !errors.Is(err, service.ErrLifecycleBusy) {
+			t.Fatalf("node n2 while n1's lease holds: %v, want ErrLifecycleBusy", err)
+		}
+		st, err := node("n1").RunLifecycle(context.Background(), clk.Now(), lines.logger(nil))
+		if err != nil || !st.Resumed || st.Expired != lifecycleKeys-300 || !st.Completed.Equal(reading) {
+			t.Fatalf("node n1 restarted: %+v, %v; want resumed at once, %d expired", st, err, lifecycleKeys-300)
+		}
+		lines.check(t, c)
+	})
+}
