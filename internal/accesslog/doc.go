@@ -171,6 +171,11 @@
 // transactions: a holder refuses records (503 upstream) as soon as its
 // lease has gone three quarters of its duration without a renewal, before
 // anyone may take it over; clocks must agree within the remaining quarter.
+// Such a process resumes on its own: a renewal that finds its lease
+// untouched (same holder, same epoch: nobody else delivered) keeps it; one
+// that finds it taken makes the node reclaim its journal as a restart
+// would (Node.Step): close it, ask for it back, re-open it under the lease
+// at a new epoch.
 //
 // What is not promised: a record whose Append failed may still appear if
 // the process dies between the failed write and its truncation (the write

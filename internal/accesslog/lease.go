@@ -36,8 +36,15 @@ import (
 //
 // Appends are not a store transaction: a holder stops taking records (and
 // putting objects) on its own once its lease is not renewed within
-// LeaseValidity of the duration, before the others may take over, which
+// leaseValidity of the duration, before the others may take over, which
 // covers clocks up to a quarter of the duration apart.
+//
+// A holder whose lease expired may still renew it, at the same epoch, as
+// long as nobody took it: Renew checks holder, process and epoch in its
+// transaction, and any other acquisition changes them, so a renewed lease
+// never had another deliverer meanwhile. Once another process acquired it,
+// the holder's Lease is lost for good; the node gets a new Lease, at a new
+// epoch, by Acquire (Node.Step reclaims its journal so).
 
 var (
 	// ErrLeaseHeld is returned by Acquire when another live process holds

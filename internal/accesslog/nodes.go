@@ -31,11 +31,24 @@ type NodeConfig struct {
 // hold under the names their owner would have used, then releases them; it
 // hands a journal back when its owner returns. Step does one round of that;
 // Start runs Step every third of the lease duration.
+//
+// A node whose own lease was taken over while it lived (a process paused
+// past the lease's expiry, a partition from the store) reclaims its journal
+// as a restart would, without one: see Step.
 type Node struct {
-	cfg   NodeConfig
-	log   *slog.Logger
-	own   *Log
-	lease *Lease
+	cfg NodeConfig
+	log *slog.Logger
+	// own and lease are the own journal and its lease; both are replaced
+	// (under mu) when the node reclaims its journal, and read without it.
+	own   atomic.Pointer[Log]
+	lease atomic.Pointer[Lease]
+	// phase is OwnReclaiming or OwnReopening while the node reclaims its
+	// journal, else OwnHeld (Lease().Valid tells held from unrenewed).
+	phase atomic.Int32
+	// runCtx is Start's context (guarded by mu): the delivery of a
+	// re-opened own journal runs under it (nil before Start: the caller
+	// delivers, by Flush).
+	runCtx context.Context
 
 	mu    sync.Mutex // guards taken; Step holds it throughout
 	taken map[string]*takenJournal
@@ -47,7 +60,8 @@ type Node struct {
 	// after an outage of the store every lease has expired, and the live
 	// owners must get the time to renew theirs before anyone takes them.
 	healthySince time.Time
-	// flushes counts the deliveries of taken journals running.
+	// flushes counts the deliveries of taken journals running, and the
+	// re-opening of the own journal.
 	flushes sync.WaitGroup
 
 	stop      chan struct{}
@@ -126,10 +140,10 @@ func OpenNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 		return nil, err
 	}
 	logged := false
+	var lease *Lease
 	for {
-		lease, err := ls.Acquire(ctx, ls.Node, Own)
-		if err == nil {
-			n.lease = lease
+		var err error
+		if lease, err = ls.Acquire(ctx, ls.Node, Own); err == nil {
 			n.healthySince = ls.Clock.Now()
 			break
 		}
@@ -146,10 +160,26 @@ func OpenNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 		case <-ls.Clock.After(ls.Duration / 6):
 		}
 	}
-	cfg.Log.Dir, cfg.Log.NodeID, cfg.Log.Lease = filepath.Join(cfg.Root, ls.Node), ls.Node, n.lease
-	// Replaying a large journal may outlast the lease: keep it renewed
-	// meanwhile, or another node would take the journal being opened.
-	rctx := context.WithoutCancel(ctx) // ctx bounds the wait above, not the replay
+	own, err := n.openOwn(context.WithoutCancel(ctx), lease) // ctx bounds the wait above, not the replay
+	if err != nil {
+		return nil, err
+	}
+	n.own.Store(own)
+	n.lease.Store(lease)
+	return n, nil
+}
+
+// openOwn opens the node's own journal under lease, just acquired (at start
+// or when reclaiming the journal): the replay counts what another node
+// delivered meanwhile as delivered (the delivery state is in the store), and
+// new records are numbered after the old ones. Replaying a large journal
+// may outlast the lease: it is kept renewed meanwhile, or another node
+// would take the journal being opened. On failure the lease is released,
+// expired.
+func (n *Node) openOwn(ctx context.Context, lease *Lease) (*Log, error) {
+	ls := n.cfg.Leases
+	cfg := n.cfg.Log
+	cfg.Dir, cfg.NodeID, cfg.Lease = filepath.Join(n.cfg.Root, ls.Node), ls.Node, lease
 	opened, renewing := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(renewing)
@@ -158,39 +188,90 @@ func OpenNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 			case <-opened:
 				return
 			case <-ls.Clock.After(ls.Duration / 3):
-				if _, err := n.lease.Renew(rctx); err != nil {
+				if _, err := lease.Renew(ctx); err != nil {
 					n.log.Warn("renewing the lease of this node's access-log journal", "err", err)
 				}
 			}
 		}
 	}()
-	own, err := Open(cfg.Log)
+	own, err := Open(cfg)
 	close(opened)
 	<-renewing
 	if err == nil {
-		_, err = n.lease.Renew(rctx) // trusted for a whole validity from now
+		_, err = lease.Renew(ctx) // trusted for a whole validity from now
 	}
 	if err != nil {
 		if own != nil {
 			own.Close()
 		}
-		n.lease.Release(context.Background(), false)
+		lease.Release(context.Background(), false)
 		return nil, err
 	}
-	n.own = own
-	return n, nil
+	return own, nil
 }
 
-// Log is the node's own journal.
-func (n *Node) Log() *Log { return n.own }
+// Log is the node's own journal. It changes when the node reclaims its
+// journal (see Step): the Log of before is then closed and refuses
+// records, so callers ask for the Log at each use rather than keep it.
+func (n *Node) Log() *Log { return n.own.Load() }
 
-// Lease is the lease of the node's own journal.
-func (n *Node) Lease() *Lease { return n.lease }
+// Lease is the lease of the node's own journal (replaced, like Log, when
+// the node reclaims its journal).
+func (n *Node) Lease() *Lease { return n.lease.Load() }
+
+// OwnState says how a node stands with its own journal.
+type OwnState int32
+
+const (
+	// OwnHeld: its lease is held and renewed in time; records are taken.
+	OwnHeld OwnState = iota
+	// OwnUnrenewed: its lease was not renewed within its validity (the
+	// store unreachable, the process paused): records are refused. A
+	// renewal that finds the lease still this process's at the same epoch
+	// (nobody took it meanwhile, so nobody else delivered) makes it held
+	// again.
+	OwnUnrenewed
+	// OwnReclaiming: another node took the journal over; this node closed
+	// its Log and asks for the journal back. Records are refused.
+	OwnReclaiming
+	// OwnReopening: the lease is back, at a new epoch, and the journal is
+	// being replayed. Records are refused until it is open.
+	OwnReopening
+)
+
+func (s OwnState) String() string {
+	switch s {
+	case OwnHeld:
+		return "held"
+	case OwnUnrenewed:
+		return "unrenewed"
+	case OwnReclaiming:
+		return "reclaiming"
+	case OwnReopening:
+		return "reopening"
+	}
+	return fmt.Sprintf("OwnState(%d)", int32(s))
+}
+
+// OwnState reports how the node stands with its own journal.
+func (n *Node) OwnState() OwnState {
+	if p := OwnState(n.phase.Load()); p != OwnHeld {
+		return p
+	}
+	if !n.Lease().Valid() {
+		return OwnUnrenewed
+	}
+	return OwnHeld
+}
 
 // Start runs Step every third of the lease duration, until Close. The
-// caller starts the own Log's delivery (Log.Start).
+// caller starts the own Log's delivery (Log.Start); the node starts that of
+// an own journal it re-opens after reclaiming it, under ctx.
 func (n *Node) Start(ctx context.Context) {
 	n.started = true
+	n.mu.Lock()
+	n.runCtx = ctx
+	n.mu.Unlock()
 	go func() {
 		defer close(n.loopDone)
 		ctx, cancel := context.WithCancel(ctx)
@@ -216,11 +297,20 @@ func (n *Node) Start(ctx context.Context) {
 // takes over the journals under Root whose lease expired, starting their
 // delivery in the background. Errors are logged; the next Step tries
 // again.
+//
+// When the renewal of the own lease finds it taken (another node took the
+// journal over while this process was paused or cut off), Step reclaims the
+// journal as a restart of the node would, without one: it closes the own
+// Log (whose lost lease already refused records), asks for the journal back
+// (Acquire, Own: the holder hands it back at its next renewal), and once it
+// has the lease again, at a new epoch, re-opens the journal in the
+// background as OpenNode does, and swaps it in. Records are refused until
+// then: from the Step that notices, at most two Steps plus the replay.
 func (n *Node) Step(ctx context.Context) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	now := n.cfg.Leases.Clock.Now()
-	_, err := n.lease.Renew(ctx)
+	_, err := n.Lease().Renew(ctx)
 	switch {
 	case err != nil:
 		n.healthySince = time.Time{}
@@ -229,10 +319,7 @@ func (n *Node) Step(ctx context.Context) {
 	}
 	if err != nil {
 		if errors.Is(err, ErrLeaseLost) {
-			if !n.lostLogged {
-				n.log.Error("this node's access-log journal was taken over by another node (this process was cut off or paused beyond its lease): requests to logged buckets are refused; restart the node to take it back")
-				n.lostLogged = true
-			}
+			n.reclaim(ctx)
 		} else {
 			n.log.Warn("renewing the lease of this node's access-log journal", "err", err)
 		}
@@ -265,6 +352,56 @@ func (n *Node) Step(ctx context.Context) {
 	if !n.healthySince.IsZero() && now.Sub(n.healthySince) >= n.cfg.Leases.Duration {
 		n.scan(ctx)
 	}
+}
+
+// reclaim is Step's part when the own lease was found taken (n.mu held):
+// close the own Log, ask for the journal back, and re-open it once the
+// lease is back. The lease never comes back to this process at the epoch
+// it lost (every change of holder raises it), so the fence keeps out
+// anything the closed Log had begun.
+func (n *Node) reclaim(ctx context.Context) {
+	if OwnState(n.phase.Load()) == OwnReopening {
+		return // the lease is back; the journal is being replayed
+	}
+	if !n.lostLogged {
+		n.log.Error("this node's access-log journal was taken over by another node (this process was cut off or paused beyond its lease): requests to logged buckets are refused while the node asks for it back")
+		n.lostLogged = true
+		n.phase.Store(int32(OwnReclaiming))
+		// No record may be appended under a lost lease (Append refuses
+		// them already), and this Log no longer delivers: the holder does.
+		n.Log().Close()
+	}
+	ls := n.cfg.Leases
+	lease, err := ls.Acquire(ctx, ls.Node, Own)
+	if err != nil {
+		if !errors.Is(err, ErrLeaseHeld) {
+			n.log.Warn("asking for this node's access-log journal back", "err", err)
+		}
+		return
+	}
+	n.log.Info("got this node's access-log journal back; re-opening it", "epoch", lease.Epoch())
+	n.phase.Store(int32(OwnReopening))
+	n.flushes.Add(1)
+	go func() {
+		defer n.flushes.Done()
+		own, err := n.openOwn(context.WithoutCancel(ctx), lease)
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if err != nil {
+			// openOwn released the lease: the next Step asks again.
+			n.log.Error("re-opening this node's access-log journal; the next lease step tries again", "err", err)
+			n.phase.Store(int32(OwnReclaiming))
+			return
+		}
+		n.own.Store(own)
+		n.lease.Store(lease)
+		n.phase.Store(int32(OwnHeld))
+		n.lostLogged = false
+		if n.runCtx != nil {
+			own.Start(n.runCtx)
+		}
+		n.log.Info("re-opened this node's access-log journal: requests to logged buckets are taken again", "epoch", lease.Epoch())
+	}()
 }
 
 // drop closes a taken journal and releases its lease: free when nothing is
@@ -357,8 +494,9 @@ func (n *Node) Close() error {
 			}
 		}
 		n.mu.Unlock()
-		err = n.own.Close()
-		if rerr := n.lease.Release(ctx, n.own.drained()); rerr != nil && !errors.Is(rerr, ErrLeaseLost) {
+		own := n.Log()
+		err = own.Close()
+		if rerr := n.Lease().Release(ctx, own.drained()); rerr != nil && !errors.Is(rerr, ErrLeaseLost) {
 			err = errors.Join(err, rerr)
 		}
 	})

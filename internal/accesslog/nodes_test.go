@@ -119,11 +119,13 @@ func (s *storeSink) putsOnce(t testing.TB) {
 	}
 }
 
-func (s *storeSink) state(t testing.TB, journal string) string {
-	t.Helper()
+func (s *storeSink) state(t testing.TB, journal string) string { return s.system(stateKey(journal)) }
+
+// system is the row key of the store's system space.
+func (s *storeSink) system(key []byte) string {
 	var out string
 	s.store.View(context.Background(), func(tx meta.Tx) error {
-		raw, err := tx.Get(meta.SpaceSystem, stateKey(journal))
+		raw, err := tx.Get(meta.SpaceSystem, key)
 		out = string(raw)
 		return err
 	})
@@ -210,7 +212,7 @@ func (c *cluster) nodeConfig(id string, tweak func(*Config)) NodeConfig {
 // kill abandons n as kill -9 would: its goroutines stop, what it wrote
 // stays (a killed process's writes are in the page cache), its lease is
 // neither renewed nor released.
-func kill(n *Node) { n.own.Close() }
+func kill(n *Node) { n.Log().Close() }
 
 // tick advances the clock by a third of the lease (the period of the lease
 // loop) and steps nodes in order, as their loops would.
@@ -430,6 +432,119 @@ func TestNodeTakeoverRace(t *testing.T) {
 	exactlyOnceIn(t, c.sink.lines(t), ids)
 	c.sink.putsOnce(t)
 }
+
+// Node A, paused (its lease loop stops) past its lease's expiry, loses its
+// journal to node B, which delivers what A had left. A, woken, finds its
+// lease taken: it goes on refusing records, asks for its journal back, gets
+// it at B's next renewal at a new epoch, re-opens it and takes records
+// again, numbered after the old ones, without a restart. Every record is
+// delivered once, under A's names; none was taken while A did not hold the
+// lease.
+func TestNodeReclaimAfterPause(t *testing.T) {
+	c := newCluster(t)
+	ctx := context.Background()
+	a, b := c.node("nodea", nil), c.node("nodeb", nil)
+	defer a.Close()
+	defer b.Close()
+	ids := appendN(t, a, "a", 3, at(10, 10, 0))
+	if err := a.Log().Flush(ctx); err != nil { // records 1-3, by A
+		t.Fatal(err)
+	}
+	ids = append(ids, appendN(t, a, "b", 2, at(10, 20, 0))...) // records 4-5, left to B
+	epoch := a.Lease().Epoch()
+	refused := func(when string) {
+		t.Helper()
+		err := a.Log().Append(ctx, rec("refused-"+when, "src", "logs", "p/", at(10, 25, 0)))
+		if !errors.Is(err, ErrJournalUnavailable) || !errors.Is(err, ErrLeaseLost) {
+			t.Fatalf("Append %s: %v, want a refusal for the lost lease", when, err)
+		}
+	}
+
+	// A is paused: only B steps, takes the journal over once A's lease
+	// has expired, and delivers records 4-5.
+	for range 3 {
+		c.tick(b)
+	}
+	b.flushes.Wait()
+	if c.logs.count(tookOver("nodea")) != 1 {
+		t.Fatalf("B did not take the paused node's journal over:\n%s", c.logs.b.String())
+	}
+	exactlyOnceIn(t, c.sink.lines(t), ids)
+	refused("paused")
+	if s := a.OwnState(); s != OwnUnrenewed {
+		t.Errorf("paused A: state %v, want unrenewed", s)
+	}
+
+	// A wakes: its renewal finds the lease taken; it closes its journal
+	// and asks for it back, still refusing records.
+	step(a)
+	if s := a.OwnState(); s != OwnReclaiming || !c.wanted("nodea") {
+		t.Fatalf("woken A: state %v, asked back %v; want reclaiming, asked", s, c.wanted("nodea"))
+	}
+	refused("reclaiming")
+	step(b) // B hands the journal back
+	if tk := b.Taken(); len(tk) != 0 {
+		t.Fatalf("B kept the journal its owner asked for: %+v", tk)
+	}
+	refused("handed-back")
+	step(a) // A takes the lease and re-opens its journal (step waits for it)
+	if s, e := a.OwnState(), a.Lease().Epoch(); s != OwnHeld || e != epoch+2 {
+		t.Fatalf("A after its journal came back: state %v, epoch %d; want held at epoch %d", s, e, epoch+2)
+	}
+	if !strings.Contains(c.lease("nodea"), `"holder":"nodea"`) {
+		t.Fatalf("lease of A's journal: %s", c.lease("nodea"))
+	}
+
+	// A takes records again, numbered after the old ones; it delivers
+	// only them.
+	ids = append(ids, appendN(t, a, "c", 2, at(10, 30, 0))...)
+	if err := a.Log().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exactlyOnceIn(t, c.sink.lines(t), ids)
+	c.sink.putsOnce(t)
+	want := []string{"logs/p/src2026-11-24-10-00-00-NODEA0000000000000001", "logs/p/src2026-11-24-10-00-00-NODEA0000000000000004",
+		"logs/p/src2026-11-24-10-00-00-NODEA0000000000000006"}
+	if got := slices.Sorted(mapKeys(c.sink.objects(t))); !slices.Equal(got, want) {
+		t.Errorf("objects %q, want %q", got, want)
+	}
+	// A steps on as usual, and may take journals over again.
+	for range 4 {
+		c.tick(a, b)
+	}
+	if s := a.OwnState(); s != OwnHeld || a.Lease().Epoch() != epoch+2 {
+		t.Errorf("A after more steps: state %v, epoch %d", s, a.Lease().Epoch())
+	}
+}
+
+// A node paused past its lease's expiry while nobody took its journal over
+// (no other node) finds its lease untouched when it wakes: its renewal
+// keeps the epoch (nobody else can have delivered: a takeover raises it)
+// and it takes records again, on the same journal.
+func TestNodeUnrenewedResumes(t *testing.T) {
+	c := newCluster(t)
+	ctx := context.Background()
+	a := c.node("nodea", nil)
+	defer a.Close()
+	ids := appendN(t, a, "a", 2, at(10, 10, 0))
+	epoch, log := a.Lease().Epoch(), a.Log()
+	c.clk.Advance(2 * testLease)
+	if err := a.Log().Append(ctx, rec("late", "src", "logs", "p/", at(10, 11, 0))); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("Append past the lease: %v", err)
+	}
+	step(a)
+	if s := a.OwnState(); s != OwnHeld || a.Lease().Epoch() != epoch || a.Log() != log {
+		t.Fatalf("A after renewing an untouched lease: state %v, epoch %d (was %d), same journal %v", s, a.Lease().Epoch(), epoch, a.Log() == log)
+	}
+	ids = append(ids, appendN(t, a, "b", 1, at(10, 12, 0))...)
+	if err := a.Log().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exactlyOnceIn(t, c.sink.lines(t), ids)
+}
+
+// lease is the stored lease row of journal, as JSON.
+func (c *cluster) lease(journal string) string { return c.sink.system(leaseKey(journal)) }
 
 // A deliverer that loses its lease while paused (here: inside the put of
 // its first object, after its own validity check) cannot store that object

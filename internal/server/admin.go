@@ -105,8 +105,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) adminFlush(w http.ResponseWriter, r *http.Request) {
-	err := s.Log.Flush(r.Context())
-	body := map[string]any{"status": statusOf(s.Log.Status())}
+	err := s.Log().Flush(r.Context())
+	body := map[string]any{"status": statusOf(s.Log().Status())}
 	if err != nil {
 		body["error"] = err.Error()
 		writeJSON(w, http.StatusServiceUnavailable, body)
@@ -132,10 +132,13 @@ type logStatusJSON struct {
 	SyncFailures int64        `json:"syncFailures"`
 	Buckets      []statusJSON `json:"buckets"`
 	// Node is this node's id; LeaseEpoch the epoch of its journal's lease
-	// (with a shared --log-dir; 0 without). TakenOver lists the journals of
-	// dead nodes this node is delivering.
+	// and Lease how the node stands with it (with a shared --log-dir: held,
+	// unrenewed, reclaiming or reopening, see accesslog.OwnState; absent
+	// without). TakenOver lists the journals of dead nodes this node is
+	// delivering.
 	Node       string      `json:"node"`
 	LeaseEpoch uint64      `json:"leaseEpoch,omitempty"`
+	Lease      string      `json:"lease,omitempty"`
 	TakenOver  []takenJSON `json:"takenOver,omitempty"`
 }
 
@@ -156,11 +159,11 @@ func SyncMode(syncInterval time.Duration) string {
 }
 
 func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
-	js := s.Log.JournalStatus()
+	js := s.Log().JournalStatus()
 	st := logStatusJSON{Sync: SyncMode(js.SyncInterval), Written: js.Written, Durable: js.Durable,
-		SyncFailures: js.SyncFailures, Buckets: statusOf(s.Log.Status()), Node: s.cfg.NodeID}
+		SyncFailures: js.SyncFailures, Buckets: statusOf(s.Log().Status()), Node: s.cfg.NodeID}
 	if s.node != nil {
-		st.LeaseEpoch = s.node.Lease().Epoch()
+		st.LeaseEpoch, st.Lease = s.node.Lease().Epoch(), s.node.OwnState().String()
 		for _, t := range s.node.Taken() {
 			st.TakenOver = append(st.TakenOver, takenJSON(t))
 		}
@@ -177,7 +180,7 @@ func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 func (s *Server) adminTail(w http.ResponseWriter, r *http.Request) {
 	bucket := r.URL.Query().Get("bucket")
 	asJSON := r.URL.Query().Get("format") == "json"
-	recs := s.Log.Subscribe(r.Context())
+	recs := s.Log().Subscribe(r.Context())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)

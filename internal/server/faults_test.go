@@ -379,7 +379,7 @@ func (n *faultNode) verify(ctx context.Context, want, rec *faultModel) error {
 // in want.logged is in the delivered log lines, and that no line is there
 // twice.
 func (n *faultNode) checkLogs(ctx context.Context, want *faultModel) error {
-	if err := n.srv.Log.Flush(ctx); err != nil {
+	if err := n.srv.Log().Flush(ctx); err != nil {
 		return fmt.Errorf("flush logs: %w", err)
 	}
 	seen := map[string]int{}
@@ -854,7 +854,7 @@ func storageFaults(t *testing.T, logSync time.Duration) {
 				f.arm(e.st)
 				err := op.step(e, op.name)
 				if background {
-					e.n.srv.Log.Sync() // fails: the record of op stays in memory, to be written again
+					e.n.srv.Log().Sync() // fails: the record of op stays in memory, to be written again
 				}
 				if f.mustFail && !background {
 					if err == nil {
@@ -896,7 +896,7 @@ func storageFaults(t *testing.T, logSync time.Duration) {
 			// Sync first: then a power cut may lose no line at all, and the
 			// lines of the requests acknowledged before a failed sync are
 			// checked to have been written again.
-			if err := e.n.srv.Log.Sync(); err != nil {
+			if err := e.n.srv.Log().Sync(); err != nil {
 				t.Fatalf("sync after the fault: %v", err)
 			}
 			e.crashAndCheck(nil)
@@ -930,7 +930,7 @@ func (e *faultEnv) waitJournal() {
 // lock, so it can be read while every filesystem operation waits).
 func (e *faultEnv) cloneAtCrash() *faultModel {
 	m := e.m.clone()
-	m.maxLost = int(e.n.srv.Log.Unsynced())
+	m.maxLost = int(e.n.srv.Log().Unsynced())
 	return m
 }
 
@@ -1220,14 +1220,14 @@ func TestDeliveryFaults(t *testing.T) {
 		}
 		before := e.st.hits()
 		tc.arm(e.st)
-		ferr := e.n.srv.Log.Flush(e.ctx)
+		ferr := e.n.srv.Log().Flush(e.ctx)
 		e.st.clear()
 		if e.st.hits() == before {
 			t.Errorf("%s: the fault was never reached", tc.name)
 		} else if ferr == nil {
 			t.Errorf("%s: delivery reported success although it failed", tc.name)
 		}
-		if err := e.n.srv.Log.Flush(e.ctx); err != nil {
+		if err := e.n.srv.Log().Flush(e.ctx); err != nil {
 			t.Errorf("%s: delivery after the fault: %v", tc.name, err)
 		}
 	}

@@ -18,14 +18,16 @@ import (
 // and remembers a failure, so that requests to logged buckets are refused
 // up front (Healthy) while the journal is failing.
 type journalSink struct {
-	log *accesslog.Log
+	// log gives the journal (Server.Log: it changes when a node reclaims
+	// its journal).
+	log func() *accesslog.Log
 	// failedAt is when the last append failed (unix nanoseconds), 0 after
 	// a success.
 	failedAt atomic.Int64
 }
 
 func (s *journalSink) Log(ctx context.Context, r *accesslog.Record) error {
-	err := s.log.Append(ctx, r)
+	err := s.log().Append(ctx, r)
 	if err != nil {
 		s.failedAt.Store(time.Now().UnixNano())
 		return err

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +41,8 @@ type logNodes struct {
 	logDir  string
 	clk     *accesslog.FakeClock
 	dataDir map[string]string
+	// cut, by node id: the node is cut off from the store while set.
+	cut map[string]*atomic.Bool
 }
 
 var nodesRoot = User{ID: "1000000000000001", DisplayName: "root", AccessKeyID: "ak", AccessKeySecret: "sk"}
@@ -50,7 +54,7 @@ func newLogNodes(t *testing.T) *logNodes {
 	}
 	t.Cleanup(func() { st.Close() })
 	return &logNodes{t: t, store: st, blobs: t.TempDir(), logDir: t.TempDir(),
-		clk: accesslog.NewFakeClock(time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)), dataDir: map[string]string{}}
+		clk: accesslog.NewFakeClock(time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)), dataDir: map[string]string{}, cut: map[string]*atomic.Bool{}}
 }
 
 // start starts node id (again, on the same data directory, after a stop).
@@ -58,10 +62,11 @@ func (c *logNodes) start(id string) *Server {
 	c.t.Helper()
 	if c.dataDir[id] == "" {
 		c.dataDir[id] = c.t.TempDir()
+		c.cut[id] = new(atomic.Bool)
 	}
 	srv, err := New(Config{DataDir: c.dataDir[id], BlobDir: c.blobs, Root: nodesRoot, NodeID: id, LogDir: c.logDir,
 		LogClock: c.clk, NoMetrics: true,
-		WrapMeta: func(own meta.Store) meta.Store { own.Close(); return sharedStore{c.store} }})
+		WrapMeta: func(own meta.Store) meta.Store { own.Close(); return cutStore{sharedStore{c.store}, c.cut[id]} }})
 	if err != nil {
 		c.t.Fatalf("start node %s: %v", id, err)
 	}
@@ -140,6 +145,31 @@ func putN(t *testing.T, srv *Server, n int, key string) []string {
 	return ids
 }
 
+// setupLogging creates buckets src and logs through srv, src logged into
+// logs.
+func setupLogging(t *testing.T, srv *Server) {
+	t.Helper()
+	for _, b := range []string{"src", "logs"} {
+		if code, body, _ := do(t, srv, "PUT", b, "", "", nil); code != 200 {
+			t.Fatalf("create %s: %d %s", b, code, body)
+		}
+	}
+	cfg := "<BucketLoggingStatus><LoggingEnabled><TargetBucket>logs</TargetBucket></LoggingEnabled></BucketLoggingStatus>"
+	if code, body, _ := do(t, srv, "PUT", "src", "", "logging", []byte(cfg)); code != 200 {
+		t.Fatalf("PutBucketLogging: %d %s", code, body)
+	}
+}
+
+// logsStatus is srv's answer to GET /-/ossd/logs/status (signed by root).
+func logsStatus(srv *Server) (int, string) {
+	req := httptest.NewRequest("GET", "/-/ossd/logs/status", nil)
+	req.Host = "127.0.0.1:9800"
+	auth.SignV1(req, "", "", "ak", "sk", time.Now())
+	w := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, req)
+	return w.Code, w.Body.String()
+}
+
 func checkOnce(t *testing.T, got map[string]int, ids []string) {
 	t.Helper()
 	for _, id := range ids {
@@ -161,22 +191,14 @@ func checkOnce(t *testing.T, got map[string]int, ids []string) {
 func TestLogNodes(t *testing.T) {
 	c := newLogNodes(t)
 	a := c.start("nodea")
-	for _, b := range []string{"src", "logs"} {
-		if code, body, _ := do(t, a, "PUT", b, "", "", nil); code != 200 {
-			t.Fatalf("create %s: %d %s", b, code, body)
-		}
-	}
-	cfg := "<BucketLoggingStatus><LoggingEnabled><TargetBucket>logs</TargetBucket></LoggingEnabled></BucketLoggingStatus>"
-	if code, body, _ := do(t, a, "PUT", "src", "", "logging", []byte(cfg)); code != 200 {
-		t.Fatalf("PutBucketLogging: %d %s", code, body)
-	}
+	setupLogging(t, a)
 	b := c.start("nodeb")
 	defer func() { b.Close() }()
 
 	ids := putN(t, a, 3, "a")
 	ids = append(ids, putN(t, b, 3, "b")...)
 	for _, s := range []*Server{a, b} {
-		if err := s.Log.Flush(context.Background()); err != nil {
+		if err := s.Log().Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -204,13 +226,8 @@ func TestLogNodes(t *testing.T) {
 	}
 	got, names = logLines(t, b)
 	checkOnce(t, got, ids)
-	req := httptest.NewRequest("GET", "/-/ossd/logs/status", nil)
-	req.Host = "127.0.0.1:9800"
-	auth.SignV1(req, "", "", "ak", "sk", time.Now())
-	w := httptest.NewRecorder()
-	b.Handler().ServeHTTP(w, req)
-	if w.Code != 200 || !strings.Contains(w.Body.String(), `"node": "nodeb"`) || !strings.Contains(w.Body.String(), `"leaseEpoch": 1`) {
-		t.Errorf("logs status of node B: %d %s", w.Code, w.Body)
+	if code, body := logsStatus(b); code != 200 || !strings.Contains(body, `"node": "nodeb"`) || !strings.Contains(body, `"leaseEpoch": 1`) {
+		t.Errorf("logs status of node B: %d %s", code, body)
 	}
 	if !slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, "-NODEA0000000000000004") }) {
 		t.Errorf("node A's second object not delivered under A's name: %q", names)
@@ -231,17 +248,159 @@ func TestLogNodes(t *testing.T) {
 	}
 	a = <-started
 	defer func() { a.Close() }()
-	if err := a.Log.Flush(context.Background()); err != nil {
+	if err := a.Log().Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ids = append(ids, putN(t, a, 1, "d")...)
-	if err := a.Log.Flush(context.Background()); err != nil {
+	if err := a.Log().Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	got, names = logLines(t, a)
 	checkOnce(t, got, ids)
 	if len(names) != 4 {
 		t.Errorf("log objects %q, want 4", names)
+	}
+}
+
+// cutStore is one node's view of the shared store, cut off (every
+// transaction fails) while cut is set: a partition between that node and
+// the store.
+type cutStore struct {
+	sharedStore
+	cut *atomic.Bool
+}
+
+var errCut = errors.New("metadata store unreachable from this node")
+
+func (s cutStore) View(ctx context.Context, fn func(meta.Tx) error) error {
+	if s.cut.Load() {
+		return errCut
+	}
+	return s.sharedStore.View(ctx, fn)
+}
+
+func (s cutStore) Update(ctx context.Context, fn func(meta.Tx) error) error {
+	if s.cut.Load() {
+		return errCut
+	}
+	return s.sharedStore.Update(ctx, fn)
+}
+
+// tryPut is a logged PUT to srv that may be refused: it returns the status,
+// 0 for a connection the server aborted (a failed append: the response is
+// never completed), and the request id.
+func tryPut(t *testing.T, srv *Server, key string) (code int, id string) {
+	t.Helper()
+	defer func() {
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				panic(p)
+			}
+			code = 0
+		}
+	}()
+	code, _, id = do(t, srv, "PUT", "src", key, "", []byte("x"))
+	return code, id
+}
+
+// getText sends an unsigned GET of path to srv (health, ready).
+func getText(srv *Server, path string) (int, string) {
+	req := httptest.NewRequest("GET", path, nil)
+	req.Host = "127.0.0.1:9800"
+	w := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, req)
+	return w.Code, w.Body.String()
+}
+
+// TestLogNodeReclaim: node A is cut off from the metadata store past its
+// journal's lease; node B takes A's journal over and delivers what A had
+// left. Once A reaches the store again, requests to logged buckets on A
+// get 503 (and /-/ossd/ready says why) until A has its journal back, at a
+// new epoch, without a restart; then they are served and logged again.
+// Every acknowledged request is logged once.
+func TestLogNodeReclaim(t *testing.T) {
+	c := newLogNodes(t)
+	a := c.start("nodea")
+	defer func() { a.Close() }()
+	setupLogging(t, a)
+	b := c.start("nodeb")
+	defer func() { b.Close() }()
+	ids := putN(t, a, 3, "a")
+	if err := a.Log().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, putN(t, a, 2, "b")...) // left to B
+	epoch := a.node.Lease().Epoch()
+
+	// A is cut off; B takes its journal over once its lease has expired.
+	c.cut["nodea"].Store(true)
+	for i := 0; ; i++ {
+		if got, _ := logLines(t, b); len(got) == len(ids) {
+			break
+		}
+		if i == 1000 {
+			t.Fatal("node B never delivered node A's records")
+		}
+		c.clk.Advance(DefaultLogLease / 3) // the lease loops step
+		time.Sleep(time.Millisecond)       // and run (asynchronously)
+	}
+	c.cut["nodea"].Store(false)
+	// The first refused request is aborted (its record failed), the next
+	// ones are refused up front.
+	for i := range 2 {
+		if code, _ := tryPut(t, a, "refused"); code != 0 && code != 503 || i == 1 && code != 503 {
+			t.Fatalf("logged request %d on a node whose journal was taken: %d, want 503", i, code)
+		}
+	}
+	if code, body := getText(a, "/-/ossd/ready"); code != 503 || !strings.Contains(body, "access-log journal") {
+		t.Errorf("ready of a node whose journal was taken: %d %q", code, body)
+	}
+
+	// A's lease loop finds its lease taken and asks for its journal
+	// back; B hands it back at its next step; A re-opens it.
+	for i := 0; a.node.OwnState() != accesslog.OwnHeld; i++ {
+		if i == 1000 {
+			t.Fatalf("node A never got its journal back: state %v, lease %s", a.node.OwnState(), c.lease("nodea"))
+		}
+		c.clk.Advance(time.Second)
+		time.Sleep(time.Millisecond)
+	}
+	if e := a.node.Lease().Epoch(); e != epoch+2 {
+		t.Errorf("A's journal back at epoch %d, want %d (taken over, then handed back)", e, epoch+2)
+	}
+	// The refusals of before are remembered for a second of real time
+	// (journalSink.Healthy); then A serves logged requests again.
+	for i := 0; ; i++ {
+		code, id := tryPut(t, a, "back")
+		if code == 200 {
+			ids = append(ids, id)
+			break
+		}
+		if code != 503 || i == 1000 {
+			t.Fatalf("logged request on A after it got its journal back: %d", code)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code, body := getText(a, "/-/ossd/ready"); code != 200 {
+		t.Errorf("ready of A with its journal back: %d %q", code, body)
+	}
+	ids = append(ids, putN(t, a, 2, "c")...)
+	if err := a.Log().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, names := logLines(t, a)
+	checkOnce(t, got, ids)
+	want := []string{"-NODEA0000000000000001", "-NODEA0000000000000004", "-NODEA0000000000000006"}
+	if len(names) != len(want) {
+		t.Fatalf("log objects %q, want names ending %q", names, want)
+	}
+	for i, n := range names {
+		if !strings.HasSuffix(n, want[i]) {
+			t.Errorf("log object %q, want a name ending %q", n, want[i])
+		}
+	}
+	if code, body := logsStatus(a); code != 200 || !strings.Contains(body, `"lease": "held"`) {
+		t.Errorf("logs status of node A: %d %s", code, body)
 	}
 }
 
@@ -302,15 +461,7 @@ func TestLogDirRefusesLocalJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range []string{"src", "logs"} {
-		if code, body, _ := do(t, srv, "PUT", b, "", "", nil); code != 200 {
-			t.Fatalf("create %s: %d %s", b, code, body)
-		}
-	}
-	cfg := "<BucketLoggingStatus><LoggingEnabled><TargetBucket>logs</TargetBucket></LoggingEnabled></BucketLoggingStatus>"
-	if code, body, _ := do(t, srv, "PUT", "src", "", "logging", []byte(cfg)); code != 200 {
-		t.Fatalf("PutBucketLogging: %d %s", code, body)
-	}
+	setupLogging(t, srv)
 	ids := putN(t, srv, 1, "k")
 	srv.Close()
 	if srv, err = start(logDir); err == nil || !strings.Contains(err.Error(), "ossd logs flush") {
@@ -322,7 +473,7 @@ func TestLogDirRefusesLocalJournal(t *testing.T) {
 	if srv, err = start(""); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Log.Flush(context.Background()); err != nil {
+	if err := srv.Log().Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	srv.Close()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ossd/ossd/internal/accesslog"
 	"github.com/ossd/ossd/internal/httpapi"
 )
 
@@ -49,7 +50,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
 		return
 	}
-	if js := s.Log.JournalStatus(); js.Failed != nil {
+	if js := s.Log().JournalStatus(); js.Failed != nil {
 		plain(w, http.StatusServiceUnavailable, "not ready: access-log journal: "+js.Failed.Error())
 		return
 	}
@@ -57,11 +58,21 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusServiceUnavailable, "not ready: access-log journal: "+err.Error())
 		return
 	}
-	if s.node != nil && !s.node.Lease().Valid() {
-		plain(w, http.StatusServiceUnavailable, "not ready: access-log journal: its lease is not held (metadata store unreachable, or taken over by another node)")
-		return
+	if s.node != nil {
+		if why := leaseTrouble[s.node.OwnState()]; why != "" {
+			plain(w, http.StatusServiceUnavailable, "not ready: access-log journal: "+why)
+			return
+		}
 	}
 	plain(w, http.StatusOK, "ready")
+}
+
+// leaseTrouble says why requests to logged buckets are refused, by the
+// state of the node's own journal (with --log-dir).
+var leaseTrouble = map[accesslog.OwnState]string{
+	accesslog.OwnUnrenewed:  "its lease was not renewed in time (metadata store unreachable, or this process paused)",
+	accesslog.OwnReclaiming: "taken over by another node while this one was paused or cut off; asking for it back",
+	accesslog.OwnReopening:  "got back from the node that took it over; replaying it",
 }
 
 func plain(w http.ResponseWriter, status int, msg string) {
@@ -101,7 +112,7 @@ func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	now := time.Now()
-	for _, b := range c.s.Log.Status() {
+	for _, b := range c.s.Log().Status() {
 		ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(b.Pending), b.Bucket)
 		age := 0.0
 		if b.Pending > 0 && !b.OldestPending.IsZero() {
@@ -109,9 +120,9 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, age, b.Bucket)
 	}
-	ch <- prometheus.MustNewConstMetric(descUnsynced, prometheus.GaugeValue, float64(c.s.Log.Unsynced()))
+	ch <- prometheus.MustNewConstMetric(descUnsynced, prometheus.GaugeValue, float64(c.s.Log().Unsynced()))
 	failed := 0.0
-	if c.s.Log.JournalStatus().Failed != nil || c.s.sink.Healthy() != nil || c.s.node != nil && !c.s.node.Lease().Valid() {
+	if c.s.Log().JournalStatus().Failed != nil || c.s.sink.Healthy() != nil || c.s.node != nil && c.s.node.OwnState() != accesslog.OwnHeld {
 		failed = 1
 	}
 	ch <- prometheus.MustNewConstMetric(descFailed, prometheus.GaugeValue, failed)

@@ -152,7 +152,7 @@ func TestReadyFaults(t *testing.T) {
 			e.do(t, http.MethodPut, "src", "k", "", "data") // its append fails: the journal refuses records
 		}, func() {
 			full.Store(false)
-			e.srv.Log.Sync() // the syncer's recovery, without waiting for its tick
+			e.srv.Log().Sync() // the syncer's recovery, without waiting for its tick
 		}, "access-log journal"},
 	}
 	for _, tc := range tests {

@@ -197,8 +197,9 @@ type Server struct {
 	meta    meta.Store
 	Service *service.Service
 	handler *httpapi.Handler
-	// Log is the access log (journal and delivery).
-	Log *accesslog.Log
+	// log is the access log (journal and delivery) without a shared log
+	// directory; with one it is node.Log() (see Log).
+	log *accesslog.Log
 	// node, with a shared log directory, holds the journal's lease and
 	// takes over dead nodes' journals; nil otherwise.
 	node *accesslog.Node
@@ -316,8 +317,8 @@ func New(cfg Config) (*Server, error) {
 		m.Close()
 		return nil, fmt.Errorf("open access log: %w", err)
 	}
-	s.Log, s.node = al, node
-	sink := &journalSink{log: al}
+	s.log, s.node = al, node
+	sink := &journalSink{log: s.Log}
 	s.sink = sink
 	mx.Register(stateCollector{s})
 	s.handler = httpapi.New(httpapi.Config{
@@ -352,6 +353,16 @@ func (s *Server) RunLifecycle(ctx context.Context) (service.LifecycleStats, erro
 	return s.Service.RunLifecycle(ctx, now, (&journalSink{log: s.Log}).Log)
 }
 
+// Log is the access log (journal and delivery). With a shared log
+// directory it is replaced when the node reclaims its journal from a node
+// that took it over (accesslog.Node.Log): get it at each use.
+func (s *Server) Log() *accesslog.Log {
+	if s.node != nil {
+		return s.node.Log()
+	}
+	return s.log
+}
+
 // NodeID is this node's id (Config.NodeID, or the one kept in the data
 // directory).
 func (s *Server) NodeID() string { return s.cfg.NodeID }
@@ -377,7 +388,7 @@ func (s *Server) Close() error {
 		// journals taken over).
 		lerr = s.node.Close()
 	} else {
-		lerr = s.Log.Close()
+		lerr = s.log.Close()
 	}
 	if err := s.meta.Close(); err != nil {
 		return err
