@@ -219,7 +219,26 @@ func TestSyncIntervalBounds(t *testing.T) {
 // "successful" sync would lose records that Sync said were durable.
 func TestDefaultModeRotationSyncsTail(t *testing.T) {
 	e := newEnv(t, func(c *Config) { defaultMode(c); c.SegmentSize = 2 << 10 }, "logs")
-	ids := e.appendAll("a", 30, 1) // past the segment size
+	// Fill the segment to within two records of its size, not past it: a
+	// full segment wakes the background syncer, which would then race the
+	// hook below (and, firing it in its sealing sync, which holds the
+	// journal's mutex, deadlock on the hook's appends).
+	size := func() int64 {
+		e.l.j.mu.Lock()
+		defer e.l.j.mu.Unlock()
+		return e.l.j.act.size
+	}
+	var ids []string
+	for i, prev := 0, size(); ; i++ {
+		id := fmt.Sprintf("a%d", i)
+		e.append(rec(id, "src", "logs", "", at(10, 1, i%60)))
+		ids = append(ids, id)
+		now := size()
+		if now+2*(now-prev) >= 2<<10 {
+			break
+		}
+		prev = now
+	}
 	var during []string
 	once := true
 	e.fs.afterSync = func(path string) {
