@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +16,73 @@ import (
 
 	"github.com/ossd/ossd/internal/pgtest"
 )
+
+// logNodes starts PostgreSQL with a new database and returns a function
+// that starts ossd node id on data directory data, over that database, with
+// a blob and a journal directory (--log-dir) shared by the nodes it starts,
+// and journal leases of 2s.
+func logNodes(t *testing.T) func(data, id string) *proc {
+	pg := pgtest.Start(t)
+	url := pg.NewDatabase(t)
+	shared := t.TempDir()
+	return func(data, id string) *proc {
+		return startProc(t, data, "--meta", url, "--blobs", filepath.Join(shared, "blobs"),
+			"--log-dir", filepath.Join(shared, "journals"), "--node-id", id, "--log-lease", "2s")
+	}
+}
+
+// createLogged creates buckets src and dst through c, src logged into dst.
+func createLogged(t *testing.T, c *oss.Client, src, dst string) {
+	t.Helper()
+	for _, b := range []string{src, dst} {
+		if _, err := c.PutBucket(context.Background(), &oss.PutBucketRequest{Bucket: oss.Ptr(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enableLogging(t, c, src, dst, "")
+}
+
+// ossdLogs runs `ossd logs cmd` against node p (data directory data) and
+// returns its output.
+func ossdLogs(t *testing.T, cmd string, p *proc, data string) string {
+	t.Helper()
+	out, err := exec.Command(ossdBinary(t), "logs", cmd, "--addr", strings.TrimPrefix(p.endpoint, "http://"), "--data", data).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ossd logs %s: %v\n%s", cmd, err, out)
+	}
+	return string(out)
+}
+
+// lineCount reads the log lines of src in dst through c, by request id.
+func lineCount(t *testing.T, c *oss.Client, dst, src string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, l := range readLogLines(t, c, dst, "", src) {
+		out[l.RequestID]++
+	}
+	return out
+}
+
+// waitLines waits (at most a minute) until every request of acked has a
+// line of src in dst, read through c, and returns when it saw them all.
+func waitLines(t *testing.T, c *oss.Client, dst, src string, acked map[string]string) time.Time {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		got := lineCount(t, c, dst, src)
+		missing := 0
+		for rid := range acked {
+			if got[rid] == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return time.Now()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged requests have no line after a minute", missing, len(acked))
+		}
+	}
+}
 
 // TestLogNodesKill9: two ossd processes on one PostgreSQL database, one
 // blob directory and one journal directory (--log-dir), both logging
@@ -28,27 +96,12 @@ func TestLogNodesKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("subprocess crash test")
 	}
-	pg := pgtest.Start(t)
-	url := pg.NewDatabase(t)
-	shared := t.TempDir()
+	node := logNodes(t)
 	dataA, dataB := t.TempDir(), t.TempDir()
-	node := func(data, id string) *proc {
-		return startProc(t, data, "--meta", url, "--blobs", filepath.Join(shared, "blobs"),
-			"--log-dir", filepath.Join(shared, "journals"), "--node-id", id, "--log-lease", "2s")
-	}
 	const src, dst = "logged", "logs"
 	a := node(dataA, "nodea")
 	ctx := context.Background()
-	ca := a.client()
-	for _, b := range []string{src, dst} {
-		if _, err := ca.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(b)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := ca.PutBucketLogging(ctx, &oss.PutBucketLoggingRequest{Bucket: oss.Ptr(src),
-		BucketLoggingStatus: &oss.BucketLoggingStatus{LoggingEnabled: &oss.LoggingEnabled{TargetBucket: oss.Ptr(dst)}}}); err != nil {
-		t.Fatal(err)
-	}
+	createLogged(t, a.client(), src, dst)
 	b := node(dataB, "nodeb")
 	defer func() { b.kill() }()
 
@@ -85,38 +138,11 @@ func TestLogNodesKill9(t *testing.T) {
 
 	// B delivers its own records on demand, A's once it has taken A's
 	// journal over (about the lease after the kill).
-	flush := func(p *proc, data string) {
-		t.Helper()
-		out, err := exec.Command(ossdBinary(t), "logs", "flush", "--addr", strings.TrimPrefix(p.endpoint, "http://"), "--data", data).CombinedOutput()
-		if err != nil {
-			t.Fatalf("ossd logs flush: %v\n%s", err, out)
-		}
-	}
+	flush := func(p *proc, data string) { t.Helper(); ossdLogs(t, "flush", p, data) }
 	flush(b, dataB)
-	seen := func() map[string]int {
-		out := map[string]int{}
-		for _, l := range readLogLines(t, b.client(), dst, "", src) {
-			out[l.RequestID]++
-		}
-		return out
-	}
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		got := seen()
-		missing := 0
-		for rid := range acked {
-			if got[rid] == 0 {
-				missing++
-			}
-		}
-		if missing == 0 {
-			t.Logf("node A's records delivered by node B %v after the kill (--log-lease 2s)", time.Since(killed).Round(100*time.Millisecond))
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node B did not deliver node A's records: %d of %d acknowledged requests have no line", missing, len(acked))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	seen := func() map[string]int { return lineCount(t, b.client(), dst, src) }
+	took := waitLines(t, b.client(), dst, src, acked)
+	t.Logf("node A's records delivered by node B %v after the kill (--log-lease 2s)", took.Sub(killed).Round(100*time.Millisecond))
 
 	// A comes back with its id; nothing it held is delivered again.
 	a = node(dataA, "nodea")
@@ -153,4 +179,91 @@ func TestLogNodesKill9(t *testing.T) {
 		t.Errorf("log objects per node %v, want both", nodes)
 	}
 	t.Logf("%d acknowledged requests, %d lines, objects per node %v", len(acked), len(got), nodes)
+}
+
+// TestLogNodesPause: node A is stopped (SIGSTOP) past its journal's lease,
+// with records undelivered; node B takes A's journal over and delivers
+// them. A, continued (SIGCONT), finds its lease taken, reclaims its journal
+// without a restart (the requests to the logged bucket it refuses
+// meanwhile are not acknowledged) and serves logged requests again. In the
+// end every acknowledged request has exactly one line, and no refused one
+// has any.
+func TestLogNodesPause(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess pause test")
+	}
+	node := logNodes(t)
+	dataA, dataB := t.TempDir(), t.TempDir()
+	const src, dst = "logged", "logs"
+	a := node(dataA, "nodea")
+	defer func() { a.kill() }()
+	createLogged(t, a.client(), src, dst)
+	b := node(dataB, "nodeb")
+	defer func() { b.kill() }()
+	ctx := context.Background()
+	acked := map[string]string{} // request id → node
+	put := func(p *proc, name, key string) error {
+		r, err := p.client().PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(src), Key: oss.Ptr(key), Body: strings.NewReader(key)})
+		if err == nil {
+			acked[r.Headers.Get("x-oss-request-id")] = name
+		}
+		return err
+	}
+	for i := range 20 {
+		if err := put(a, "nodea", fmt.Sprintf("a-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A pauses; B takes its journal over once its lease has expired.
+	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	defer a.cmd.Process.Signal(syscall.SIGCONT) // so that kill ends it
+	took := waitLines(t, b.client(), dst, src, acked)
+	t.Logf("node B delivered paused node A's records %v after SIGSTOP (--log-lease 2s)", took.Sub(paused).Round(100*time.Millisecond))
+
+	// A continues: it refuses logged requests until it has its journal
+	// back, then serves them.
+	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	woken, refused := time.Now(), 0
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		err := put(a, "nodea", fmt.Sprintf("back-%d", refused))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node A still refuses logged requests 60s after SIGCONT: %v", err)
+		}
+		refused++
+	}
+	t.Logf("node A refused %d logged requests, served them again %v after SIGCONT", refused, time.Since(woken).Round(100*time.Millisecond))
+	for i := range 10 {
+		if err := put(a, "nodea", fmt.Sprintf("after-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		if err := put(b, "nodeb", fmt.Sprintf("b-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := ossdLogs(t, "status", a, dataA); !strings.Contains(st, `"lease": "held"`) || !strings.Contains(st, `"leaseEpoch": 3`) {
+		t.Errorf("ossd logs status of node A after it reclaimed its journal (taken at epoch 2, back at 3):\n%s", st)
+	}
+	ossdLogs(t, "flush", a, dataA)
+	ossdLogs(t, "flush", b, dataB)
+	got := lineCount(t, b.client(), dst, src)
+	for rid, n := range got {
+		if n != 1 || acked[rid] == "" {
+			t.Errorf("request %s (acknowledged by %q) logged %d times", rid, acked[rid], n)
+		}
+	}
+	for rid, name := range acked {
+		if got[rid] != 1 {
+			t.Errorf("acknowledged request %s (%s) logged %d times", rid, name, got[rid])
+		}
+	}
+	t.Logf("%d acknowledged requests, %d lines", len(acked), len(got))
 }
