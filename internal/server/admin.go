@@ -105,6 +105,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) adminFlush(w http.ResponseWriter, r *http.Request) {
+	if s.node != nil {
+		// Without its lease a node delivers nothing (and, reclaiming its
+		// journal, has none open): say why rather than "log closed".
+		if why := leaseTrouble[s.node.OwnState()]; why != "" {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": statusOf(s.Log().Status()), "error": "access-log journal: " + why})
+			return
+		}
+	}
 	err := s.Log().Flush(r.Context())
 	body := map[string]any{"status": statusOf(s.Log().Status())}
 	if err != nil {

@@ -161,8 +161,12 @@ func setupLogging(t *testing.T, srv *Server) {
 }
 
 // logsStatus is srv's answer to GET /-/ossd/logs/status (signed by root).
-func logsStatus(srv *Server) (int, string) {
-	req := httptest.NewRequest("GET", "/-/ossd/logs/status", nil)
+func logsStatus(srv *Server) (int, string) { return admin(srv, "GET", "logs/status") }
+
+// admin sends a request signed by root to srv's admin endpoint path
+// (under /-/ossd/) and returns the status and the body.
+func admin(srv *Server, method, path string) (int, string) {
+	req := httptest.NewRequest(method, "/-/ossd/"+path, nil)
 	req.Host = "127.0.0.1:9800"
 	auth.SignV1(req, "", "", "ak", "sk", time.Now())
 	w := httptest.NewRecorder()
@@ -354,6 +358,12 @@ func TestLogNodeReclaim(t *testing.T) {
 	}
 	if code, body := getText(a, "/-/ossd/ready"); code != 503 || !strings.Contains(body, "access-log journal") {
 		t.Errorf("ready of a node whose journal was taken: %d %q", code, body)
+	}
+	if code, body := admin(a, "POST", "logs/flush"); code != 503 || !strings.Contains(body, "access-log journal") {
+		t.Errorf("logs flush on a node whose journal was taken: %d %s", code, body)
+	}
+	if code, body := logsStatus(a); code != 200 || strings.Contains(body, `"lease": "held"`) {
+		t.Errorf("logs status of a node whose journal was taken: %d %s", code, body)
 	}
 
 	// A's lease loop finds its lease taken and asks for its journal
