@@ -517,6 +517,78 @@ func TestNodeReclaimAfterPause(t *testing.T) {
 	}
 }
 
+// Requests keep coming to node A while its lease loop is stalled past the
+// lease's expiry, node B takes the journal over, and A reclaims it: every
+// record A acknowledged (Append returned nil) is delivered once, by B or
+// by A after the reclaim, and A takes records again afterwards. Run with
+// -race: the own Log and lease are swapped under the appenders.
+func TestNodeReclaimUnderLoad(t *testing.T) {
+	c := newCluster(t)
+	a, b := c.node("nodea", nil), c.node("nodeb", nil)
+	defer a.Close()
+	defer b.Close()
+	var (
+		mu    sync.Mutex
+		acked []string
+	)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			id := fmt.Sprintf("w-%05d", i)
+			err := a.Log().Append(context.Background(), rec(id, "src", "logs", "p/", at(10, 10, 0)))
+			switch {
+			case err == nil:
+				mu.Lock()
+				acked = append(acked, id)
+				mu.Unlock()
+			case !errors.Is(err, ErrLeaseLost):
+				t.Errorf("Append(%s): %v, want success or a refusal for the lease", id, err)
+				return
+			default:
+				time.Sleep(50 * time.Microsecond) // refused: as a client would, retry later
+			}
+		}
+	}()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	waitMore := func(n int) {
+		for i := 0; count() < n; i++ {
+			if i == 10000 {
+				t.Fatalf("A acknowledged %d records, want at least %d", count(), n)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	waitMore(20)
+	for range 3 {
+		c.tick(b) // A's loop stalls; B takes its journal over
+	}
+	b.flushes.Wait()
+	before := count()
+	step(a) // A asks for its journal back
+	step(b) // B hands it back
+	step(a) // A re-opens it
+	if s := a.OwnState(); s != OwnHeld {
+		t.Fatalf("A after the hand-back: %v", s)
+	}
+	waitMore(before + 20)
+	close(stop)
+	<-done
+	if err := a.Log().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c.logs.count(tookOver("nodea")) != 1 {
+		t.Fatalf("B did not take the journal over:\n%s", c.logs.b.String())
+	}
+	exactlyOnceIn(t, c.sink.lines(t), acked)
+	c.sink.putsOnce(t)
+}
+
 // A node paused past its lease's expiry while nobody took its journal over
 // (no other node) finds its lease untouched when it wakes: its renewal
 // keeps the epoch (nobody else can have delivered: a takeover raises it)
