@@ -317,7 +317,10 @@ func New(cfg Config) (*Server, error) {
 		m.Close()
 		return nil, fmt.Errorf("open access log: %w", err)
 	}
-	s.log, s.node = al, node
+	s.node = node
+	if node == nil {
+		s.log = al
+	}
 	sink := &journalSink{log: s.Log}
 	s.sink = sink
 	mx.Register(stateCollector{s})
