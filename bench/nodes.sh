@@ -46,7 +46,9 @@ mkdir -p "$WORK/bin"
 (cd "$REPO" && go build -o "$WORK/bin/ossd" ./cmd/ossd && go build -o "$WORK/bin/s3setup" ./bench/s3setup)
 
 N=0
-# start_node DATA META BLOBS NODEID: prints the node's host:port.
+# start_node DATA META BLOBS NODEID: starts a node and appends its host:port to EPS.
+# (Not run in a command substitution: that subshell would keep the PIDS entry to itself,
+# and stop_nodes would leave the node running into the next configuration.)
 start_node() {
   local data=$1 meta=$2 blobs=$3 id=$4 args=() addr=
   mkdir -p "$data"
@@ -59,7 +61,7 @@ start_node() {
     sleep 0.1
   done
   [ -n "$addr" ] || { echo "ossd did not start:" >&2; cat "$data/ossd.log" >&2; exit 1; }
-  echo "$addr"
+  EPS+=("$addr")
 }
 stop_nodes() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -68,19 +70,20 @@ stop_nodes() {
 }
 
 run_config() { # bbolt1 | pgN
-  local cfg=$1 eps=() n db url
+  local cfg=$1 n db url
+  EPS=()
   N=$((N + 1)); local dir=$WORK/data-$N
   case "$cfg" in
-    bbolt1) eps+=("$(start_node "$dir/n0" "" "" "")");;
+    bbolt1) start_node "$dir/n0" "" "" "";;
     pg*)
       n=${cfg#pg}; db=bench$N
       psql_ -c "create database $db" >/dev/null
       url="postgres://postgres@127.0.0.1:$PGPORT/$db?sslmode=disable"
-      for i in $(seq 0 $((n - 1))); do eps+=("$(start_node "$dir/n$i" "$url" "$dir/blobs" "node$i")"); done;;
+      for i in $(seq 0 $((n - 1))); do start_node "$dir/n$i" "$url" "$dir/blobs" "node$i"; done;;
   esac
-  local hosts; hosts=$(IFS=,; echo "${eps[*]}")
-  "$WORK/bin/s3setup" -endpoint "http://${eps[0]}" -ak "$AK" -sk "$SK" mb "$BUCKET"
-  echo "== $cfg: ${#eps[@]} node(s) on $hosts" >&2
+  local hosts; hosts=$(IFS=,; echo "${EPS[*]}")
+  "$WORK/bin/s3setup" -endpoint "http://${EPS[0]}" -ak "$AK" -sk "$SK" mb "$BUCKET"
+  echo "== $cfg: ${#EPS[@]} node(s) on $hosts" >&2
   ENDPOINT=$hosts LABEL=$cfg "$SHARED_BENCH/s3-workload.sh" || true
   stop_nodes
   rm -rf "$dir"
