@@ -23,21 +23,18 @@
 // of the last SyncInterval; what survives is a prefix of what was written
 // (a torn tail is cut at Open, below), so nothing is duplicated.
 //
-// In the always mode (SyncInterval 0), Append adds the frame to the batch
-// being filled; the caller that began the batch (its leader) writes the
-// whole batch with one write and makes it durable with one fsync, then
+// In the always mode (SyncInterval 0), Append queues the frame in the
+// batch being filled; a single writer goroutine takes the whole batch,
+// writes it with one write and makes it durable with one fsync, then
 // releases every caller of the batch: group commit. While one batch is
-// being synced the next one fills, and its leader takes over when the
-// sync ends; a caller that finds no sync under way writes its own record
-// at once. There is no writer goroutine, so a leader's request waits for
-// no other goroutine to be scheduled. Append returns only after the fsync
-// that covers its record.
+// being synced the next one fills, so under load one fsync covers many
+// requests. Append returns only after the fsync that covers its record.
 //
 // The journal is append-only segment files in Config.Dir, named by the ID of
 // their first record. Each frame is [u32 length][u32 CRC-32C][payload], the
 // payload a binary encoding of the record starting with its ID (record.go).
-// IDs increase strictly. A segment is sealed at Config.SegmentSize (by a
-// batch's leader, or in the default mode by the syncer once everything in it is
+// IDs increase strictly. A segment is sealed at Config.SegmentSize (by the
+// writer, or in the default mode by the syncer once everything in it is
 // synced); the next one is created (header written, file and directory
 // fsynced) before any record goes into it. At Open a torn or corrupt frame
 // at the end of the newest segment — a crash in the middle of a write, or

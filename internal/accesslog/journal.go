@@ -59,8 +59,7 @@ var ErrCorrupt = errors.New("accesslog: journal corrupt")
 type segment struct {
 	base uint64
 	path string
-	// Guarded by journal.mu; written only by the committing leader or
-	// the syncer (or at open).
+	// Guarded by journal.mu; written only by the writer (or at open).
 	last  uint64 // ID of the last durable record; base-1 when empty
 	size  int64  // bytes durable (header included)
 	index []indexEntry
@@ -81,33 +80,20 @@ type batch struct {
 	recs        []*Record // the callers' records, valid until done closes
 	first, last uint64
 	done        chan struct{}
-	// lead, for a batch begun while another was being committed, tells
-	// the caller that began it (its leader) that its turn has come.
-	lead chan struct{}
-	err  error // set before done closes
+	err         error // set before done closes
 }
-
-// A caller's part in the always mode's group commit (journal.add).
-type role int
-
-const (
-	follow    role = iota // wait for the batch's done
-	leadNow               // commit the batch now, then hand over
-	leadLater             // wait for the batch's lead, then as leadNow
-)
 
 type journal struct {
 	fs      FS
 	dir     string
 	segSize int64
-	// syncEvery selects the durability mode. Zero is "always": batches
-	// are group-committed by their callers (the first caller of a batch
-	// writes and syncs it, see add) and every Append returns after the
+	// syncEvery selects the durability mode. Zero is "always": a writer
+	// goroutine group-commits batches and every Append returns after the
 	// fsync covering its record. Above zero (the default mode), Append
 	// writes its frame itself, in the caller's goroutine, and returns; a
 	// background syncer makes what was written durable every syncEvery.
 	syncEvery time.Duration
-	// onDurable is called after a batch is durable: by its leader before
+	// onDurable is called after a batch is durable: by the writer before
 	// its callers are released (always), by the syncer (default mode), in
 	// ID order, never concurrently.
 	onDurable func(*batch)
@@ -115,20 +101,15 @@ type journal struct {
 	// onSync, if set, observes each fdatasync of records (Config.OnSync).
 	onSync func(time.Duration, error)
 
-	mu  sync.Mutex
-	cur *batch // batch being filled; nil when none
-	// committing: a leader is writing a batch (always mode); cur, if
-	// any, waits for it. idle is signalled when committing turns false.
-	committing bool
-	idle       sync.Cond
-	nextID     uint64
-	closed     bool
-	segs       []*segment // by base; the last is the active one
-	freeBuf    []byte     // recycled batch buffers
-	freeRec    []*Record
+	mu      sync.Mutex
+	cur     *batch // batch being filled; nil when none
+	nextID  uint64
+	closed  bool
+	segs    []*segment // by base; the last is the active one
+	freeBuf []byte     // recycled batch buffers
+	freeRec []*Record
 
-	// Owned by the committing leader (always mode; one at a time, handed
-	// over under mu or through a batch's lead channel).
+	// Owned by the writer goroutine.
 	f      File     // the active segment
 	act    *segment // the active segment
 	end    int64    // bytes of the active segment's file: zeros from act.size on
@@ -160,7 +141,7 @@ func segName(base uint64) string { return fmt.Sprintf("%016x%s", base, segSuffix
 
 // openJournal replays the segments in dir, calling visit for each durable
 // record in ID order, truncates a torn tail, starts a new active segment
-// and, in the default mode, the syncer. minNext is a lower bound for the next ID (from the
+// and the writer. minNext is a lower bound for the next ID (from the
 // delivery state, so IDs never repeat even when every segment was deleted).
 func openJournal(fs FS, dir string, segSize int64, syncEvery time.Duration, logger *slog.Logger, minNext uint64, onDurable func(*batch), onSync func(time.Duration, error), visit func(id uint64, payload []byte) error) (*journal, error) {
 	if err := fs.MkdirAll(dir); err != nil {
@@ -168,7 +149,6 @@ func openJournal(fs FS, dir string, segSize int64, syncEvery time.Duration, logg
 	}
 	j := &journal{fs: fs, dir: dir, segSize: segSize, syncEvery: syncEvery, onDurable: onDurable, onSync: onSync, logger: logger,
 		wake: make(chan struct{}, 1), exited: make(chan struct{})}
-	j.idle.L = &j.mu
 	names, err := fs.List(dir)
 	if err != nil {
 		return nil, err
@@ -243,7 +223,7 @@ func openJournal(fs FS, dir string, segSize int64, syncEvery time.Duration, logg
 	if syncEvery > 0 {
 		go j.syncLoop()
 	} else {
-		close(j.exited) // no goroutine: the callers commit (add)
+		go j.run()
 	}
 	return j, nil
 }
@@ -435,22 +415,16 @@ func (j *journal) startSegment(base uint64, locked bool) error {
 	return nil
 }
 
-// add encodes r into the batch being filled and returns that batch and the
-// caller's part in committing it. There is no writer goroutine: the caller
-// that begins a batch while none is being committed writes and syncs it at
-// once (leadNow); one that begins a batch while another is being committed
-// waits for its turn (leadLater); the others wait for the batch's done
-// (follow). A leader so pays no hand-off to another goroutine and no
-// wake-up on its request's path, and the batches still form while a sync
-// is under way, as with a writer goroutine.
-func (j *journal) add(r *Record) (*batch, role, error) {
+// add encodes r into the batch being filled and returns that batch; the
+// caller waits on its done channel.
+func (j *journal) add(r *Record) (*batch, error) {
 	fp := framePool.Get().(*[]byte)
 	frame := append((*fp)[:0], 0, 0, 0, 0, 0, 0, 0, 0) // length and CRC, filled below and by the writer
 	frame = appendPayload(frame, 0, r)
 	n := len(frame) - frameHeaderSize
 	if n > maxPayload {
 		framePool.Put(fp)
-		return nil, follow, fmt.Errorf("%w: encodes to %d bytes, limit %d", ErrInvalidRecord, n, maxPayload)
+		return nil, fmt.Errorf("%w: encodes to %d bytes, limit %d", ErrInvalidRecord, n, maxPayload)
 	}
 	binary.LittleEndian.PutUint32(frame, uint32(n))
 
@@ -458,21 +432,16 @@ func (j *journal) add(r *Record) (*batch, role, error) {
 	if j.closed {
 		j.mu.Unlock()
 		framePool.Put(fp)
-		return nil, follow, ErrClosed
+		return nil, ErrClosed
 	}
 	id := j.nextID
 	j.nextID++
 	binary.LittleEndian.PutUint64(frame[frameHeaderSize+idOffset:], id)
-	b, part := j.cur, follow
+	b := j.cur
 	if b == nil {
 		b = &batch{first: id, done: make(chan struct{}), buf: j.freeBuf[:0], recs: j.freeRec[:0]}
 		j.freeBuf, j.freeRec = nil, nil
-		if j.committing {
-			b.lead, part = make(chan struct{}, 1), leadLater
-			j.cur = b
-		} else {
-			j.committing, part = true, leadNow // b is taken at once: cur stays nil
-		}
+		j.cur = b
 	}
 	b.last = id
 	b.buf = append(b.buf, frame...)
@@ -481,23 +450,29 @@ func (j *journal) add(r *Record) (*batch, role, error) {
 
 	*fp = frame
 	framePool.Put(fp)
-	return b, part, nil
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+	return b, nil
 }
 
-// lead commits b, which its caller leads (add), and hands the commit over
-// to the leader of the batch that formed meanwhile, if any.
-func (j *journal) lead(b *batch) {
-	j.commit(b)
-	j.mu.Lock()
-	next := j.cur
-	j.cur = nil
-	if next == nil {
-		j.committing = false
-		j.idle.Broadcast()
-	}
-	j.mu.Unlock()
-	if next != nil {
-		next.lead <- struct{}{}
+// run is the writer: it takes the batch being filled, writes and syncs it,
+// and releases its callers, until close.
+func (j *journal) run() {
+	defer close(j.exited)
+	for range j.wake {
+		j.mu.Lock()
+		b, closed := j.cur, j.closed
+		j.cur = nil
+		j.mu.Unlock()
+		if b != nil {
+			j.commit(b)
+		}
+		if closed {
+			j.f.Close()
+			return
+		}
 	}
 }
 
@@ -607,25 +582,9 @@ func fillZeros(f File, off, end int64) (int64, error) {
 	return off, nil
 }
 
-// close refuses new records and returns once the batches begun are
-// written (always mode: by their leaders) or the last sync is done
-// (default mode).
+// close stops the writer after the batch being filled is written.
 func (j *journal) close() {
 	j.mu.Lock()
-	if j.syncEvery == 0 {
-		// The batches already begun are committed by their leaders;
-		// none begins once closed is set (add refuses).
-		j.closed = true
-		for j.committing {
-			j.idle.Wait()
-		}
-		if j.f != nil {
-			j.f.Close()
-			j.f = nil
-		}
-		j.mu.Unlock()
-		return
-	}
 	if j.closed {
 		j.mu.Unlock()
 		<-j.exited

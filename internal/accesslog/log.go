@@ -320,23 +320,16 @@ func (l *Log) Append(ctx context.Context, r *Record) error {
 		}
 		return nil
 	}
-	b, part, err := l.j.add(r)
+	b, err := l.j.add(r)
 	if err != nil {
 		return err
-	}
-	switch part {
-	case leadLater:
-		<-b.lead
-		fallthrough
-	case leadNow:
-		l.j.lead(b)
 	}
 	<-b.done
 	return b.err
 }
 
-// durableBatch runs after b is durable — in its leader's goroutine before
-// its callers return (always mode), or on the syncer (default mode) — and makes
+// durableBatch runs after b is durable — on the writer goroutine before its
+// callers return (always mode), or on the syncer (default mode) — and makes
 // b's records pending delivery. In the always mode it also shows them to
 // subscribers (the default mode does that in Append: b.recs is nil).
 func (l *Log) durableBatch(b *batch) {
