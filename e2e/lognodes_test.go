@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -189,6 +188,7 @@ func TestLogNodesKill9(t *testing.T) {
 // end every acknowledged request has exactly one line, and no refused one
 // has any.
 func TestLogNodesPause(t *testing.T) {
+	sigStop, sigCont := pauseSignals(t)
 	if testing.Short() {
 		t.Skip("subprocess pause test")
 	}
@@ -216,17 +216,17 @@ func TestLogNodesPause(t *testing.T) {
 	}
 
 	// A pauses; B takes its journal over once its lease has expired.
-	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := a.cmd.Process.Signal(sigStop); err != nil {
 		t.Fatal(err)
 	}
 	paused := time.Now()
-	defer a.cmd.Process.Signal(syscall.SIGCONT) // so that kill ends it
+	defer a.cmd.Process.Signal(sigCont) // so that kill ends it
 	took := waitLines(t, b.client(), dst, src, acked)
 	t.Logf("node B delivered paused node A's records %v after SIGSTOP (--log-lease 2s)", took.Sub(paused).Round(100*time.Millisecond))
 
 	// A continues: it refuses logged requests until it has its journal
 	// back, then serves them.
-	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := a.cmd.Process.Signal(sigCont); err != nil {
 		t.Fatal(err)
 	}
 	woken, refused := time.Now(), 0
