@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -188,13 +189,56 @@ func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 func (s *Server) adminTail(w http.ResponseWriter, r *http.Request) {
 	bucket := r.URL.Query().Get("bucket")
 	asJSON := r.URL.Query().Get("format") == "json"
-	recs := s.Log().Subscribe(r.Context())
+	cur := s.Log()
+	recs := cur.Subscribe(r.Context())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	rc.Flush()
 	loc := s.logLocation()
 	var buf []byte
+	for {
+		if !s.tailRecords(w, rc, recs, bucket, asJSON, loc, &buf) {
+			return
+		}
+		// The Log closed. On shutdown the tail ends; when the node closed
+		// it to reclaim its journal from another node, the tail follows
+		// the journal it re-opens (records in between are not shown, as
+		// with any subscriber that falls behind).
+		if cur = s.nextLog(r.Context(), cur); cur == nil {
+			return
+		}
+		recs = cur.Subscribe(r.Context())
+	}
+}
+
+// nextLog waits, while the node reclaims its journal, for the Log that
+// replaces old, and returns it; nil when there is none to wait for (the
+// server is closing) or ctx ends.
+func (s *Server) nextLog(ctx context.Context, old *accesslog.Log) *accesslog.Log {
+	for s.node != nil {
+		if l := s.Log(); l != old {
+			return l
+		}
+		switch s.node.OwnState() {
+		case accesslog.OwnReclaiming, accesslog.OwnReopening:
+		default:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// tailRecords writes recs as log lines until the channel closes (true) or
+// the client goes away (false).
+func (s *Server) tailRecords(w http.ResponseWriter, rc *http.ResponseController, recs <-chan *accesslog.Record, bucket string, asJSON bool, loc *time.Location, bufp *[]byte) bool {
+	buf := *bufp
+	defer func() { *bufp = buf }()
 	for rec := range recs {
 		if bucket != "" && rec.SourceBucket != bucket {
 			continue
@@ -210,10 +254,11 @@ func (s *Server) adminTail(w http.ResponseWriter, r *http.Request) {
 		}
 		buf = append(buf, '\n')
 		if _, err := w.Write(buf); err != nil {
-			return
+			return false
 		}
 		rc.Flush()
 	}
+	return true
 }
 
 func (s *Server) logLocation() *time.Location {

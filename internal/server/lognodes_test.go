@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -174,6 +175,36 @@ func admin(srv *Server, method, path string) (int, string) {
 	return w.Code, w.Body.String()
 }
 
+// startTail streams srv's /-/ossd/logs/tail through a real HTTP server
+// and returns its lines; the request ends with the test.
+func startTail(t *testing.T, srv *Server) <-chan string {
+	t.Helper()
+	hs := httptest.NewServer(srv.Handler())
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); hs.Close() })
+	req, err := http.NewRequestWithContext(ctx, "GET", hs.URL+"/-/ossd/logs/tail", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth.SignV1(req, "", "", "ak", "sk", time.Now())
+	resp, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("logs/tail: %s", resp.Status)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return lines
+}
+
 func checkOnce(t *testing.T, got map[string]int, ids []string) {
 	t.Helper()
 	for _, id := range ids {
@@ -335,6 +366,7 @@ func TestLogNodeReclaim(t *testing.T) {
 	}
 	ids = append(ids, putN(t, a, 2, "b")...) // left to B
 	epoch := a.node.Lease().Epoch()
+	tail := startTail(t, a) // follows A's journal through the reclaim
 
 	// A is cut off; B takes its journal over once its lease has expired.
 	c.cut["nodea"].Store(true)
@@ -395,6 +427,21 @@ func TestLogNodeReclaim(t *testing.T) {
 		t.Errorf("ready of A with its journal back: %d %q", code, body)
 	}
 	ids = append(ids, putN(t, a, 2, "c")...)
+	// The tail begun before the takeover shows the records of the journal
+	// A re-opened.
+	// A re-opened. (A record written between the swap and the tail's
+	// new subscription may be missed, as by any subscriber that falls
+	// behind: the lines are looked for, not counted.)
+	for _, id := range ids[len(ids)-2:] {
+		for found := false; !found; {
+			select {
+			case line := <-tail:
+				found = strings.Contains(line, `"`+id+`"`)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("tail begun before the takeover does not show request %s, logged after the reclaim", id)
+			}
+		}
+	}
 	if err := a.Log().Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
