@@ -28,11 +28,19 @@ import (
 // bucket), to compare the cost of logging with the same run without it.
 var logged bool
 
+// loggedAlways is logged with ossd --log-sync always: each record is
+// fdatasynced before its response completes.
+var loggedAlways bool
+
 // unmetered turns the server's metrics off, to compare what they cost.
 var unmetered bool
 
 func benchServer(b *testing.B) (*ossdtest.Server, string, *http.Client) {
-	srv := ossdtest.StartWith(b, ossdtest.Options{NoMetrics: unmetered})
+	o := ossdtest.Options{NoMetrics: unmetered}
+	if loggedAlways {
+		o.LogSync = ossdtest.LogSyncAlways
+	}
+	srv := ossdtest.StartWith(b, o)
 	c := v2Client(srv, modes[0])
 	bucket := "bench"
 	for _, n := range []string{bucket, "bench-logs"} {
@@ -40,7 +48,7 @@ func benchServer(b *testing.B) (*ossdtest.Server, string, *http.Client) {
 			b.Fatal(err)
 		}
 	}
-	if logged {
+	if logged || loggedAlways {
 		_, err := c.PutBucketLogging(context.Background(), &oss.PutBucketLoggingRequest{Bucket: oss.Ptr(bucket),
 			BucketLoggingStatus: &oss.BucketLoggingStatus{LoggingEnabled: &oss.LoggingEnabled{TargetBucket: oss.Ptr("bench-logs")}}})
 		if err != nil {
@@ -133,10 +141,12 @@ func withSetting(setting *bool, f func(*testing.B, int), size int) func(*testing
 	}
 }
 
-func BenchmarkPut4KiBLogged(b *testing.B)    { withSetting(&logged, benchPut, 4<<10)(b) }
-func BenchmarkGet4KiBLogged(b *testing.B)    { withSetting(&logged, benchGet, 4<<10)(b) }
-func BenchmarkPut4KiBNoMetrics(b *testing.B) { withSetting(&unmetered, benchPut, 4<<10)(b) }
-func BenchmarkGet4KiBNoMetrics(b *testing.B) { withSetting(&unmetered, benchGet, 4<<10)(b) }
+func BenchmarkPut4KiBLogged(b *testing.B)       { withSetting(&logged, benchPut, 4<<10)(b) }
+func BenchmarkGet4KiBLogged(b *testing.B)       { withSetting(&logged, benchGet, 4<<10)(b) }
+func BenchmarkPut4KiBLoggedAlways(b *testing.B) { withSetting(&loggedAlways, benchPut, 4<<10)(b) }
+func BenchmarkGet4KiBLoggedAlways(b *testing.B) { withSetting(&loggedAlways, benchGet, 4<<10)(b) }
+func BenchmarkPut4KiBNoMetrics(b *testing.B)    { withSetting(&unmetered, benchPut, 4<<10)(b) }
+func BenchmarkGet4KiBNoMetrics(b *testing.B)    { withSetting(&unmetered, benchGet, 4<<10)(b) }
 
 // parallelism is goroutines per GOMAXPROCS in the benchmarks (8: 16
 // clients on 2 cores); OSSD_BENCH_PARALLELISM overrides it.

@@ -49,6 +49,10 @@ type Server struct {
 type User = server.User
 
 // Options adjust Start.
+// LogSyncAlways in Options.LogSync syncs each access-log record before its
+// response completes (ossd --log-sync always).
+const LogSyncAlways = server.LogSyncAlways
+
 type Options struct {
 	Region  string
 	DataDir string // default: t.TempDir()
@@ -56,6 +60,10 @@ type Options struct {
 	Now     func() time.Time
 	// LogInterval is the access-log delivery interval (default 1h).
 	LogInterval time.Duration
+	// LogSync is the access-log durability mode (ossd --log-sync): zero
+	// for the default (records synced within 1 s), LogSyncAlways to sync
+	// each record before its response completes.
+	LogSync time.Duration
 	// LogClock drives access-log delivery (a fake clock in tests).
 	LogClock Clock
 	// LifecycleClock drives the lifecycle's daily runs (a fake clock in
@@ -109,7 +117,7 @@ func StartWith(t testing.TB, o Options) *Server {
 		t.Fatalf("ossdtest: credentials: %v", err)
 	}
 	srv, err := server.New(server.Config{DataDir: o.DataDir, Meta: o.Meta, Region: o.Region, Root: root, Users: o.Users, Now: o.Now,
-		LogInterval: o.LogInterval, LogClock: logClock(o.LogClock), UnblockNewBuckets: o.UnblockNewBuckets,
+		LogInterval: o.LogInterval, LogSync: o.LogSync, LogClock: logClock(o.LogClock), UnblockNewBuckets: o.UnblockNewBuckets,
 		CallbackAllow:     o.CallbackAllow,
 		LifecycleInterval: o.LifecycleInterval, LifecycleClock: o.LifecycleClock, LifecycleDone: o.LifecycleDone})
 	if err != nil {
