@@ -16,6 +16,8 @@
 #   flushes     cache flushes the data directory's block device completed per request
 #               (/proc/diskstats field 19: every fsync/fdatasync that reaches the device)
 #   writes      write requests the device completed per request
+#   steal       share of the machine's CPU time the hypervisor gave to others (/proc/stat):
+#               runs with a high figure are the noisy ones
 # Figures are per request and need no peer; compare within one run (the VM's disk
 # and CPU vary by 2x from one hour to the next).
 set -euo pipefail
@@ -39,7 +41,7 @@ DEV=$(basename "$(df --output=source "$WORK" | tail -1)")
 grep -q " $DEV " /proc/diskstats || { echo "logflush.sh: no /proc/diskstats line for $DEV (the filesystem of $WORK)" >&2; exit 2; }
 
 # sample: ossd CPU ticks, machine busy and total ticks, requests, journal syncs and their
-# seconds, device writes, flushes
+# seconds, device writes, flushes, stolen ticks
 sample() {
   local m; m=$(curl -sf "http://$MON/-/ossd/metrics")
   printf '%s %s %s %s %s %s\n' \
@@ -47,7 +49,7 @@ sample() {
     "$(awk '$1=="cpu"{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)" \
     "$(awk -v op="$METRIC_OP" 'index($0, "ossd_requests_total{") == 1 && index($0, "operation=\"" op "\"") {s += $2} END {print s+0}' <<<"$m")" \
     "$(awk '$1=="ossd_accesslog_sync_duration_seconds_count"{c=$2} $1=="ossd_accesslog_sync_duration_seconds_sum"{s=$2} END{print c+0, s+0}' <<<"$m")" \
-    "$(awk -v d="$DEV" '$3==d{print $8, $19}' /proc/diskstats)"
+    "$(awk -v d="$DEV" '$3==d{print $8, $19}' /proc/diskstats) $(awk '$1=="cpu"{print $9}' /proc/stat)"
 }
 
 run() { # MODE
@@ -83,13 +85,13 @@ run() { # MODE
   awk -v mode="$mode" -v secs=$((DURATION - START - 2)) -v a="$s0" -v b="$s1" 'BEGIN {
     split(a, x, " "); split(b, y, " "); for (i in x) d[i] = y[i] - x[i]
     r = d[4]; if (r <= 0) { print mode, "no requests in the window" > "/dev/stderr"; exit 1 }
-    printf "%-7s %8.0f %9.0f %9.0f %6.2f %8.2f %8.2f %7.2f\n", mode, r / secs, d[1] * 1e6 / 100 / r, d[2] * 1e6 / 100 / r,
-      d[5] / r, (d[5] ? d[6] * 1e3 / d[5] : 0), d[8] / r, d[7] / r }'
+    printf "%-7s %8.0f %9.0f %9.0f %6.2f %8.2f %8.2f %7.2f %5.0f%%\n", mode, r / secs, d[1] * 1e6 / 100 / r, d[2] * 1e6 / 100 / r,
+      d[5] / r, (d[5] ? d[6] * 1e3 / d[5] : 0), d[8] / r, d[7] / r, 100 * d[9] / d[3] }'
 }
 
 echo "ossd $(git -C "$REPO" rev-parse --short HEAD), warp $OP $SIZE c$CONC ${DURATION}s (window ${START}s..$((DURATION - 2))s), device $DEV" >&2
-printf '%-7s %8s %9s %9s %6s %8s %8s %7s\n' mode req/s ossd-cpu host-cpu syncs sync-ms flushes writes
-printf '%-7s %8s %9s %9s %6s %8s %8s %7s\n' "" "" "µs/req" "µs/req" "/req" "" "/req" "/req"
+printf '%-7s %8s %9s %9s %6s %8s %8s %7s %6s\n' mode req/s ossd-cpu host-cpu syncs sync-ms flushes writes steal
+printf '%-7s %8s %9s %9s %6s %8s %8s %7s %6s\n' "" "" "µs/req" "µs/req" "/req" "" "/req" "/req" ""
 for r in $(seq "$ROUNDS"); do
   # rotate the order so that no mode always runs first
   read -ra order <<<"$MODES"
