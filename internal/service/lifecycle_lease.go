@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,7 +27,11 @@ import (
 //     expiry while another node took over) cannot move the progress,
 //     and stops (ErrLifecycleLeaseLost);
 //   - released by the transaction that completes the run (records
-//     lifecycleLastKey, deletes the progress), under the same check.
+//     lifecycleLastKey, deletes the progress), under the same check;
+//     and, when the node stops its lifecycle schedule (a graceful
+//     shutdown) with a run unfinished, made to expire at once, so that
+//     another node resumes the run without waiting out the lease. A
+//     node that dies releases nothing: its lease runs out.
 //
 // The actions themselves are not fenced: each is decided again inside the
 // transaction that performs it, so a stale run finishing its batch beside
@@ -150,4 +155,37 @@ func (s *Service) heldLifecycleLease(tx meta.Tx, epoch uint64) (*lifecycleLease,
 		return nil, fmt.Errorf("%w: now held by %s, this run's epoch %d", ErrLifecycleLeaseLost, holder, epoch)
 	}
 	return cur, nil
+}
+
+// releaseLifecycleLease ends this process's hold on the run lease when its
+// lifecycle schedule stops: the lease (if it still names this process and
+// is live) is set to expire now, keeping its epoch, so that the next
+// holder's epoch is higher and a stale save by this process would still
+// be refused. The saved progress stays for whoever resumes the run. A run
+// in progress (on demand, through RunLifecycle) keeps the lease: it is
+// still working under it.
+func (s *Service) releaseLifecycleLease() {
+	if !s.shared || !s.lifecycleMu.TryLock() {
+		return
+	}
+	defer s.lifecycleMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var released *lifecycleLease
+	err := s.update(ctx, func(tx meta.Tx) error {
+		released = nil
+		cur, err := getLifecycleLease(tx)
+		if err != nil || cur == nil || cur.Instance != s.instance || !s.now().Before(cur.Expires) {
+			return err
+		}
+		cur.Expires = s.now()
+		released = cur
+		return putLifecycleLease(tx, cur)
+	})
+	switch {
+	case err != nil:
+		s.log.Warn("lifecycle: could not release the run lease on stop; other nodes take the run over when it expires", "err", err)
+	case released != nil:
+		s.log.Info("lifecycle: released the run lease on stop; another node resumes the run", "lease", released.String())
+	}
 }

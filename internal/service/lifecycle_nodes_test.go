@@ -428,3 +428,34 @@ func TestLifecycleRestartTakesLeaseBack(t *testing.T) {
 		lines.check(t, c)
 	})
 }
+
+// TestLifecycleStopReleasesLease: a node whose lifecycle schedule stops
+// (a graceful shutdown) in the middle of a run leaves its progress and
+// lets its lease expire at once, so another node resumes the run without
+// waiting out the lease (a dead node's lease, TestLifecycleHolderDies,
+// still holds until it expires).
+func TestLifecycleStopReleasesLease(t *testing.T) {
+	forBackends(t, func(t *testing.T, be string) {
+		c, clk := lifecycleCluster(t, be, 0) // the default lease
+		var lines lifecycleLines
+		ac := armedClock{clk, make(chan struct{}, 16)}
+		ctx, stop := context.WithCancel(context.Background())
+		wait := c.nodes[0].StartLifecycle(ctx, service.LifecycleSchedule{Clock: ac, Log: lines.logger(func(n int) {
+			if n == 300 { // in the second batch, the first one saved
+				stop()
+			}
+		})})
+		<-ac.armed // nothing owed at start: node A waits for midnight
+		clk.Advance(service.NextLifecycleRun(clk.Now(), 0).Sub(clk.Now()))
+		reading := clk.Now()
+		wait()
+		if systemRecord(t, c, "lifecycle.run") == nil {
+			t.Fatal("node A's saved progress is gone")
+		}
+		st, err := c.nodes[1].RunLifecycle(context.Background(), clk.Now(), lines.logger(nil))
+		if err != nil || !st.Resumed || st.Expired != lifecycleKeys-300 || !st.Completed.Equal(reading) {
+			t.Fatalf("node B right after node A stopped: %+v, %v; want resumed at once at %v, %d expired", st, err, reading, lifecycleKeys-300)
+		}
+		lines.check(t, c)
+	})
+}

@@ -593,6 +593,7 @@ func (s *Service) StartLifecycle(ctx context.Context, sc LifecycleSchedule) (wai
 	}
 	go func() {
 		defer close(stopped)
+		defer s.releaseLifecycleLease()
 		due := s.lifecycleOwed(ctx, sc)
 		for {
 			busy := due && run()
