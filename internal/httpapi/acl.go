@@ -197,8 +197,9 @@ func (h *Handler) putACL(rq *request, header, owner string) (canned string, gran
 }
 
 // writeACL answers an ACL read: OSS's canned-ACL document (the nearest
-// canned ACL when S3 grants were set), or for S3 the grants as written,
-// or the grants the canned ACL stands for.
+// canned ACL when S3 grants were set), or for S3 the grants as written
+// (groups listed first, service.ListedGrants), or the grants the canned
+// ACL stands for.
 func (h *Handler) writeACL(rq *request, acl string, grants []service.Grant) error {
 	if !rq.s3 {
 		return h.writeXML(rq, http.StatusOK, aclXML{Owner: h.owner(rq.b.Owner), Grant: acl})
@@ -213,7 +214,7 @@ func (h *Handler) writeACL(rq *request, acl string, grants []service.Grant) erro
 	}
 	const xsi = "http://www.w3.org/2001/XMLSchema-instance"
 	p := policyXML{Owner: h.owner(rq.b.Owner), Grants: []grantXML{}}
-	for _, g := range grants {
+	for _, g := range service.ListedGrants(grants) {
 		ge := granteeXML{XSI: xsi, Type: g.Type, ID: g.ID, URI: g.URI}
 		if g.Type == service.GranteeUser {
 			ge.Name = g.ID // ossd's display name is the account id

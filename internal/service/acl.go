@@ -87,6 +87,26 @@ func CannedGrants(acl, owner string) []meta.Grant {
 	return append(gs, meta.Grant{Type: GranteeUser, ID: owner, Permission: PermFullControl})
 }
 
+// ListedGrants is grants in the order an S3 ACL read lists them: grants to
+// groups first, then grants to accounts, each in the order written. It is
+// the order of CannedGrants and RGW's, and ceph/s3-tests depends on it: its
+// check_grants sorts the listed grants by display name only when the first
+// one has a name, which a group does not. grants is not modified.
+func ListedGrants(grants []meta.Grant) []meta.Grant {
+	out := make([]meta.Grant, 0, len(grants))
+	for _, g := range grants {
+		if g.Type == GranteeGroup {
+			out = append(out, g)
+		}
+	}
+	for _, g := range grants {
+		if g.Type != GranteeGroup {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // NearestCanned is the canned ACL the OSS dialect shows for grants: what
 // they grant everyone (AllUsers) decides; grants to accounts and to
 // signed accounts have no OSS equivalent and show as private.
