@@ -32,7 +32,7 @@ def cause(name,msg):
     if 'policy' in name or 'Policy' in m:
         return 'bucket policies: other'
     if name == 'test_object_copy_not_owned_object_bucket' or re.search(r'acl_grant|header_acl_grants|acl_revoke|acl_read|acl_write|acl_full_control|grant_email|grant_nonexist|grant_userid', name):
-        return "S3 grants: by e-mail (ossd's accounts have none), or read back in the order written where the suite expects groups first"
+        return "S3 grants: by e-mail (ossd's accounts have none; grants are listed groups first since 390: another failure here is a regression)"
     if 'authenticatedread' in name or 'bucketowner' in name or 'authenticated-read' in m or 'block_public_object_canned' in name or 'block_public_put_bucket_acls' in name:
         return "canned ACLs S3 has and OSS lacks (authenticated-read, bucket-owner-*; ossd keeps them as grants)"
     if name.startswith('test_access_bucket_'):
