@@ -48,11 +48,11 @@ type Server struct {
 // User is an extra account: id, display name and one access key pair.
 type User = server.User
 
-// Options adjust Start.
 // LogSyncAlways in Options.LogSync syncs each access-log record before its
 // response completes (ossd --log-sync always).
 const LogSyncAlways = server.LogSyncAlways
 
+// Options adjust Start.
 type Options struct {
 	Region  string
 	DataDir string // default: t.TempDir()
