@@ -30,6 +30,10 @@ type stream struct {
 	pending int64
 	sealed  bool  // the last chunk is in a plan: start a new one
 	plan    *plan // the batch in flight, if any
+	// unsettled are the IDs, ascending, of provisional records in chunks
+	// whose requests have not settled them (Provisional): no plan reaches
+	// the first of them (bound).
+	unsettled []uint64
 
 	failures      int
 	lastErr       error
@@ -172,6 +176,11 @@ func (l *Log) save(st *persisted, plans []*plan) error {
 		p.saved = true
 	}
 	l.floor = max(l.floor, st.Floor)
+	for id := range l.cancelled {
+		if id <= l.floor {
+			delete(l.cancelled, id)
+		}
+	}
 	l.mu.Unlock()
 	return nil
 }
@@ -214,8 +223,8 @@ func (l *Log) round(ctx context.Context, o roundOpts) (ran bool, failed map[*str
 	now := l.cfg.Clock.Now()
 	var cands []*stream
 	for _, s := range l.streams {
-		if s.plan == nil && len(s.chunks) == 0 {
-			continue
+		if s.plan == nil && (len(s.chunks) == 0 || s.chunks[0].last > s.bound()) {
+			continue // nothing, or nothing that may be planned yet
 		}
 		if _, skip := o.skip[s]; skip {
 			continue
@@ -243,7 +252,7 @@ func (l *Log) round(ctx context.Context, o roundOpts) (ran bool, failed map[*str
 	if len(picked) == 0 && len(cands) > 0 {
 		end := l.windowLocked(cands)
 		for _, s := range cands {
-			if s.planThrough(end, l.cfg.NodeID) != nil {
+			if s.planThrough(min(end, s.bound()), l.cfg.NodeID) != nil {
 				picked = append(picked, s)
 				unsaved = true
 			}
@@ -343,6 +352,9 @@ func (l *Log) windowLocked(cands []*stream) uint64 {
 	counts := make(map[uint64]int)
 	for _, s := range cands {
 		for _, c := range s.chunks {
+			if c.last > s.bound() {
+				break
+			}
 			counts[(c.first-1)/l.granule] += c.n
 		}
 	}
@@ -423,6 +435,10 @@ func (l *Log) build(picked []*stream) ([]*object, error) {
 		byKey[s.key] = &exec{s: s, lo: s.plan.lo, hi: s.plan.hi, n: s.plan.n, node: s.plan.node}
 		ranges = append(ranges, [2]uint64{s.plan.lo, s.plan.hi})
 	}
+	var withdrawn map[uint64]struct{} // cancelled records: not lines
+	if len(l.cancelled) > 0 {
+		withdrawn = maps.Clone(l.cancelled)
+	}
 	l.mu.Unlock()
 	// Read each stretch of the journal once: merge overlapping ranges.
 	slices.SortFunc(ranges, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
@@ -444,7 +460,10 @@ func (l *Log) build(picked []*stream) ([]*object, error) {
 			return err
 		}
 		e := byKey[h.key]
-		if e == nil || id <= e.lo || id > e.hi {
+		if e == nil || id <= e.lo || id > e.hi || h.kind != recVersion {
+			return nil
+		}
+		if _, ok := withdrawn[id]; ok {
 			return nil
 		}
 		hour, start := hc.of(h.sec, loc)
@@ -618,6 +637,7 @@ func (l *Log) Flush(ctx context.Context) error {
 	l.mu.Lock()
 	limit := l.durable
 	l.mu.Unlock()
+	l.awaitSettled(ctx, limit)
 	failed := make(map[*stream]error)
 	for {
 		ran, f, err := l.round(ctx, roundOpts{force: true, limit: limit, skip: failed})
@@ -660,6 +680,7 @@ func (l *Log) deliver(ctx context.Context, tick bool) {
 	l.mu.Lock()
 	limit := l.durable
 	l.mu.Unlock()
+	l.awaitSettled(ctx, limit)
 	failed := make(map[*stream]error)
 	for ctx.Err() == nil {
 		ran, f, err := l.round(ctx, roundOpts{tick: tick, limit: limit, skip: failed})

@@ -76,8 +76,11 @@ type indexEntry struct {
 // while the previous batch was being written, written with one WriteAt and
 // made durable with one Sync.
 type batch struct {
-	buf         []byte    // frames
-	recs        []*Record // the callers' records, valid until done closes
+	buf  []byte    // frames
+	recs []*Record // the callers' records, valid until done closes
+	// provisional lists the IDs of the batch's provisional records (not in
+	// recs): durableBatch holds them back from delivery until settled.
+	provisional []uint64
 	first, last uint64
 	done        chan struct{}
 	err         error // set before done closes
@@ -415,37 +418,57 @@ func (j *journal) startSegment(base uint64, locked bool) error {
 	return nil
 }
 
-// add encodes r into the batch being filled and returns that batch; the
-// caller waits on its done channel.
-func (j *journal) add(r *Record) (*batch, error) {
+// add encodes r into the batch being filled and returns that batch and r's
+// ID; the caller waits on the batch's done channel. With c set, a frame
+// cancelling record c.id goes first, in the same batch (so the cancel is
+// durable no later than r, and a torn tail cannot keep r without it). A
+// provisional record (Provisional) is not shown to subscribers when it is
+// durable, nor released to delivery: its caller settles it first.
+func (j *journal) add(r *Record, provisional bool, c *cancelRef) (*batch, uint64, error) {
 	fp := framePool.Get().(*[]byte)
-	frame := append((*fp)[:0], 0, 0, 0, 0, 0, 0, 0, 0) // length and CRC, filled below and by the writer
+	frame := (*fp)[:0]
+	if c != nil {
+		frame = append(frame, 0, 0, 0, 0, 0, 0, 0, 0)
+		frame = appendCancel(frame, 0, c)
+		binary.LittleEndian.PutUint32(frame, uint32(len(frame)-frameHeaderSize))
+	}
+	at := len(frame)
+	frame = append(frame, 0, 0, 0, 0, 0, 0, 0, 0) // length and CRC, filled below and by the writer
 	frame = appendPayload(frame, 0, r)
-	n := len(frame) - frameHeaderSize
+	n := len(frame) - at - frameHeaderSize
 	if n > maxPayload {
 		framePool.Put(fp)
-		return nil, fmt.Errorf("%w: encodes to %d bytes, limit %d", ErrInvalidRecord, n, maxPayload)
+		return nil, 0, fmt.Errorf("%w: encodes to %d bytes, limit %d", ErrInvalidRecord, n, maxPayload)
 	}
-	binary.LittleEndian.PutUint32(frame, uint32(n))
+	binary.LittleEndian.PutUint32(frame[at:], uint32(n))
 
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
 		framePool.Put(fp)
-		return nil, ErrClosed
+		return nil, 0, ErrClosed
+	}
+	first := j.nextID
+	if c != nil {
+		binary.LittleEndian.PutUint64(frame[frameHeaderSize+idOffset:], j.nextID)
+		j.nextID++
 	}
 	id := j.nextID
 	j.nextID++
-	binary.LittleEndian.PutUint64(frame[frameHeaderSize+idOffset:], id)
+	binary.LittleEndian.PutUint64(frame[at+frameHeaderSize+idOffset:], id)
 	b := j.cur
 	if b == nil {
-		b = &batch{first: id, done: make(chan struct{}), buf: j.freeBuf[:0], recs: j.freeRec[:0]}
+		b = &batch{first: first, done: make(chan struct{}), buf: j.freeBuf[:0], recs: j.freeRec[:0]}
 		j.freeBuf, j.freeRec = nil, nil
 		j.cur = b
 	}
 	b.last = id
 	b.buf = append(b.buf, frame...)
-	b.recs = append(b.recs, r)
+	if provisional {
+		b.provisional = append(b.provisional, id)
+	} else {
+		b.recs = append(b.recs, r)
+	}
 	j.mu.Unlock()
 
 	*fp = frame
@@ -454,7 +477,7 @@ func (j *journal) add(r *Record) (*batch, error) {
 	case j.wake <- struct{}{}:
 	default:
 	}
-	return b, nil
+	return b, id, nil
 }
 
 // run is the writer: it takes the batch being filled, writes and syncs it,

@@ -119,10 +119,17 @@ type Config struct {
 	// and retried): a metrics hook. It runs with the Log's lock held, so it
 	// must be quick and must not call the Log.
 	OnDeliveryFailure func(target string)
+	// OnSettle, if set, is told how each provisional record was settled
+	// (Provisional.Settle): replaced false when it stood as written, true
+	// when it was withdrawn and the final record logged instead. A
+	// metrics hook: it runs on the settling request's goroutine.
+	OnSettle func(replaced bool)
 
 	// hook, in tests, is called at each step of a delivery round; a non-nil
 	// error aborts the round there, as a crash would.
 	hook func(step string) error
+	// settleWait, in tests, replaces maxSettleWait.
+	settleWait time.Duration
 }
 
 // Log is the access log of one ossd process: a durable journal of records
@@ -139,6 +146,9 @@ type Log struct {
 	mu      sync.Mutex
 	streams map[string]*stream // by stream key
 	durable uint64             // highest durable record ID
+	// cancelled holds the IDs above the floor of records withdrawn by a
+	// cancel frame: delivery skips them when it reads the journal.
+	cancelled map[uint64]struct{}
 	// durableN mirrors durable for readers that must not take mu.
 	durableN atomic.Uint64
 	floor    uint64        // Floor of the last state written
@@ -146,6 +156,9 @@ type Log struct {
 	objects  uint64        // log objects stored since Open
 	waits    int           // times the delivery loop started waiting (tests)
 	waitsCh  chan struct{} // closed and replaced when waits changes
+	// settledCh is closed and replaced when a provisional record is
+	// settled (Flush waits for those in flight).
+	settledCh chan struct{}
 
 	subsMu     sync.Mutex
 	subs       map[*subscriber]struct{}
@@ -213,14 +226,16 @@ func Open(cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("accesslog: SyncInterval %v is outside 0 (always) .. %v", cfg.SyncInterval, MaxSyncInterval)
 	}
 	l := &Log{
-		cfg:      cfg,
-		log:      cfg.Logger.With("component", "accesslog"),
-		streams:  make(map[string]*stream),
-		waitsCh:  make(chan struct{}),
-		subs:     make(map[*subscriber]struct{}),
-		kick:     make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		loopDone: make(chan struct{}),
+		cfg:       cfg,
+		cancelled: make(map[uint64]struct{}),
+		log:       cfg.Logger.With("component", "accesslog"),
+		streams:   make(map[string]*stream),
+		waitsCh:   make(chan struct{}),
+		settledCh: make(chan struct{}),
+		subs:      make(map[*subscriber]struct{}),
+		kick:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		loopDone:  make(chan struct{}),
 	}
 	l.granule = uint64(min(4096, cfg.MaxBatch))
 	if err := cfg.FS.MkdirAll(cfg.Dir); err != nil {
@@ -253,6 +268,19 @@ func Open(cfg Config) (*Log, error) {
 		s := l.streams[string(h.key)]
 		if s == nil {
 			s = l.streamLocked(string(h.key))
+		}
+		if h.kind == recCancel {
+			// The record it withdraws came earlier in the journal: it is
+			// in s unless already delivered (it never is: a provisional
+			// record waits for its outcome before it can be planned).
+			c, err := cancelled(p, h)
+			if err != nil {
+				return fmt.Errorf("%w: record %d: %v", ErrCorrupt, id, err)
+			}
+			if c > max(l.floor, s.cursor) {
+				l.cancelLocked(s, c, true)
+			}
+			return nil
 		}
 		if id > max(l.floor, s.cursor) {
 			s.add(id, h.sec, h.nsec, l.granule)
@@ -300,16 +328,8 @@ const MaxSyncInterval = 10 * time.Second
 //
 // The caller may reuse r after Append returns.
 func (l *Log) Append(ctx context.Context, r *Record) error {
-	if err := ctx.Err(); err != nil {
+	if err := l.check(ctx, r); err != nil {
 		return err
-	}
-	if r.SourceBucket == "" || r.TargetBucket == "" {
-		return fmt.Errorf("%w: source and target bucket are required", ErrInvalidRecord)
-	}
-	if ls := l.cfg.Lease; ls != nil && !ls.Valid() {
-		// Another node may be delivering this journal (or soon may): a
-		// record written now could be missed by it, or collide with it.
-		return fmt.Errorf("%w: %w: not renewed in time", ErrJournalUnavailable, ErrLeaseLost)
 	}
 	if l.j.syncEvery > 0 {
 		if err := l.j.appendNow(r); err != nil {
@@ -320,7 +340,7 @@ func (l *Log) Append(ctx context.Context, r *Record) error {
 		}
 		return nil
 	}
-	b, err := l.j.add(r)
+	b, _, err := l.j.add(r, false, nil)
 	if err != nil {
 		return err
 	}
@@ -330,17 +350,34 @@ func (l *Log) Append(ctx context.Context, r *Record) error {
 
 // durableBatch runs after b is durable — on the writer goroutine before its
 // callers return (always mode), or on the syncer (default mode) — and makes
-// b's records pending delivery. In the always mode it also shows them to
-// subscribers (the default mode does that in Append: b.recs is nil).
+// b's records pending delivery. A provisional record is held back from
+// planning until it is settled; a cancel frame takes the record it cancels
+// out of its stream. In the always mode durableBatch also shows the
+// records to subscribers (the default mode does that in Append: b.recs is
+// nil; a provisional record is shown when it is confirmed).
 func (l *Log) durableBatch(b *batch) {
 	l.mu.Lock()
 	for off := 0; off < len(b.buf); {
 		n := int(le32(b.buf[off:]))
-		h, _ := decodeHead(b.buf[off+frameHeaderSize : off+frameHeaderSize+n]) // encoded by us
+		p := b.buf[off+frameHeaderSize : off+frameHeaderSize+n]
+		h, _ := decodeHead(p) // encoded by us
 		off += frameHeaderSize + n
 		s := l.streams[string(h.key)]
 		if s == nil {
 			s = l.streamLocked(string(h.key))
+		}
+		if h.kind == recCancel {
+			id, _ := cancelled(p, h)
+			l.cancelLocked(s, id, false)
+			continue
+		}
+		if slices.Contains(b.provisional, h.id) {
+			// In a chunk of its own, so that the records before it can be
+			// planned while it waits (settle merges it back).
+			s.sealed = true
+			s.add(h.id, h.sec, h.nsec, l.granule)
+			s.unsettled = append(s.unsettled, h.id)
+			continue
 		}
 		s.add(h.id, h.sec, h.nsec, l.granule)
 	}

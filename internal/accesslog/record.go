@@ -45,8 +45,22 @@ type Record struct {
 //
 // where str is a uvarint length followed by the bytes. Time is stored as an
 // instant: delivery writes it in Config.Location.
+//
+// A cancel frame (always mode, Provisional) withdraws an earlier record
+// whose request turned out otherwise than the record said:
+//
+//	u8      kind (2)
+//	u64     its own ID (IDs stay strictly increasing through the journal)
+//	str×3   the stream key of the cancelled record
+//	varint  Time of the cancelled record, Unix seconds
+//	uvarint Time, nanoseconds
+//	u64     ID of the cancelled record
+//
+// It shares the record's head (decodeHead) so that routing code reads
+// both alike; delivery never writes it as a line.
 const (
 	recVersion  = 1
+	recCancel   = 2
 	idOffset    = 1 // offset of the record ID in the payload
 	minPayload  = 1 + 8 + 3
 	maxPayload  = 4 << 20 // larger records are refused (ErrInvalidRecord)
@@ -84,6 +98,32 @@ func appendPayload(dst []byte, id uint64, r *Record) []byte {
 	return dst
 }
 
+// cancelRef names the record a cancel frame withdraws.
+type cancelRef struct {
+	id   uint64
+	key  string // its stream key (streamKey)
+	sec  int64
+	nsec int32
+}
+
+// appendCancel appends the payload of a cancel frame with ID id for c.
+func appendCancel(dst []byte, id uint64, c *cancelRef) []byte {
+	dst = append(dst, recCancel)
+	dst = binary.LittleEndian.AppendUint64(dst, id)
+	dst = append(dst, c.key...)
+	dst = binary.AppendVarint(dst, c.sec)
+	dst = binary.AppendUvarint(dst, uint64(c.nsec))
+	return binary.LittleEndian.AppendUint64(dst, c.id)
+}
+
+// cancelled returns the ID a cancel frame withdraws.
+func cancelled[T string | []byte](p T, h head[T]) (uint64, error) {
+	if h.kind != recCancel || len(p)-h.rest != 8 {
+		return 0, errBadPayload
+	}
+	return le64(p[h.rest:]), nil
+}
+
 // stringFields lists the string fields of l in the payload's order (the
 // line's order), for the encoder and the decoder alike.
 func stringFields(l *osslog.Line) [numStrings]*string {
@@ -100,6 +140,7 @@ func appendStr(dst []byte, s string) []byte {
 
 // head is the part of a payload routing needs.
 type head[T string | []byte] struct {
+	kind byte // recVersion (a record) or recCancel
 	id   uint64
 	key  T // the stream key: three length-prefixed strings, raw
 	sec  int64
@@ -108,10 +149,10 @@ type head[T string | []byte] struct {
 }
 
 func decodeHead[T string | []byte](p T) (h head[T], err error) {
-	if len(p) < minPayload || p[0] != recVersion {
+	if len(p) < minPayload || p[0] != recVersion && p[0] != recCancel {
 		return h, errBadPayload
 	}
-	h.id = le64(p[idOffset:])
+	h.kind, h.id = p[0], le64(p[idOffset:])
 	i := idOffset + 8
 	for range 3 {
 		n, w := uvarint(p, i)
@@ -140,6 +181,9 @@ func decodeRecord(p string, r *Record, loc *time.Location) (uint64, error) {
 	h, err := decodeHead(p)
 	if err != nil {
 		return 0, err
+	}
+	if h.kind != recVersion {
+		return 0, errBadPayload
 	}
 	d := strDecoder{s: p, i: idOffset + 8}
 	r.TargetBucket, r.TargetPrefix, r.SourceBucket = d.str(), d.str(), d.str()

@@ -1,14 +1,17 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/ossd/ossd/internal/accesslog"
+	"github.com/ossd/ossd/internal/service"
 	"github.com/ossd/ossd/osslog"
 )
 
@@ -65,15 +68,21 @@ func logDelta(d int64) int64 {
 
 // completeRecord fills what is known only at the end.
 func completeRecord(rq *request, now time.Time) {
-	e := rq.entry
-	r := rq.r
-	e.RequestURI = r.Method + " " + r.RequestURI + " " + r.Proto
-	e.HTTPStatus = rq.w.status
-	if e.HTTPStatus == 0 {
-		e.HTTPStatus = http.StatusOK
+	status := rq.w.status
+	if status == 0 {
+		status = http.StatusOK
 	}
 	// The held-back last byte is sent right after the append.
-	e.SentBytes = rq.w.n + int64(len(rq.w.held))
+	fillRecord(rq, rq.entry, status, rq.w.n+int64(len(rq.w.held)), now)
+}
+
+// fillRecord fills e as completeRecord does, for a response with status and
+// sent body bytes, finished at now.
+func fillRecord(rq *request, e *accesslog.Record, status int, sent int64, now time.Time) {
+	r := rq.r
+	e.RequestURI = r.Method + " " + r.RequestURI + " " + r.Proto
+	e.HTTPStatus = status
+	e.SentBytes = sent
 	total := now.Sub(e.Time)
 	e.RequestTime = total.Milliseconds()
 	cost := rq.serverCost
@@ -93,6 +102,45 @@ func completeRecord(rq *request, now time.Time) {
 	e.TargetPrefix = rq.b.Logging.TargetPrefix
 	if lf := rq.b.LogFields; lf != nil && len(lf.Headers)+len(lf.Params) > 0 {
 		e.UserDefined = userDefinedFields(rq.r, lf.Headers, lf.Params)
+	}
+}
+
+// logWritten sets the columns a successful write fills.
+func logWritten(e *accesslog.Record, w *service.Written) {
+	e.ObjectSize = w.Version.Size
+	e.DeltaDataSize = logDelta(w.Delta)
+	e.StorageClass = w.Version.StorageClass
+}
+
+// overlapLog returns, for a write whose record may be appended before its
+// metadata commit is durable (the always mode: LogSink.Provisional), the
+// hook the service calls when the commit's transaction has accepted the
+// write (PutInput.Accepted). It appends the record the request will log if
+// it succeeds as the commit says, now, so that its sync runs alongside the
+// commit's; finish settles it with the record the request actually ends
+// with. It returns nil when the request is not logged, or when its
+// success response is not known ahead (an upload callback decides it).
+func (h *Handler) overlapLog(rq *request) func(*service.Written) {
+	if h.cfg.LogSink == nil || rq.b == nil || rq.b.Logging == nil || rq.internal() || rq.unlogged ||
+		rq.r.Header.Get("x-oss-callback") != "" {
+		return nil
+	}
+	return func(w *service.Written) {
+		if rq.prov != nil {
+			return // a rerun of the transaction: finish compares and settles
+		}
+		e := *rq.entry
+		e.Extra = slices.Clone(e.Extra)
+		logWritten(&e, w)
+		fillRecord(rq, &e, http.StatusOK, 0, h.cfg.Now())
+		p, err := h.cfg.LogSink.Provisional(context.WithoutCancel(rq.ctx), &e)
+		if err != nil {
+			// finish appends the record as usual, and fails the request if
+			// that fails too.
+			h.log.Warn("access log: provisional append failed", "request_id", rq.id, "err", err)
+			return
+		}
+		rq.prov = p
 	}
 }
 

@@ -239,7 +239,7 @@ func (h *Handler) putObject(rq *request) error {
 	start := h.cfg.Now()
 	w, err := h.svc.PutObject(rq.ctx, service.PutInput{
 		Bucket: rq.bucket, Key: rq.key, Body: rq.r.Body, Size: bodySize(rq.r), ContentMD5: md5sum, CRC64: crc,
-		Template: tmpl, Cond: writeCondition(rq),
+		Template: tmpl, Cond: writeCondition(rq), Accepted: h.overlapLog(rq),
 	})
 	rq.serverCost = h.cfg.Now().Sub(start)
 	if err != nil {
@@ -252,9 +252,7 @@ func (h *Handler) putObject(rq *request) error {
 // the upload callback when one was asked for.
 func (h *Handler) writeWritten(rq *request, w *service.Written, callback bool) error {
 	v := w.Version
-	rq.entry.ObjectSize = v.Size
-	rq.entry.DeltaDataSize = logDelta(w.Delta)
-	rq.entry.StorageClass = v.StorageClass
+	logWritten(rq.entry, w)
 	hdr := rq.w.Header()
 	hdr.Set("ETag", rq.etag(v.ETag))
 	hdr.Set("x-oss-hash-crc64ecma", strconv.FormatUint(v.CRC64, 10))

@@ -37,6 +37,13 @@ type Accounts interface {
 // request. The record is the handler's; Log must not keep it.
 type LogSink interface {
 	Log(ctx context.Context, r *accesslog.Record) error
+	// Provisional appends r before the request's outcome is known, so that
+	// its sync overlaps the request's metadata commit (the always mode:
+	// accesslog.Log.AppendProvisional); it returns nil, nil when the log's
+	// mode has nothing to overlap. Settle then resolves it with the
+	// request's final record, in place of Log, with Log's contract.
+	Provisional(ctx context.Context, r *accesslog.Record) (*accesslog.Provisional, error)
+	Settle(ctx context.Context, p *accesslog.Provisional, final *accesslog.Record) error
 	// Healthy returns an error while the log cannot take records; requests
 	// to logged buckets are then refused before anything is done.
 	Healthy() error
@@ -123,6 +130,9 @@ type request struct {
 	p      service.Principal
 	b      *service.Bucket   // loaded for bucket- and object-level requests
 	entry  *accesslog.Record // the access-log record (entry.go)
+	// prov is the record appended ahead of the metadata commit (overlapLog);
+	// finish settles it.
+	prov *accesslog.Provisional
 	// serverCost: time spent in the service call (0: the whole request).
 	serverCost time.Duration
 	// srcVersioned: the copy source's bucket has versioning, so its
@@ -359,11 +369,17 @@ func (h *Handler) finish(rq *request) {
 	// there is nothing to log); a failed append aborts the connection
 	// instead, so the client never sees the response complete.
 	defer rq.w.release()
-	if h.cfg.LogSink == nil || rq.b == nil || rq.b.Logging == nil || rq.internal() || rq.unlogged {
+	if rq.prov == nil && (h.cfg.LogSink == nil || rq.b == nil || rq.b.Logging == nil || rq.internal() || rq.unlogged) {
 		return
 	}
 	completeRecord(rq, h.cfg.Now())
-	if err := h.cfg.LogSink.Log(context.WithoutCancel(rq.ctx), rq.entry); err != nil {
+	var err error
+	if rq.prov != nil {
+		err = h.cfg.LogSink.Settle(context.WithoutCancel(rq.ctx), rq.prov, rq.entry)
+	} else {
+		err = h.cfg.LogSink.Log(context.WithoutCancel(rq.ctx), rq.entry)
+	}
+	if err != nil {
 		h.log.Error("access log append failed", "request_id", rq.id, "bucket", rq.bucket, "err", err)
 		// Abort the connection with the last byte still held, so the
 		// client never sees an acknowledged but unlogged request.

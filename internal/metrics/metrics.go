@@ -52,6 +52,7 @@ type Metrics struct {
 	syncDuration prometheus.Histogram
 	syncFailures prometheus.Counter
 	deliveryFail *prometheus.CounterVec // target
+	provisional  *prometheus.CounterVec // outcome
 	lifecycle    *prometheus.CounterVec // action
 
 	mu     sync.RWMutex
@@ -104,6 +105,10 @@ func New() *Metrics {
 			Name: "ossd_accesslog_delivery_failures_total",
 			Help: "Failed deliveries of log objects, by target bucket (the records are kept and retried).",
 		}, []string{"target"}),
+		provisional: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ossd_accesslog_provisional_records_total",
+			Help: "Access-log records appended ahead of their request's metadata commit (--log-sync always), by outcome: stood (the request ended as the record said) or replaced (it ended otherwise; the record was withdrawn and the final one logged).",
+		}, []string{"outcome"}),
 		lifecycle: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ossd_lifecycle_actions_total",
 			Help: "Objects and uploads acted on by bucket lifecycle rules, by action.",
@@ -114,7 +119,9 @@ func New() *Metrics {
 	for _, a := range lifecycleActions {
 		m.lifecycle.WithLabelValues(a) // exported at 0 before the first action
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.syncDuration, m.syncFailures, m.deliveryFail, m.lifecycle,
+	m.provisional.WithLabelValues("stood")
+	m.provisional.WithLabelValues("replaced")
+	m.reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.syncDuration, m.syncFailures, m.deliveryFail, m.provisional, m.lifecycle,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -198,6 +205,19 @@ func (m *Metrics) DeliveryFailed(target string) {
 		return
 	}
 	m.deliveryFail.WithLabelValues(target).Inc()
+}
+
+// ProvisionalSettled counts a provisional access-log record by how it was
+// settled (accesslog.Config.OnSettle).
+func (m *Metrics) ProvisionalSettled(replaced bool) {
+	if m == nil {
+		return
+	}
+	outcome := "stood"
+	if replaced {
+		outcome = "replaced"
+	}
+	m.provisional.WithLabelValues(outcome).Inc()
 }
 
 // LifecycleAction counts one object or upload a lifecycle rule acted on;

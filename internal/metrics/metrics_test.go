@@ -26,6 +26,7 @@ func TestNilMetrics(t *testing.T) {
 	m.ObserveSync(time.Millisecond, nil)
 	m.DeliveryFailed("b")
 	m.LifecycleAction(LifecycleExpire)
+	m.ProvisionalSettled(true)
 	if err := m.Register(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +42,7 @@ func TestExposition(t *testing.T) {
 	m.ObserveSync(3*time.Millisecond, nil)
 	m.DeliveryFailed("logs")
 	m.LifecycleAction(LifecycleAbortMultipart)
+	m.ProvisionalSettled(true)
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/-/ossd/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
@@ -55,6 +57,8 @@ func TestExposition(t *testing.T) {
 		`ossd_accesslog_delivery_failures_total{target="logs"} 1`,
 		`ossd_lifecycle_actions_total{action="abort_multipart_upload"} 1`,
 		`ossd_lifecycle_actions_total{action="expiration"} 0`,
+		`ossd_accesslog_provisional_records_total{outcome="replaced"} 1`,
+		`ossd_accesslog_provisional_records_total{outcome="stood"} 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(string(body), want) {

@@ -211,9 +211,9 @@ type keyState struct {
 type faultModel struct {
 	mu   sync.Mutex
 	keys map[string]*keyState
-	// logged: request ids of responses to dataBucket that a client
-	// received whole; their log records were durable before that.
-	logged []string
+	// logged: the responses to dataBucket that a client received whole;
+	// their log records were durable before that.
+	logged []answered
 	// logging: dataBucket has logging on, so its requests are logged.
 	logging bool
 	// refusals: the journal is failing, and an error response may be a
@@ -223,6 +223,13 @@ type faultModel struct {
 	// lost: the records written but not yet synced at the crash (default
 	// mode; 0 in the always mode). Set on the model taken at a crash.
 	maxLost int
+}
+
+// answered is a response a client received whole: its request id, and
+// its status when it was an error (0: a success).
+type answered struct {
+	id     string
+	status int
 }
 
 func newFaultModel() *faultModel { return &faultModel{keys: map[string]*keyState{}} }
@@ -274,15 +281,16 @@ func (m *faultModel) response(id string, err error) {
 }
 
 func (m *faultModel) responseLocked(id string, err error) {
+	status := 0
 	if err != nil {
 		var se *oss.ServiceError
 		if !errors.As(err, &se) || m.refusals {
 			return // no response, not a whole one, or maybe not logged
 		}
-		id = se.RequestID
+		id, status = se.RequestID, se.StatusCode
 	}
 	if m.logging && id != "" {
-		m.logged = append(m.logged, id)
+		m.logged = append(m.logged, answered{id, status})
 	}
 }
 
@@ -383,6 +391,7 @@ func (n *faultNode) checkLogs(ctx context.Context, want *faultModel) error {
 		return fmt.Errorf("flush logs: %w", err)
 	}
 	seen := map[string]int{}
+	statuses := map[string]int{}
 	p := n.c.NewListObjectsV2Paginator(&oss.ListObjectsV2Request{Bucket: oss.Ptr(logBucket)})
 	for p.HasNext() {
 		page, err := p.NextPage(ctx)
@@ -405,13 +414,20 @@ func (n *faultNode) checkLogs(ctx context.Context, want *faultModel) error {
 					return fmt.Errorf("log object %s: %w: %q", oss.ToString(o.Key), err, line)
 				}
 				seen[l.RequestID]++
+				statuses[l.RequestID] = l.HTTPStatus
 			}
 		}
 	}
 	var errs, lost []error
-	for _, id := range want.logged {
-		if seen[id] == 0 {
-			lost = append(lost, fmt.Errorf("request %s was answered but has no access-log line", id))
+	for _, a := range want.logged {
+		if seen[a.id] == 0 {
+			lost = append(lost, fmt.Errorf("request %s was answered but has no access-log line", a.id))
+			continue
+		}
+		// The line says what the client was told: the error's status, or
+		// a success.
+		if got := statuses[a.id]; a.status != 0 && got != a.status || a.status == 0 && got >= 300 {
+			errs = append(errs, fmt.Errorf("request %s was answered with status %d (0: success) but logged with %d", a.id, a.status, got))
 		}
 	}
 	if len(lost) > want.maxLost {

@@ -36,6 +36,23 @@ func (s *journalSink) Log(ctx context.Context, r *accesslog.Record) error {
 	return nil
 }
 
+func (s *journalSink) Provisional(ctx context.Context, r *accesslog.Record) (*accesslog.Provisional, error) {
+	p, err := s.log().AppendProvisional(ctx, r)
+	if err != nil {
+		s.failedAt.Store(time.Now().UnixNano())
+	}
+	return p, err
+}
+
+func (s *journalSink) Settle(ctx context.Context, p *accesslog.Provisional, final *accesslog.Record) error {
+	if err := p.Settle(ctx, final); err != nil {
+		s.failedAt.Store(time.Now().UnixNano())
+		return err
+	}
+	s.failedAt.Store(0)
+	return nil
+}
+
 // Healthy reports a journal that failed within the last second. Requests to
 // logged buckets are then refused up front (InsufficientStorage) instead of
 // being served and left unlogged; after a second one request is let through

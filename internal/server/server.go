@@ -304,7 +304,7 @@ func New(cfg Config) (*Server, error) {
 		Interval: cfg.LogInterval, Location: cfg.LogLocation, Logger: cfg.Logger, SyncInterval: zeroNegative(cfg.LogSync, DefaultLogSync),
 	}
 	if mx != nil {
-		logCfg.OnSync, logCfg.OnDeliveryFailure = mx.ObserveSync, mx.DeliveryFailed
+		logCfg.OnSync, logCfg.OnDeliveryFailure, logCfg.OnSettle = mx.ObserveSync, mx.DeliveryFailed, mx.ProvisionalSettled
 	}
 	// A node that comes back while another delivers its journal gets it
 	// back within a third of the lease; longer means another live process

@@ -278,7 +278,7 @@ func (s *Service) Complete(ctx context.Context, bucket, key, id string, list []C
 		}
 		return meta.DeleteUpload(tx, cur)
 	}
-	w, err := s.commitVersion(ctx, bucket, &v, cond, retire)
+	w, err := s.commitVersion(ctx, bucket, &v, cond, retire, nil)
 	if err != nil {
 		return nil, err
 	}

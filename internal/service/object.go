@@ -49,6 +49,14 @@ type PutInput struct {
 	// check of its journal lease, so that a deliverer whose lease was
 	// taken over cannot store an object.
 	Fence func(tx meta.Tx) error
+	// Accepted, if set, is told what the write will be (the version and
+	// the change of bucket size) once the committing transaction has
+	// accepted it, before the commit is made durable: the HTTP layer
+	// starts the sync of the request's access-log record then, so the two
+	// overlap. The transaction may run more than once (the store may
+	// retry it), and so may Accepted; the last call describes the commit,
+	// if it succeeds. It runs inside the transaction: it must not block.
+	Accepted func(*Written)
 }
 
 // WriteCondition is what a write requires of the current object, checked
@@ -276,7 +284,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*Written, error) 
 		}
 		return s.claimBlobs(tx, v.Blobs()...)
 	}
-	w, err := s.commitVersion(ctx, in.Bucket, &v, in.Cond, claim)
+	w, err := s.commitVersion(ctx, in.Bucket, &v, in.Cond, claim, in.Accepted)
 	if err != nil && !errors.Is(err, errMaybeCommitted) {
 		s.discardBlobs(v.Blobs()...)
 	}
@@ -310,7 +318,7 @@ func (s *Service) update(ctx context.Context, fn func(tx meta.Tx) error) error {
 // becomes visible.
 // pre, when set, runs first in the same transaction (multipart completion
 // retires its upload there, so the two happen together or not at all).
-func (s *Service) commitVersion(ctx context.Context, bucket string, v *meta.Version, cond WriteCondition, pre func(tx meta.Tx) error) (*Written, error) {
+func (s *Service) commitVersion(ctx context.Context, bucket string, v *meta.Version, cond WriteCondition, pre func(tx meta.Tx) error, accepted func(*Written)) (*Written, error) {
 	var garbage []string
 	var delta int64
 	err := s.update(ctx, func(tx meta.Tx) error {
@@ -359,7 +367,14 @@ func (s *Service) commitVersion(ctx context.Context, bucket string, v *meta.Vers
 			}
 		}
 		delta += v.Size
-		return meta.PutVersion(tx, bucket, v)
+		if err := meta.PutVersion(tx, bucket, v); err != nil {
+			return err
+		}
+		if accepted != nil {
+			w := *v
+			accepted(&Written{Version: &w, Delta: delta})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, internalErr("commit object", err)
@@ -648,7 +663,7 @@ func (s *Service) PutSymlink(ctx context.Context, bucket, key string, tmpl meta.
 	v.Symlink = target
 	sum := md5.Sum([]byte(target))
 	v.ETag = ETagOf(sum[:])
-	return s.commitVersion(ctx, bucket, &v, cond, nil)
+	return s.commitVersion(ctx, bucket, &v, cond, nil, nil)
 }
 
 // AppendInput is one AppendObject call.
