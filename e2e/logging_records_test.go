@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/ossd/ossd/internal/accesslog"
 	"github.com/ossd/ossd/internal/auth"
 	"github.com/ossd/ossd/ossdtest"
+	"github.com/ossd/ossd/osslog"
 )
 
 func enableLogging(t *testing.T, c *oss.Client, src, dst, prefix string) {
@@ -305,5 +308,141 @@ func TestMissingTarget(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("PutObject k delivered %d times, want once", n)
+	}
+}
+
+// TestLoggedPutOutcomes: in both access-log durability modes a PutObject's
+// line says what its client was told: the size and the change of bucket
+// size of a new object and of an overwrite, the error of a refused one.
+// Then concurrent writes of one key, some refused (a refused write makes
+// the metadata store run its batch's other writes again): their lines'
+// deltas add up to the object's final size, so each delta is the commit's.
+// In the always mode the successful writes' records were appended ahead
+// of their commits and stood (ossd_accesslog_provisional_records_total).
+func TestLoggedPutOutcomes(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		sync time.Duration
+	}{{"default", 0}, {"always", ossdtest.LogSyncAlways}} {
+		t.Run(mode.name, func(t *testing.T) { loggedPutOutcomes(t, mode.sync) })
+	}
+}
+
+func loggedPutOutcomes(t *testing.T, logSync time.Duration) {
+	srv := ossdtest.StartWith(t, ossdtest.Options{LogSync: logSync, Monitor: true})
+	c := v2Client(srv, modes[0])
+	ctx := context.Background()
+	src, dst := newBucket(t, c), newBucket(t, c)
+	enableLogging(t, c, src, dst, "log/")
+	before := scrapeMetrics(t, srv)
+	put := func(key, body string, forbid bool) (string, error) {
+		req := &oss.PutObjectRequest{Bucket: oss.Ptr(src), Key: oss.Ptr(key), Body: strings.NewReader(body)}
+		if forbid {
+			req.ForbidOverwrite = oss.Ptr("true")
+		}
+		res, err := c.PutObject(ctx, req)
+		if err != nil {
+			var se *oss.ServiceError
+			if errors.As(err, &se) {
+				return se.RequestID, err
+			}
+			return "", err
+		}
+		return res.Headers.Get("x-oss-request-id"), nil
+	}
+	created, err := put("k", "hello", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	overwrote, err := put("k", "hello, world", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused, err := put("k", "x", true)
+	wantServiceError(t, err, "FileAlreadyExists", 409, "")
+
+	// Concurrent writes of one key, a third of them refused.
+	type result struct {
+		id     string
+		status int
+	}
+	results := make([]result, 24)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() {
+			id, err := put("c", strings.Repeat("z", 100+i*37), i%3 == 0 && i > 0)
+			results[i] = result{id, 200}
+			if err != nil {
+				var se *oss.ServiceError
+				if !errors.As(err, &se) || se.Code != "FileAlreadyExists" {
+					t.Errorf("concurrent put %d: %v", i, err)
+				}
+				results[i].status = se.StatusCode
+			}
+		})
+	}
+	wg.Wait()
+	head, err := c.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(src), Key: oss.Ptr("c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := srv.FlushLogs(); err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string][]osslog.Line{}
+	for _, l := range readLogLines(t, c, dst, "log/", src) {
+		byID[l.RequestID] = append(byID[l.RequestID], l)
+	}
+	line := func(id string) osslog.Line {
+		t.Helper()
+		if len(byID[id]) != 1 {
+			t.Fatalf("request %s has %d lines, want 1", id, len(byID[id]))
+		}
+		return byID[id][0]
+	}
+	for _, tc := range []struct {
+		id          string
+		status      int
+		code        string
+		size, delta int64
+	}{
+		{created, 200, "", 5, 5},
+		{overwrote, 200, "", 12, 7},
+		{refused, 409, "FileAlreadyExists", osslog.Absent, osslog.AbsentDelta},
+	} {
+		l := line(tc.id)
+		if l.HTTPStatus != tc.status || l.ErrorCode != tc.code || l.ObjectSize != tc.size || l.DeltaDataSize != tc.delta {
+			t.Errorf("request %s logged status %d %q, object_size %d, delta %d; want %d %q, %d, %d",
+				tc.id, l.HTTPStatus, l.ErrorCode, l.ObjectSize, l.DeltaDataSize, tc.status, tc.code, tc.size, tc.delta)
+		}
+	}
+	var sum int64
+	succeeded := 0
+	for _, r := range results {
+		l := line(r.id)
+		if l.HTTPStatus != r.status {
+			t.Errorf("concurrent put %s answered %d, logged %d", r.id, r.status, l.HTTPStatus)
+		}
+		if r.status == 200 {
+			succeeded++
+			if l.DeltaDataSize != osslog.AbsentDelta {
+				sum += l.DeltaDataSize
+			}
+		}
+	}
+	if sum != head.ContentLength {
+		t.Errorf("the %d successful writes' deltas add up to %d; the object has %d bytes", succeeded, sum, head.ContentLength)
+	}
+
+	after := scrapeMetrics(t, srv)
+	stood := after.get("ossd_accesslog_provisional_records_total", "outcome", "stood") - before.get("ossd_accesslog_provisional_records_total", "outcome", "stood")
+	replaced := after.get("ossd_accesslog_provisional_records_total", "outcome", "replaced") - before.get("ossd_accesslog_provisional_records_total", "outcome", "replaced")
+	want := float64(2 + succeeded)
+	if logSync == 0 {
+		want = 0 // nothing to overlap: each record is written as the request ends
+	}
+	if stood != want || replaced != 0 {
+		t.Errorf("provisional records: %v stood, %v replaced; want %v, 0", stood, replaced, want)
 	}
 }

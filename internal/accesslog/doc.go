@@ -30,10 +30,29 @@
 // being synced the next one fills, so under load one fsync covers many
 // requests. Append returns only after the fsync that covers its record.
 //
+// A write request would then wait for two flushes in a row: its metadata
+// commit's, then its record's. [Log.AppendProvisional] lets the two
+// overlap: the HTTP layer appends a PutObject's record as soon as the
+// commit's transaction has accepted the write (the record is then what the
+// request will log if the commit succeeds), and the journal syncs it while
+// the metadata store syncs the commit. When the request ends,
+// [Provisional.Settle] compares the final record with the provisional one
+// (request_time and server_cost_time aside, which keep the values measured
+// at the append): the same, it stands; otherwise (the commit failed, or
+// said otherwise) a cancel frame withdrawing it and the final record are
+// appended in one batch, and the request waits for their sync. Delivery
+// never plans a provisional record, nor what comes after it in its
+// stream, until it is settled: a provisional record starts a chunk of its
+// own (merged back when settled), a plan ends before it, and a delivery
+// round first waits (up to 10 s) for those in flight. Cancelled records
+// are skipped when a batch is read, and Open replays cancel frames.
+//
 // The journal is append-only segment files in Config.Dir, named by the ID of
 // their first record. Each frame is [u32 length][u32 CRC-32C][payload], the
-// payload a binary encoding of the record starting with its ID (record.go).
-// IDs increase strictly. A segment is sealed at Config.SegmentSize (by the
+// payload a binary encoding of the record starting with its ID, or of a
+// cancel frame (which has an ID of its own) (record.go). IDs increase
+// strictly. A journal with cancel frames cannot be read by an ossd older
+// than them (it stops at Open with ErrCorrupt). A segment is sealed at Config.SegmentSize (by the
 // writer, or in the default mode by the syncer once everything in it is
 // synced); the next one is created (header written, file and directory
 // fsynced) before any record goes into it. At Open a torn or corrupt frame
@@ -173,6 +192,19 @@
 // that finds it taken makes the node reclaim its journal as a restart
 // would (Node.Step): close it, ask for it back, re-open it under the lease
 // at a new epoch.
+//
+// A provisional record is durable before its request is answered, as any
+// record in the always mode, so nothing acknowledged is lost; a withdrawn
+// one is never delivered, because its cancel frame is durable before the
+// request is answered, before any plan can cover it, and is replayed by
+// Open. What a crash can leave: a provisional record never settled (the
+// process died while its request was committing, before any answer) is
+// kept as written, so the line of a request that was never answered may
+// say it succeeded when its commit failed. If the cancel frame cannot be
+// written (the journal fails), the request is not acknowledged (its
+// response is cut off, as for any record that cannot be written), the
+// withdrawal is retried in the background, and the record's stream waits
+// for it; if the process stops first, the record stays as written.
 //
 // What is not promised: a record whose Append failed may still appear if
 // the process dies between the failed write and its truncation (the write

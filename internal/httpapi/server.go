@@ -355,6 +355,13 @@ func (h *Handler) authorizeObject(rq *request, access service.Access, v *service
 func (h *Handler) finish(rq *request) {
 	if p := recover(); p != nil {
 		if p == http.ErrAbortHandler {
+			if rq.prov != nil {
+				// The response was cut off after the commit accepted the
+				// write. A provisional record must be settled, or delivery
+				// would hold its stream: log what was sent.
+				completeRecord(rq, h.cfg.Now())
+				h.cfg.LogSink.Settle(context.WithoutCancel(rq.ctx), rq.prov, rq.entry)
+			}
 			panic(p)
 		}
 		h.log.Error("panic serving request", "request_id", rq.id, "panic", p)
