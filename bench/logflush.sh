@@ -5,6 +5,9 @@
 #
 #   bench/logflush.sh                  3 rounds of off / 1s / always (order rotated each round)
 #   ROUNDS=5 OP=get CONC=64 bench/logflush.sh
+#   MODES="off always always@1002d76" bench/logflush.sh
+#                                      a mode@REV runs ossd built from git revision REV:
+#                                      an earlier build, interleaved with this one
 #
 # Each run starts a fresh ossd, runs warp for DURATION and samples between
 # START and DURATION-2s (steady state: no bucket preparation, no cleanup):
@@ -37,6 +40,14 @@ PID=
 cleanup() { [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 (cd "$REPO" && go build -o "$WORK/ossd" ./cmd/ossd && go build -o "$WORK/s3setup" ./bench/s3setup)
+for m in $MODES; do # builds of other revisions, for mode@REV
+  case $m in *@*) rev=${m#*@}
+    [ -x "$WORK/ossd@$rev" ] && continue
+    mkdir -p "$WORK/src@$rev"
+    git -C "$REPO" archive "$rev" | tar -x -C "$WORK/src@$rev"
+    (cd "$WORK/src@$rev" && go build -o "$WORK/ossd@$rev" ./cmd/ossd) ;;
+  esac
+done
 DEV=$(basename "$(df --output=source "$WORK" | tail -1)")
 grep -q " $DEV " /proc/diskstats || { echo "logflush.sh: no /proc/diskstats line for $DEV (the filesystem of $WORK)" >&2; exit 2; }
 
@@ -52,11 +63,12 @@ sample() {
     "$(awk -v d="$DEV" '$3==d{print $8, $19}' /proc/diskstats) $(awk '$1=="cpu"{print $9}' /proc/stat)"
 }
 
-run() { # MODE
-  local mode=$1 data=$WORK/data sync=1s s0 s1 wpid
+run() { # MODE[@REV]
+  local mode=$1 data=$WORK/data sync=1s s0 s1 wpid bin=$WORK/ossd
   rm -rf "$data"; mkdir -p "$data"
-  [ "$mode" = always ] && sync=always
-  OSS_ACCESS_KEY_ID=$AK OSS_ACCESS_KEY_SECRET=$SK "$WORK/ossd" --addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 \
+  case $mode in *@*) bin=$WORK/ossd@${mode#*@};; esac
+  [ "${mode%@*}" = always ] && sync=always
+  OSS_ACCESS_KEY_ID=$AK OSS_ACCESS_KEY_SECRET=$SK "$bin" --addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 \
     --data "$data/d" --log-sync "$sync" >"$data/log" 2>&1 &
   PID=$!
   ADDR=; MON=
@@ -69,7 +81,7 @@ run() { # MODE
   [ -n "$ADDR" ] || { echo "ossd did not start:" >&2; cat "$data/log" >&2; exit 1; }
   s3() { "$WORK/s3setup" -endpoint "http://$ADDR" -ak "$AK" -sk "$SK" "$@"; }
   s3 mb warp-bench
-  if [ "$mode" != off ]; then s3 mb warp-logs; s3 logging warp-bench warp-logs x/; fi
+  if [ "${mode%@*}" != off ]; then s3 mb warp-logs; s3 logging warp-bench warp-logs x/; fi
   local extra=(); [ "$OP" = get ] && extra=(--objects 2500)
   "$WARP" "$OP" --host "$ADDR" --access-key "$AK" --secret-key "$SK" --bucket warp-bench --obj.size "$SIZE" \
     --concurrent "$CONC" --duration "${DURATION}s" --disable-multipart --disable-sha256-payload --no-color \
@@ -85,16 +97,29 @@ run() { # MODE
   awk -v mode="$mode" -v secs=$((DURATION - START - 2)) -v a="$s0" -v b="$s1" 'BEGIN {
     split(a, x, " "); split(b, y, " "); for (i in x) d[i] = y[i] - x[i]
     r = d[4]; if (r <= 0) { print mode, "no requests in the window" > "/dev/stderr"; exit 1 }
-    printf "%-7s %8.0f %9.0f %9.0f %6.2f %8.2f %8.2f %7.2f %5.0f%%\n", mode, r / secs, d[1] * 1e6 / 100 / r, d[2] * 1e6 / 100 / r,
+    printf "%-15s %8.0f %9.0f %9.0f %6.2f %8.2f %8.2f %7.2f %5.0f%%\n", mode, r / secs, d[1] * 1e6 / 100 / r, d[2] * 1e6 / 100 / r,
       d[5] / r, (d[5] ? d[6] * 1e3 / d[5] : 0), d[8] / r, d[7] / r, 100 * d[9] / d[3] }'
 }
 
 echo "ossd $(git -C "$REPO" rev-parse --short HEAD), warp $OP $SIZE c$CONC ${DURATION}s (window ${START}s..$((DURATION - 2))s), device $DEV" >&2
-printf '%-7s %8s %9s %9s %6s %8s %8s %7s %6s\n' mode req/s ossd-cpu host-cpu syncs sync-ms flushes writes steal
-printf '%-7s %8s %9s %9s %6s %8s %8s %7s %6s\n' "" "" "µs/req" "µs/req" "/req" "" "/req" "/req" ""
+printf '%-15s %8s %9s %9s %6s %8s %8s %7s %6s\n' mode req/s ossd-cpu host-cpu syncs sync-ms flushes writes steal
+printf '%-15s %8s %9s %9s %6s %8s %8s %7s %6s\n' "" "" "µs/req" "µs/req" "/req" "" "/req" "/req" ""
 for r in $(seq "$ROUNDS"); do
   # rotate the order so that no mode always runs first
   read -ra order <<<"$MODES"
   shift_by=$(( (r - 1) % ${#order[@]} ))
-  for m in "${order[@]:shift_by}" "${order[@]:0:shift_by}"; do run "$m"; done
+  for m in "${order[@]:shift_by}" "${order[@]:0:shift_by}"; do run "$m" >>"$WORK/rows"; tail -1 "$WORK/rows"; done
+done
+# Medians per mode (each column's own), and the rate's ratio to logging off's.
+med() { # MODE COLUMN
+  awk -v m="$1" -v c="$2" '$1 == m {print $c}' "$WORK/rows" | sort -g |
+    awk '{v[NR] = $1} END {i = int((NR + 1) / 2); j = int(NR / 2) + 1; print (v[i] + v[j]) / 2}'
+}
+echo
+echo "medians of $ROUNDS rounds:"
+off=$(med off 2)
+for m in $MODES; do
+  r=$(med "$m" 2)
+  ratio=-; [ -n "$off" ] && [ "$off" != 0 ] && ratio=$(awk -v a="$r" -v b="$off" 'BEGIN {printf "%.2f", a / b}')
+  printf '%-15s %8.0f req/s  %s of off  flushes/req %s  syncs/req %s  ossd-cpu %s µs/req\n' "$m" "$r" "$ratio" "$(med "$m" 7)" "$(med "$m" 5)" "$(med "$m" 3)"
 done
