@@ -183,8 +183,14 @@ func (s *stream) settle(id uint64, granule uint64) {
 // rejoin merges the chunk that starts at id (a provisional record's) into
 // the chunk before it, unless that one is of another granule or in a plan.
 func (s *stream) rejoin(id uint64, granule uint64) {
-	k := slices.IndexFunc(s.chunks, func(c chunk) bool { return c.first == id })
-	if k < 1 {
+	// From the back: the chunk of a record in flight is among the last, and
+	// a stream holds about a chunk per granule of what is pending (an
+	// hour's worth, with hourly delivery).
+	k := len(s.chunks) - 1
+	for k >= 0 && s.chunks[k].first > id {
+		k--
+	}
+	if k < 1 || s.chunks[k].first != id {
 		return
 	}
 	prev, c := &s.chunks[k-1], s.chunks[k]
