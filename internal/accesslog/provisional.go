@@ -82,15 +82,16 @@ func (p *Provisional) Settle(ctx context.Context, final *Record) error {
 	}
 	p.settled = true
 	l := p.l
+	same := bytes.Equal(timeless(final), p.recorded)
 	<-p.b.done
 	if p.b.err != nil {
 		// Not durable, and cut back: nothing to withdraw.
-		if bytes.Equal(timeless(final), p.recorded) {
+		if same {
 			return p.b.err
 		}
 		return l.Append(ctx, final)
 	}
-	if bytes.Equal(timeless(final), p.recorded) {
+	if same {
 		l.mu.Lock()
 		if s := l.streams[p.ref.key]; s != nil {
 			s.settle(p.id, l.granule)
